@@ -1,0 +1,67 @@
+"""The interface every search backend implements, and the shapes they return."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from index.catalog import IndexablePage
+from index.query import Node
+
+Sort = Literal["relevance", "released", "-released"]
+
+
+class BackendError(RuntimeError):
+    """The search backend cannot serve the request (missing index, server down, ...)."""
+
+
+@dataclass
+class RawHit:
+    key: str  # "<document id>:<page number>"
+    score: float
+
+
+@dataclass
+class RawResults:
+    total: int
+    hits: list[RawHit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+class SearchBackend(Protocol):
+    name: str
+
+    @property
+    def generation(self) -> str:
+        """An id for this physical index; it changes when the index is created anew."""
+        ...
+
+    def replace(self, document_ids: Sequence[str], pages: Sequence[IndexablePage]) -> None:
+        """Drop every page of these documents, then add these pages (not yet visible)."""
+        ...
+
+    def commit(self) -> None:
+        """Make everything replaced so far durable and visible to searches."""
+        ...
+
+    def clear(self) -> None:
+        """Empty the index (a full rebuild follows)."""
+        ...
+
+    def search(
+        self,
+        query: Node,
+        *,
+        limit: int,
+        offset: int,
+        sort: Sort,
+        facets: Sequence[str],
+        facet_size: int,
+    ) -> RawResults: ...
+
+    def count(self) -> int:
+        """Pages in the index."""
+        ...
+
+    def close(self) -> None: ...

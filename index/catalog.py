@@ -1,0 +1,409 @@
+"""The catalog: one SQLite file holding every production, document, page text and event.
+
+It is the working source of truth. Search indexes are derived from it through an outbox
+(`index_queue`): every write that changes what a search would return appends the document id
+in the same transaction, and `index.sync` replays the queue into a backend and records how far
+it got. A crash between a catalog commit and an index commit therefore leaves the queue
+entries in place and the next sync finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schemas import Document, Event, Page, Production
+
+SCHEMA_VERSION = 1
+
+# Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE productions (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        agency TEXT NOT NULL DEFAULT '',
+        component TEXT NOT NULL DEFAULT '',
+        request_number TEXT NOT NULL DEFAULT '',
+        case_court TEXT NOT NULL DEFAULT '',
+        case_docket TEXT NOT NULL DEFAULT '',
+        release_date TEXT NOT NULL DEFAULT '',
+        release_label TEXT NOT NULL DEFAULT '',
+        requester TEXT NOT NULL DEFAULT '',
+        exemptions_cited TEXT NOT NULL DEFAULT '[]',
+        access TEXT NOT NULL DEFAULT 'public',
+        source TEXT NOT NULL DEFAULT '',
+        ingested_at TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        production_id TEXT NOT NULL REFERENCES productions(id),
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        pronom TEXT NOT NULL DEFAULT '',
+        page_count INTEGER NOT NULL DEFAULT 0,
+        title TEXT NOT NULL DEFAULT '',
+        author TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL DEFAULT '',
+        modified TEXT NOT NULL DEFAULT '',
+        producer TEXT NOT NULL DEFAULT '',
+        bates_first TEXT NOT NULL DEFAULT '',
+        bates_last TEXT NOT NULL DEFAULT '',
+        text_source TEXT NOT NULL DEFAULT 'none',
+        ocr_confidence REAL,
+        status TEXT NOT NULL DEFAULT 'ok',
+        error TEXT NOT NULL DEFAULT '',
+        ingested_at TEXT NOT NULL DEFAULT '',
+        UNIQUE (production_id, path)
+    );
+    CREATE INDEX documents_sha256 ON documents(sha256);
+    CREATE TABLE pages (
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        text_source TEXT NOT NULL DEFAULT 'none',
+        ocr_confidence REAL,
+        width REAL,
+        height REAL,
+        bates TEXT NOT NULL DEFAULT '[]',
+        exemptions TEXT NOT NULL DEFAULT '[]',
+        redactions TEXT NOT NULL DEFAULT '[]',
+        withheld_in_full INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (document_id, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE index_queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id TEXT NOT NULL
+    );
+    CREATE TABLE index_state (
+        backend TEXT PRIMARY KEY,
+        synced_seq INTEGER NOT NULL DEFAULT 0,
+        generation TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL,
+        object TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        agent TEXT NOT NULL DEFAULT '',
+        time TEXT NOT NULL
+    );
+    CREATE INDEX events_object ON events(object);
+    """,
+]
+
+_JSON_PAGE_FIELDS = ("bates", "exemptions", "redactions")
+
+
+class CatalogError(Exception):
+    """The catalog cannot be opened or is newer than this program."""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ProductionSummary:
+    production: Production
+    documents: int
+    pages: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class IndexablePage:
+    """A page with the document and production fields a search index needs beside it."""
+
+    page: Page
+    document: Document
+    production: Production
+
+    @property
+    def key(self) -> str:
+        return f"{self.document.id}:{self.page.number}"
+
+
+class Catalog:
+    """The SQLite catalog of one archive. Not shared across threads; open one per process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise CatalogError(f"{path}: cannot open the catalog: {exc}") from None
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise CatalogError(f"{path}: not a foiarchive catalog: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"{self.path}: catalog schema {version} is newer than this foiarchive "
+                f"(knows {SCHEMA_VERSION}); upgrade foiarchive"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _split_sql(_MIGRATIONS[target - 1]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {int(target)}")
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: all of it lands or none of it does."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- productions --------------------------------------------------------------------
+    def put_production(self, production: Production) -> None:
+        """Insert or update a production; its documents are queued for reindexing on change."""
+        row = production.to_dict()
+        row["exemptions_cited"] = json.dumps(row["exemptions_cited"])
+        with self.transaction() as db:
+            old = db.execute("SELECT * FROM productions WHERE id = ?", (production.id,)).fetchone()
+            if old is None:
+                row["ingested_at"] = row["ingested_at"] or now_iso()
+            else:
+                row["ingested_at"] = old["ingested_at"]
+                if all(str(old[k]) == str(v) for k, v in row.items()):
+                    return
+            columns = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            db.execute(
+                f"INSERT OR REPLACE INTO productions ({columns}) VALUES ({marks})",
+                list(row.values()),
+            )
+            if old is not None:
+                db.execute(
+                    "INSERT INTO index_queue (document_id) "
+                    "SELECT id FROM documents WHERE production_id = ?",
+                    (production.id,),
+                )
+
+    def production(self, production_id: str) -> Production | None:
+        row = self._db.execute(
+            "SELECT * FROM productions WHERE id = ?", (production_id,)
+        ).fetchone()
+        return _production(row) if row else None
+
+    def productions(self) -> list[ProductionSummary]:
+        rows = self._db.execute(
+            """
+            SELECT p.*,
+              (SELECT count(*) FROM documents d WHERE d.production_id = p.id AND d.status = 'ok')
+                AS n_documents,
+              (SELECT count(*) FROM documents d WHERE d.production_id = p.id
+                AND d.status = 'error') AS n_failed,
+              (SELECT coalesce(sum(d.page_count), 0) FROM documents d
+                WHERE d.production_id = p.id AND d.status = 'ok') AS n_pages
+            FROM productions p ORDER BY p.release_date, p.id
+            """
+        ).fetchall()
+        return [
+            ProductionSummary(_production(r), r["n_documents"], r["n_pages"], r["n_failed"])
+            for r in rows
+        ]
+
+    # -- documents and pages ------------------------------------------------------------
+    def ingested_sha256(self, production_id: str, path: str) -> str | None:
+        """The hash of the file already ingested at this path, if it was ingested cleanly."""
+        row = self._db.execute(
+            "SELECT sha256 FROM documents WHERE production_id = ? AND path = ? AND status = 'ok'",
+            (production_id, path),
+        ).fetchone()
+        return row["sha256"] if row else None
+
+    def put_document(self, document: Document, pages: Iterable[Page] = ()) -> None:
+        """Write a document and all its pages at once, replacing any earlier version."""
+        row = document.to_dict()
+        row["ingested_at"] = row["ingested_at"] or now_iso()
+        with self.transaction() as db:
+            db.execute("DELETE FROM pages WHERE document_id = ?", (document.id,))
+            columns = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            db.execute(
+                f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({marks})",
+                list(row.values()),
+            )
+            db.executemany(
+                "INSERT INTO pages (document_id, number, text, text_source, ocr_confidence, "
+                "width, height, bates, exemptions, redactions, withheld_in_full) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        document.id,
+                        p.number,
+                        p.text,
+                        p.text_source,
+                        p.ocr_confidence,
+                        p.width,
+                        p.height,
+                        json.dumps(p.bates),
+                        json.dumps(p.exemptions),
+                        json.dumps(p.redactions),
+                        int(p.withheld_in_full),
+                    )
+                    for p in pages
+                ),
+            )
+            db.execute("INSERT INTO index_queue (document_id) VALUES (?)", (document.id,))
+
+    def document(self, document_id: str) -> Document | None:
+        row = self._db.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        return Document.from_dict(dict(row)) if row else None
+
+    def find_documents(self, reference: str) -> list[Document]:
+        """Documents named by id, by id prefix, or by 'production/path'."""
+        rows = self._db.execute(
+            "SELECT * FROM documents WHERE id = ? OR id LIKE ? ESCAPE '\\' "
+            "OR production_id || '/' || path = ? ORDER BY id LIMIT 20",
+            (reference, _like_prefix(reference), reference),
+        ).fetchall()
+        return [Document.from_dict(dict(r)) for r in rows]
+
+    def documents(
+        self, production_id: str | None = None, status: str | None = None
+    ) -> list[Document]:
+        sql = "SELECT * FROM documents WHERE 1=1"
+        params: list[Any] = []
+        if production_id is not None:
+            sql += " AND production_id = ?"
+            params.append(production_id)
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status)
+        rows = self._db.execute(sql + " ORDER BY production_id, path", params).fetchall()
+        return [Document.from_dict(dict(r)) for r in rows]
+
+    def pages(self, document_id: str) -> list[Page]:
+        rows = self._db.execute(
+            "SELECT * FROM pages WHERE document_id = ? ORDER BY number", (document_id,)
+        ).fetchall()
+        return [_page(r) for r in rows]
+
+    def page(self, document_id: str, number: int) -> Page | None:
+        row = self._db.execute(
+            "SELECT * FROM pages WHERE document_id = ? AND number = ?", (document_id, number)
+        ).fetchone()
+        return _page(row) if row else None
+
+    def indexable_pages(self, document_id: str) -> list[IndexablePage]:
+        """Every page of a live document, with its document and production; [] if gone or failed."""
+        document = self.document(document_id)
+        if document is None or document.status != "ok":
+            return []
+        production = self.production(document.production_id)
+        if production is None:
+            return []
+        return [IndexablePage(p, document, production) for p in self.pages(document_id)]
+
+    # -- the index outbox ---------------------------------------------------------------
+    def queue_position(self) -> int:
+        return self._db.execute("SELECT coalesce(max(seq), 0) FROM index_queue").fetchone()[0]
+
+    def queued_since(self, seq: int, limit: int = 1000) -> list[tuple[int, str]]:
+        rows = self._db.execute(
+            "SELECT seq, document_id FROM index_queue WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
+        return [(r["seq"], r["document_id"]) for r in rows]
+
+    def requeue_all(self) -> None:
+        """Queue every document again: what a full reindex replays."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO index_queue (document_id) SELECT id FROM documents")
+
+    def sync_state(self, backend: str) -> tuple[int, str]:
+        row = self._db.execute(
+            "SELECT synced_seq, generation FROM index_state WHERE backend = ?", (backend,)
+        ).fetchone()
+        return (row["synced_seq"], row["generation"]) if row else (0, "")
+
+    def set_sync_state(self, backend: str, synced_seq: int, generation: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO index_state (backend, synced_seq, generation) VALUES (?, ?, ?) "
+                "ON CONFLICT(backend) DO UPDATE SET synced_seq = excluded.synced_seq, "
+                "generation = excluded.generation",
+                (backend, synced_seq, generation),
+            )
+
+    # -- events -------------------------------------------------------------------------
+    def add_event(self, event: Event) -> None:
+        row = event.to_dict()
+        row["time"] = row["time"] or now_iso()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO events (type, object, outcome, detail, agent, time) "
+                "VALUES (:type, :object, :outcome, :detail, :agent, :time)",
+                row,
+            )
+
+    def events(self, object_prefix: str = "") -> list[Event]:
+        rows = self._db.execute(
+            "SELECT type, object, outcome, detail, agent, time FROM events "
+            "WHERE object LIKE ? ESCAPE '\\' ORDER BY id",
+            (_like_prefix(object_prefix),),
+        ).fetchall()
+        return [Event(**dict(r)) for r in rows]
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _like_prefix(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _production(row: sqlite3.Row) -> Production:
+    data = dict(row)
+    data["exemptions_cited"] = json.loads(data["exemptions_cited"])
+    return Production(**{k: v for k, v in data.items() if k in Production.__dataclass_fields__})
+
+
+def _page(row: sqlite3.Row) -> Page:
+    data = dict(row)
+    del data["document_id"]
+    for name in _JSON_PAGE_FIELDS:
+        data[name] = json.loads(data[name])
+    data["withheld_in_full"] = bool(data["withheld_in_full"])
+    return Page(**data)

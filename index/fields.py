@@ -1,0 +1,53 @@
+"""What a page looks like to a search index: one flat record, the same for every backend.
+
+Keyword fields hold normalized values (trimmed, lowercased) so filters are case-insensitive;
+`agency_label` keeps the agency as written, for facets. `text` and `title` hold analyzed words.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from index.analysis import normalize_keyword
+from index.catalog import IndexablePage
+
+#: facet name -> index field that is counted
+FACET_FIELDS = {
+    "agency": "agency_label",
+    "production": "production",
+    "exemption": "exemption",
+    "year": "year",
+    "type": "type",
+}
+
+
+def page_fields(item: IndexablePage) -> dict[str, Any]:
+    """The indexed representation of one page."""
+    page, document, production = item.page, item.document, item.production
+    released = _parse_date(production.release_date)
+    return {
+        "key": item.key,
+        "document": normalize_keyword(document.id),
+        "production": normalize_keyword(production.id),
+        "agency": normalize_keyword(production.agency),
+        "agency_label": production.agency.strip(),
+        "page": page.number,
+        "text": page.text,
+        "title": " ".join(filter(None, (document.title, production.title))),
+        "bates": [normalize_keyword(b) for b in page.bates],
+        "exemption": sorted({normalize_keyword(e) for e in page.exemptions}),
+        "redacted": bool(page.redactions),
+        "withheld": page.withheld_in_full,
+        "source": page.text_source,
+        "type": normalize_keyword(document.media_type),
+        "released": released,
+        "year": released.year if released else None,
+    }
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,28 @@
+"""Source files -> records: identify, read text layers, OCR, and take productions into the archive.
+
+from pathlib import Path
+from ingest import IngestOptions, ingest_production
+from schemas import Production
+
+report = ingest_production(Path("archive"), Path("release-1"), Production(id="ice-2017-r1"),
+                           IngestOptions(jobs=2))
+"""
+
+from ingest.errors import IngestError, OcrUnavailable
+from ingest.pipeline import (
+    IngestOptions,
+    IngestReport,
+    Interrupted,
+    Progress,
+    ingest_production,
+)
+
+__all__ = [
+    "IngestError",
+    "IngestOptions",
+    "IngestReport",
+    "Interrupted",
+    "OcrUnavailable",
+    "Progress",
+    "ingest_production",
+]

@@ -1,0 +1,13 @@
+"""Errors a user can cause with a file; each carries a one-line reason for the report."""
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested. str(error) is the reason shown beside the file name."""
+
+
+class UnsupportedFile(IngestError):
+    pass
+
+
+class OcrUnavailable(IngestError):
+    """Tesseract (or a requested language) is missing on this machine."""

@@ -1,0 +1,333 @@
+"""OCR of one page image with Tesseract: text, word boxes and confidences from a single pass.
+
+Before the pass the image is prepared the way OCR engines like it: grayscale, low-resolution
+scans upscaled to 300 dpi, small skews straightened. Pages that come back weak (low confidence
+or almost no words) get Tesseract's orientation detection and, when it finds the page turned,
+a second pass on the upright page: upright pages, the vast majority, pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytesseract
+from PIL import Image
+
+from ingest.errors import IngestError, OcrUnavailable
+from ingest.limits import Limits
+
+#: Bump when preprocessing changes what OCR returns, so cached results are not reused.
+PIPELINE_VERSION = "1"
+TARGET_DPI = 300
+#: Scans below this resolution are upscaled to TARGET_DPI before OCR.
+UPSCALE_BELOW_DPI = 240
+WEAK_CONFIDENCE = 60.0
+MAX_SKEW_DEGREES = 5.0
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    languages: str = "eng"
+    dpi: int = TARGET_DPI
+    tesseract_version: str = ""
+
+    def cache_key(self) -> str:
+        raw = f"{PIPELINE_VERSION}|{self.languages}|{self.dpi}|{self.tesseract_version}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass
+class OcrWord:
+    text: str
+    confidence: float
+    # box as fractions (0..1) of the original page image: x0, y0, x1, y1
+    box: tuple[float, float, float, float]
+
+
+@dataclass
+class OcrResult:
+    text: str
+    confidence: float | None  # mean word confidence, 0..100
+    words: list[OcrWord] = field(default_factory=list)
+    rotation: int = 0  # degrees the page was turned clockwise to read it
+    skew: float = 0.0
+    width: int = 0  # pixels of the image given to OCR, before preparation
+    height: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> OcrResult:
+        data = json.loads(text)
+        data["words"] = [
+            OcrWord(w["text"], w["confidence"], tuple(w["box"])) for w in data["words"]
+        ]
+        return cls(**data)
+
+
+def tesseract_version() -> str:
+    """Tesseract's version, or OcrUnavailable with how to install it."""
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except (pytesseract.TesseractNotFoundError, OSError):
+        raise OcrUnavailable(
+            "Tesseract is not installed (Debian: apt-get install tesseract-ocr); "
+            "install it or ingest with --ocr never"
+        ) from None
+
+
+def check_languages(languages: str) -> None:
+    available = set(_available_languages())
+    missing = [lang for lang in languages.split("+") if lang not in available]
+    if missing:
+        raise OcrUnavailable(
+            f"Tesseract language data missing: {', '.join(missing)} "
+            f"(installed: {', '.join(sorted(available)) or 'none'}; "
+            f"Debian: apt-get install tesseract-ocr-{missing[0]})"
+        )
+
+
+@cache
+def _available_languages() -> tuple[str, ...]:
+    try:
+        return tuple(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, OSError, pytesseract.TesseractError):
+        return ()
+
+
+# -- preparation ----------------------------------------------------------------------------
+def _upscale_factor(image: Image.Image, dpi: int | None, limits: Limits) -> float:
+    if dpi is None:
+        # No recorded resolution: assume a letter-size page and infer it from the pixel height.
+        dpi = int(max(image.size) / 11)
+    if dpi >= UPSCALE_BELOW_DPI:
+        return 1.0
+    factor = min(TARGET_DPI / max(dpi, 1), 4.0)
+    width, height = image.size
+    largest = (limits.max_image_pixels / (width * height)) ** 0.5
+    return max(1.0, min(factor, largest))
+
+
+def estimate_skew(image: Image.Image) -> float:
+    """Skew in degrees (positive: text runs uphill), from horizontal projection profiles.
+
+    Text lines give sharp peaks in the row sums of dark pixels when the page is level; the angle
+    that makes them sharpest is the skew. Done on a small copy, so it costs a few milliseconds.
+    """
+    small = image.copy()
+    small.thumbnail((800, 800))
+    pixels = np.asarray(small, dtype=np.uint8)
+    dark = pixels < 128
+    if dark.mean() < 0.002 or dark.mean() > 0.5:
+        return 0.0
+    ys, xs = np.nonzero(dark)
+    if len(xs) > 60000:
+        keep = np.random.default_rng(0).choice(len(xs), 60000, replace=False)
+        ys, xs = ys[keep], xs[keep]
+    cx = xs - xs.mean()
+
+    def sharpness(angle: float) -> float:
+        shifted = ys + cx * np.tan(np.radians(angle))
+        counts = np.bincount(np.round(shifted - shifted.min()).astype(np.int64))
+        return float(np.sum(counts.astype(np.float64) ** 2))
+
+    coarse = np.arange(-MAX_SKEW_DEGREES, MAX_SKEW_DEGREES + 0.01, 0.5)
+    best = max(coarse, key=sharpness)
+    fine = np.arange(best - 0.5, best + 0.51, 0.1)
+    best = max(fine, key=sharpness)
+    if abs(best) < 0.3 or sharpness(best) < sharpness(0.0) * 1.05:
+        return 0.0
+    return round(float(best), 2)
+
+
+def _prepare(
+    image: Image.Image, dpi: int | None, limits: Limits
+) -> tuple[Image.Image, float, float]:
+    """Grayscale, upscaled and straightened page; returns it with the scale and skew applied."""
+    if image.mode != "L":
+        image = image.convert("L")
+    scale = _upscale_factor(image, dpi, limits)
+    if scale > 1.0:
+        width, height = image.size
+        image = image.resize(
+            (round(width * scale), round(height * scale)), Image.Resampling.LANCZOS
+        )
+    skew = estimate_skew(image)
+    if skew:
+        image = image.rotate(-skew, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    return image, scale, skew
+
+
+# -- Tesseract ------------------------------------------------------------------------------
+def _run_tesseract(
+    path: str, settings: OcrSettings, dpi: int, timeout: int
+) -> dict[str, list[Any]]:
+    try:
+        return pytesseract.image_to_data(
+            path,
+            lang=settings.languages,
+            config=f"--psm 3 --dpi {dpi}",
+            output_type=pytesseract.Output.DICT,
+            timeout=timeout,
+        )
+    except pytesseract.TesseractNotFoundError:
+        raise OcrUnavailable("Tesseract is not installed (apt-get install tesseract-ocr)") from None
+    except RuntimeError as exc:  # pytesseract signals its timeout this way
+        raise IngestError(f"OCR gave up after {timeout} s ({exc})") from None
+    except pytesseract.TesseractError as exc:
+        raise IngestError(f"Tesseract failed: {exc.message or exc}") from None
+
+
+def _orientation(path: str, timeout: int) -> int:
+    """Degrees to rotate the image clockwise to make it upright (0 if unsure)."""
+    try:
+        osd = pytesseract.image_to_osd(
+            path,
+            config="--psm 0 -c min_characters_to_try=20",
+            output_type=pytesseract.Output.DICT,
+            timeout=timeout,
+        )
+    except (pytesseract.TesseractError, RuntimeError):
+        return 0  # too few characters to tell
+    if float(osd.get("orientation_conf", 0)) < 1.5:
+        return 0
+    return int(osd.get("rotate", 0)) % 360
+
+
+def _assemble(
+    data: dict[str, list[Any]], size: tuple[int, int]
+) -> tuple[str, list[OcrWord], float | None]:
+    """Text in reading order (lines, blank line between paragraphs) and the words with boxes."""
+    width, height = size
+    lines: list[str] = []
+    words: list[OcrWord] = []
+    current: tuple[int, int, int] | None = None
+    paragraph: tuple[int, int] | None = None
+    line_words: list[str] = []
+    confidences: list[float] = []
+    for i, text in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if int(data["level"][i]) != 5 or conf < 0 or not str(text).strip():
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        if key != current:
+            if line_words:
+                lines.append(" ".join(line_words))
+            if paragraph is not None and key[:2] != paragraph:
+                lines.append("")
+            current, paragraph, line_words = key, key[:2], []
+        line_words.append(str(text))
+        confidences.append(conf)
+        left, top = int(data["left"][i]), int(data["top"][i])
+        right, bottom = left + int(data["width"][i]), top + int(data["height"][i])
+        words.append(
+            OcrWord(
+                str(text),
+                round(conf, 1),
+                (
+                    round(left / width, 5),
+                    round(top / height, 5),
+                    round(right / width, 5),
+                    round(bottom / height, 5),
+                ),
+            )
+        )
+    if line_words:
+        lines.append(" ".join(line_words))
+    confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
+    return "\n".join(lines), words, confidence
+
+
+def _quality(text: str, confidence: float | None) -> float:
+    return (confidence or 0.0) * len(text.split())
+
+
+def _to_original(words: list[OcrWord], rotation: int) -> list[OcrWord]:
+    """Map word boxes read from a page turned by `rotation` back onto the page as scanned."""
+    if rotation == 0:
+        return words
+    mapped = []
+    for word in words:
+        x0, y0, x1, y1 = word.box
+        if rotation == 90:  # page was turned 90 degrees clockwise
+            box = (y0, 1 - x1, y1, 1 - x0)
+        elif rotation == 180:
+            box = (1 - x1, 1 - y1, 1 - x0, 1 - y0)
+        else:  # 270
+            box = (1 - y1, x0, 1 - y0, x1)
+        mapped.append(OcrWord(word.text, word.confidence, tuple(round(v, 5) for v in box)))
+    return mapped
+
+
+def ocr_image(
+    image: Image.Image, settings: OcrSettings, *, dpi: int | None, limits: Limits
+) -> OcrResult:
+    """OCR one page image (see the module docstring for the steps)."""
+    original_size = image.size
+    prepared, scale, skew = _prepare(image, dpi, limits)
+    effective_dpi = int((dpi or settings.dpi) * scale) if dpi else settings.dpi
+    with tempfile.TemporaryDirectory(prefix="foiarchive-ocr-", dir=_scratch_dir()) as scratch:
+        path = os.path.join(scratch, "page.pgm")
+        prepared.save(path)  # uncompressed: no time lost to PNG compression
+        data = _run_tesseract(path, settings, effective_dpi, limits.ocr_timeout)
+        text, words, confidence = _assemble(data, prepared.size)
+        rotation = 0
+        if confidence is None or confidence < WEAK_CONFIDENCE:
+            turn = _orientation(path, limits.ocr_timeout)
+            if turn:
+                # Tesseract says how far to rotate clockwise; PIL rotates counter-clockwise.
+                prepared.rotate(-turn, expand=True).save(path)
+                data = _run_tesseract(path, settings, effective_dpi, limits.ocr_timeout)
+                size = (prepared.size[1], prepared.size[0]) if turn in (90, 270) else prepared.size
+                turned_text, turned_words, turned_conf = _assemble(data, size)
+                if _quality(turned_text, turned_conf) > _quality(text, confidence):
+                    text, words, confidence, rotation = turned_text, turned_words, turned_conf, turn
+    return OcrResult(
+        text=text,
+        confidence=confidence,
+        words=_to_original(words, rotation),
+        rotation=rotation,
+        skew=skew,
+        width=original_size[0],
+        height=original_size[1],
+    )
+
+
+def _scratch_dir() -> str | None:
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+# -- cache ----------------------------------------------------------------------------------
+class OcrCache:
+    """OCR results on disk, keyed by the file's sha256, the page and the OCR settings."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha256: str, page: int, settings: OcrSettings) -> Path:
+        return self.root / sha256[:2] / sha256 / f"{page:05d}-{settings.cache_key()}.json"
+
+    def get(self, sha256: str, page: int, settings: OcrSettings) -> OcrResult | None:
+        path = self._path(sha256, page, settings)
+        try:
+            return OcrResult.from_json(path.read_text("utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, sha256: str, page: int, settings: OcrSettings, result: OcrResult) -> None:
+        path = self._path(sha256, page, settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(result.to_json())
+        os.replace(temporary, path)

@@ -1,0 +1,27 @@
+"""The record types every other room speaks, and the JSON Schemas that define them on disk.
+
+This package imports nothing of ours: it is the vocabulary that `ingest`, `index`,
+`preservation` and the front ends share.
+"""
+
+from schemas.records import (
+    MEDIA_TYPES_WITH_PAGES,
+    Document,
+    Event,
+    Page,
+    Production,
+    TextSource,
+)
+from schemas.validation import ManifestError, load_manifest, validate_production
+
+__all__ = [
+    "MEDIA_TYPES_WITH_PAGES",
+    "Document",
+    "Event",
+    "ManifestError",
+    "Page",
+    "Production",
+    "TextSource",
+    "load_manifest",
+    "validate_production",
+]

@@ -1,0 +1,146 @@
+"""Typed records for productions, documents, pages and events.
+
+They are plain dataclasses so that they cost nothing to build in a worker process and pickle
+cheaply between processes; `to_dict`/`from_dict` give the JSON shape used by the catalog, the
+bag tag files and the JSON output of the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TextSource = Literal["pdf", "ocr", "mixed", "text", "none"]
+
+#: Media types whose content we split into page records.
+MEDIA_TYPES_WITH_PAGES = frozenset(
+    {
+        "application/pdf",
+        "image/tiff",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/bmp",
+        "image/webp",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
+
+
+def _asdict(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+@dataclass
+class Production:
+    """One release by an agency: what the archivist knows about it."""
+
+    id: str
+    title: str = ""
+    agency: str = ""
+    component: str = ""
+    request_number: str = ""
+    case_court: str = ""
+    case_docket: str = ""
+    release_date: str = ""  # ISO date, YYYY-MM-DD
+    release_label: str = ""
+    requester: str = ""
+    exemptions_cited: list[str] = field(default_factory=list)
+    access: Literal["public", "restricted"] = "public"
+    source: str = ""
+    ingested_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Production:
+        names = {f.name for f in dataclasses.fields(cls)}
+        case = data.get("case") or {}
+        values = {k: v for k, v in data.items() if k in names}
+        values.setdefault("case_court", case.get("court", ""))
+        values.setdefault("case_docket", case.get("docket", ""))
+        return cls(**values)
+
+
+@dataclass
+class Page:
+    """One page of a document: the unit a search hit points at."""
+
+    number: int  # 1-based
+    text: str = ""
+    text_source: TextSource = "none"
+    ocr_confidence: float | None = None
+    width: float | None = None  # points for PDF pages, pixels for images
+    height: float | None = None
+    bates: list[str] = field(default_factory=list)
+    exemptions: list[str] = field(default_factory=list)
+    redactions: list[dict[str, Any]] = field(default_factory=list)
+    withheld_in_full: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return _asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Page:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Document:
+    """One file of a production, as received, with what was read from it."""
+
+    id: str
+    production_id: str
+    path: str  # relative path inside the production (the bag payload), '/'-separated
+    sha256: str
+    size: int
+    media_type: str
+    pronom: str = ""
+    page_count: int = 0
+    title: str = ""
+    author: str = ""
+    created: str = ""
+    modified: str = ""
+    producer: str = ""
+    bates_first: str = ""
+    bates_last: str = ""
+    text_source: TextSource = "none"
+    ocr_confidence: float | None = None
+    status: Literal["ok", "error"] = "ok"
+    error: str = ""
+    ingested_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @staticmethod
+    def make_id(production_id: str, path: str) -> str:
+        """A stable id: the same production and path give the same id on every rebuild."""
+        digest = hashlib.sha256(f"{production_id}\0{path}".encode()).hexdigest()
+        return f"{production_id}.{digest[:10]}"
+
+
+@dataclass
+class Event:
+    """A PREMIS-style event: something done to an object, by an agent, with an outcome."""
+
+    type: str
+    object: str
+    outcome: Literal["success", "failure", "warning"]
+    detail: str = ""
+    agent: str = ""
+    time: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _asdict(self)

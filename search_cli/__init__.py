@@ -1,0 +1,1 @@
+"""The `foiarchive` command: argument parsing, progress and output formats; no archive logic."""

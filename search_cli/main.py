@@ -1,0 +1,468 @@
+"""The `foiarchive` command line."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+import index
+import ingest
+from ingest.sample import build_sample_production
+from schemas import ManifestError, Production, load_manifest, validate_production
+from search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
+from search_cli.progress import make_progress
+
+EXIT_ERROR = 1
+EXIT_FILES_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+_USER_ERRORS = (
+    index.CatalogError,
+    index.QueryError,
+    index.BackendError,
+    ingest.IngestError,
+    ManifestError,
+)
+
+
+def _friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Anything a user can cause ends in one line on stderr and exit code 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except _USER_ERRORS as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  foiarchive sample ./release-1
+  foiarchive --archive A ingest ./release-1 --manifest ./release-1/production.json
+  foiarchive --archive A search '"secure communities" AND deport*'
+  foiarchive --archive A show ice-2017-r1.1a3fe391e1 --page 2
+
+\b
+Exit codes: 0 success; 1 error (bad query, missing archive, ...); 2 bad arguments;
+3 ingest finished but some files failed; 130 interrupted.""",
+)
+@click.option(
+    "--archive",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FOIARCHIVE_ARCHIVE",
+    default=Path("foiarchive-archive"),
+    show_default=True,
+    help="The archive folder (or set FOIARCHIVE_ARCHIVE).",
+)
+@click.version_option(package_name="foiarchive")
+@click.pass_context
+def cli(ctx: click.Context, archive: Path) -> None:
+    """foiarchive: ingest, preserve and search FOIA productions.
+
+    Every original is kept, every page is read (OCR where there is no good text layer), and
+    the full text of all productions is searchable down to the page and Bates number.
+    """
+    ctx.obj = archive
+
+
+def _archive(ctx: click.Context) -> Path:
+    return ctx.find_root().obj
+
+
+# -- ingest ---------------------------------------------------------------------------------
+@cli.command(
+    "ingest",
+    epilog="""\b
+Examples:
+  foiarchive ingest ./release-1 --id ice-2017-r1 --agency ICE \\
+      --request-number 2017-ICFO-12345 --released 2017-06-08 --title "Secure Communities"
+  foiarchive ingest ./release-1 --manifest production.json --jobs 2
+  foiarchive ingest ./letters --id nist-2023 --ocr never --format json
+
+\b
+Running the same command again skips files already ingested (same path and sha256) and
+finishes any run that was interrupted.""",
+)
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Production manifest (JSON, see schemas/production.schema.json).",
+)
+@click.option("--id", "production_id", help="Production id, a slug such as ice-2017-r1.")
+@click.option("--title")
+@click.option("--agency")
+@click.option("--component")
+@click.option("--request-number")
+@click.option("--released", "release_date", help="Release date, YYYY-MM-DD.")
+@click.option("--release-label", help='E.g. "Interim release 3".')
+@click.option("--requester")
+@click.option("--case-court")
+@click.option("--case-docket")
+@click.option("--access", type=click.Choice(["public", "restricted"]))
+@click.option(
+    "--ocr",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="auto: OCR pages without a good text layer.",
+)
+@click.option(
+    "--lang",
+    "languages",
+    default="eng",
+    show_default=True,
+    help="Tesseract languages, e.g. eng+spa.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Worker processes.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@click.pass_context
+@_friendly_errors
+def ingest_command(
+    ctx: click.Context,
+    source: Path,
+    manifest: Path | None,
+    output_format: str,
+    quiet: bool,
+    ocr: str,
+    languages: str,
+    jobs: int,
+    **fields: str | None,
+) -> None:
+    """Ingest every file under SOURCE as one production.
+
+    Born-digital PDFs, scanned PDFs, TIFF/PNG/JPEG images, text, CSV and XLSX are identified
+    by content, read (OCR where needed) and cataloged page by page, then indexed. Files that
+    cannot be read are reported, copied to quarantine/ with the reason, and the run goes on.
+    """
+    production = _production_from(manifest, fields)
+    archive = _archive(ctx)
+    options = ingest.IngestOptions(ocr=ocr, languages=languages, jobs=jobs)  # type: ignore[arg-type]
+    exclude = {manifest} if manifest else set()
+    progress = make_progress(quiet or output_format == "json")
+    try:
+        with progress:
+            report = ingest.ingest_production(
+                archive, source, production, options, progress=progress, exclude=exclude
+            )
+    except ingest.Interrupted as stop:
+        click.echo(
+            f"\ninterrupted: {stop.report.ingested} documents were saved; "
+            "run the same command again to finish",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    if output_format == "json":
+        emit_json(report.to_dict())
+    else:
+        _print_ingest_summary(report)
+    if report.failures:
+        sys.exit(EXIT_FILES_FAILED)
+
+
+def _production_from(manifest: Path | None, fields: dict[str, str | None]) -> Production:
+    given = {k: v for k, v in fields.items() if v is not None}
+    given["id"] = given.pop("production_id", None) or ""
+    if manifest is not None:
+        production = load_manifest(manifest)
+        data = production.to_dict()
+        data.update({k: v for k, v in given.items() if v})
+        return validate_production(
+            {k: v for k, v in data.items() if v not in ("", [], None) and k != "ingested_at"},
+            source=str(manifest),
+        )
+    if not given["id"]:
+        raise click.UsageError("give the production an --id (or a --manifest)")
+    return validate_production({k: v for k, v in given.items() if v}, source="options")
+
+
+def _print_ingest_summary(report: ingest.IngestReport) -> None:
+    click.echo(
+        f"{report.production}: ingested {report.ingested} documents, {report.pages} pages "
+        f"({report.pages_ocr} OCR'd, {report.pages_ocr_cached} from the OCR cache) "
+        f"in {report.seconds:.1f} s; {report.skipped} unchanged; {len(report.failures)} failed."
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {printable(warning.path)}: {warning.reason}", err=True)
+    if report.failures:
+        click.echo(
+            "Failed files (copies and reasons in the archive's quarantine/ folder):", err=True
+        )
+        for failure in report.failures:
+            click.echo(f"  {printable(failure.path)}: {failure.reason}", err=True)
+    if report.index_warning:
+        click.echo(f"warning: search index: {report.index_warning}", err=True)
+
+
+# -- search ---------------------------------------------------------------------------------
+@cli.command(
+    "search",
+    epilog="""\b
+Query language (Lucene-like; words match exactly, lowercased, no stemming):
+  deportation "secure communities"   both (AND is the default)
+  detainer OR warrant, NOT juvenile, -juvenile, ( ... )
+  deport*                            words starting with deport
+  "secure communities"~5             the words within 5 positions
+  agency:ICE production:ice-2017-r1 type:pdf source:ocr title:memo
+  released:[2017-01-01 TO 2017-06-30]   released:>=2017   released:2017-06
+
+\b
+Examples:
+  foiarchive search 'deportation AND "secure communities"'
+  foiarchive search 'detainer* agency:ICE' --facets --limit 5
+  foiarchive search 'released:2017 warrant' --format csv > hits.csv""",
+)
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, index.MAX_LIMIT), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "released", "-released"]),
+    default="relevance",
+    show_default=True,
+)
+@click.option(
+    "--facets",
+    is_flag=True,
+    help="Also count hits by agency, production, exemption, year and media type.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+@_friendly_errors
+def search_command(
+    ctx: click.Context,
+    query: str,
+    limit: int,
+    offset: int,
+    sort: str,
+    facets: bool,
+    output_format: str,
+) -> None:
+    """Search the full text of every production; hits are pages."""
+    archive = _archive(ctx)
+    request = index.SearchRequest(
+        query=query,
+        limit=limit,
+        offset=offset,
+        sort=sort,  # type: ignore[arg-type]
+        facets=tuple(index.FACET_FIELDS) if facets else (),
+    )
+    with index.open_catalog(archive) as catalog:
+        backend = index.open_backend(archive)
+        results = index.search(catalog, backend, request)
+        behind = index.pending(catalog, backend)
+    if behind:
+        click.echo(
+            f"warning: the search index is behind the catalog ({behind} changes); "
+            "run 'foiarchive reindex'",
+            err=True,
+        )
+    if output_format == "json":
+        emit_json(results.to_dict())
+    elif output_format == "csv":
+        emit_csv(
+            ["production", "document", "path", "page", "bates", "score", "snippet"],
+            (h.to_dict() for h in results.hits),
+        )
+    else:
+        _print_hits(results)
+
+
+def _print_hits(results: index.SearchResults) -> None:
+    if not results.total:
+        click.echo(f"No pages match {results.query!r}.")
+        return
+    for rank, hit in enumerate(results.hits, start=results.offset + 1):
+        where = f"p. {hit.page}" + (f"  {hit.bates}" if hit.bates else "")
+        click.echo(
+            click.style(f"{rank}. ", bold=True)
+            + f"{hit.production}  {click.style(printable(hit.path), fg='cyan')}  {where}"
+            + click.style(f"  [{hit.document}]", dim=True)
+        )
+        click.echo(f"   {terminal_snippet(hit.snippet)}")
+    shown_to = results.offset + len(results.hits)
+    more = f"; next page: --offset {shown_to}" if shown_to < results.total else ""
+    click.echo(f"\n{results.offset + 1}-{shown_to} of {results.total} pages{more}")
+    for name, buckets in results.facets.items():
+        if buckets:
+            counts = ", ".join(f"{b['value']} ({b['count']})" for b in buckets)
+            click.echo(f"{name}: {counts}")
+
+
+# -- productions and documents --------------------------------------------------------------
+@cli.command(
+    "productions",
+    epilog="\b\nExamples:\n  foiarchive productions\n  foiarchive productions --format json",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_context
+@_friendly_errors
+def productions_command(ctx: click.Context, output_format: str) -> None:
+    """List the productions in the archive with their document and page counts."""
+    with index.open_catalog(_archive(ctx)) as catalog:
+        summaries = catalog.productions()
+    rows = [
+        {**s.production.to_dict(), "documents": s.documents, "pages": s.pages, "failed": s.failed}
+        for s in summaries
+    ]
+    if output_format == "json":
+        emit_json(rows)
+    elif output_format == "csv":
+        emit_csv(
+            [
+                "id",
+                "agency",
+                "title",
+                "request_number",
+                "release_date",
+                "documents",
+                "pages",
+                "failed",
+            ],
+            rows,
+        )
+    elif not rows:
+        click.echo("No productions yet. Ingest one: foiarchive ingest SOURCE --id ID")
+    else:
+        click.echo(
+            table(
+                [
+                    [
+                        r["id"],
+                        r["agency"],
+                        r["release_date"],
+                        r["request_number"],
+                        str(r["documents"]),
+                        str(r["pages"]),
+                        str(r["failed"]),
+                        printable(r["title"])[:50],
+                    ]
+                    for r in rows
+                ],
+                ["id", "agency", "released", "request", "docs", "pages", "failed", "title"],
+            )
+        )
+
+
+@cli.command(
+    "show",
+    epilog="""\b
+Examples:
+  foiarchive show ice-2017-r1.1a3fe391e1            metadata and a page list
+  foiarchive show ice-2017-r1.1a3fe391e1 --page 2   the text of page 2
+  foiarchive show 'ice-2017-r1/scans/memo.pdf' --format json""",
+)
+@click.argument("document")
+@click.option("--page", type=click.IntRange(1), help="Print this page's text.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+@_friendly_errors
+def show_command(ctx: click.Context, document: str, page: int | None, output_format: str) -> None:
+    """Show a document's metadata and pages (DOCUMENT: its id, an id prefix, or PRODUCTION/PATH)."""
+    with index.open_catalog(_archive(ctx)) as catalog:
+        matches = catalog.find_documents(document)
+        if not matches:
+            raise index.CatalogError(f"no document {document!r} (see ids in search results)")
+        if len(matches) > 1:
+            names = ", ".join(m.id for m in matches[:5])
+            raise index.CatalogError(f"{document!r} names {len(matches)} documents: {names} ...")
+        doc = matches[0]
+        pages = catalog.pages(doc.id)
+    if page is not None and page > len(pages):
+        raise index.CatalogError(f"{doc.id} has {len(pages)} pages; there is no page {page}")
+    selected = [pages[page - 1]] if page else pages
+    if output_format == "json":
+        emit_json({"document": doc.to_dict(), "pages": [p.to_dict() for p in selected]})
+        return
+    for name, value in doc.to_dict().items():
+        if value not in ("", None):
+            click.echo(f"{name:>15}: {printable(str(value))}")
+    if page:
+        p = selected[0]
+        conf = f", OCR confidence {p.ocr_confidence:.0f}" if p.ocr_confidence is not None else ""
+        click.echo(click.style(f"\n--- page {p.number} ({p.text_source}{conf}) ---", bold=True))
+        click.echo(p.text)
+    else:
+        click.echo(
+            "\npages: "
+            + ", ".join(f"{p.number} ({p.text_source}, {len(p.text)} chars)" for p in pages[:50])
+            + (" ..." if len(pages) > 50 else "")
+        )
+
+
+@cli.command("reindex", epilog="\b\nExamples:\n  foiarchive reindex\n  foiarchive reindex --full")
+@click.option("--full", is_flag=True, help="Rebuild the index from scratch from the catalog.")
+@click.pass_context
+@_friendly_errors
+def reindex_command(ctx: click.Context, full: bool) -> None:
+    """Bring the search index up to date with the catalog (or rebuild it with --full)."""
+    archive = _archive(ctx)
+    with index.open_catalog(archive) as catalog:
+        backend = index.open_backend(archive, writable=True)
+        try:
+            report = index.sync(catalog, backend, full=full)
+        finally:
+            backend.close()
+    action = "rebuilt" if report.rebuilt else "updated"
+    click.echo(f"search index {action}: {report.documents} documents, {report.pages} pages")
+
+
+@cli.command(
+    "sample",
+    epilog="\b\nExample:\n  foiarchive sample ./sample-production\n"
+    "  foiarchive ingest ./sample-production --manifest "
+    "./sample-production/production.json",
+)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def sample_command(folder: Path) -> None:
+    """Write a realistic sample production (scans with redactions and Bates stamps, a letter,
+    a form, a spreadsheet) and its manifest into FOLDER."""
+    manifest = build_sample_production(folder)
+    click.echo(f"sample production written to {folder}; manifest: {manifest}")
+
+
+def main() -> None:
+    cli()
