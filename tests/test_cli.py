@@ -1,0 +1,104 @@
+"""The command line: help with examples, output formats, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+
+from .conftest import run_cli, run_json
+
+COMMANDS = ["ingest", "search", "productions", "show", "reindex", "sample"]
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_every_help_has_examples(command: str | None) -> None:
+    result = run_cli(*([command] if command else []), "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+def test_search_csv_and_table(sample_archive: Path) -> None:
+    result = run_cli("search", "detainer*", "--format", "csv", archive=sample_archive)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and set(rows[0]) == {"production", "document", "path", "page", "bates", "score",
+                                     "snippet"}
+    table = run_cli("search", "detainer*", "--facets", archive=sample_archive)
+    assert "ice-2017-r1" in table.output and "pages" in table.output
+    assert "agency: ICE" in table.output
+
+
+def test_pagination_and_sorting(sample_archive: Path) -> None:
+    everything = run_json("search", "agency:ice", "--limit", "100", archive=sample_archive)
+    first = run_json("search", "agency:ice", "--limit", "3", archive=sample_archive)
+    second = run_json("search", "agency:ice", "--limit", "3", "--offset", "3",
+                      archive=sample_archive)
+    keys = [(h["document"], h["page"]) for h in first["hits"] + second["hits"]]
+    assert len(set(keys)) == 6 and first["total"] == everything["total"]
+    dated = run_json("search", "agency:ice", "--sort", "-released", archive=sample_archive)
+    assert dated["total"] == everything["total"]
+
+
+def test_productions_and_show(sample_archive: Path) -> None:
+    productions = run_json("productions", archive=sample_archive)
+    assert productions[0]["id"] == "ice-2017-r1"
+    assert productions[0]["documents"] == 5 and productions[0]["pages"] == 9
+    hit = run_json("search", "biometric", archive=sample_archive)["hits"][0]
+    shown = run_json("show", hit["document"], "--page", str(hit["page"]), archive=sample_archive)
+    assert shown["document"]["path"] == hit["path"]
+    assert "biometric" in shown["pages"][0]["text"]
+    text = run_cli("show", f"ice-2017-r1/{hit['path']}", archive=sample_archive)
+    assert "sha256" in text.output and "pages:" in text.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", '"unbalanced'], "unbalanced quote"),
+        (["search", "color:red"], "unknown field 'color'"),
+        (["show", "no-such-document"], "no document"),
+        (["show", "ice-2017-r1.", "--page", "1"], "names 5 documents"),
+    ],
+)
+def test_user_errors_are_one_line(sample_archive: Path, args: list[str], message: str) -> None:
+    result = run_cli(*args, archive=sample_archive)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_archive_and_source(tmp_path: Path) -> None:
+    result = run_cli("search", "x", archive=tmp_path / "nowhere")
+    assert result.exit_code == 1 and "no foiarchive archive here" in result.stderr
+    result = run_cli("ingest", tmp_path / "nothing", "--id", "p", archive=tmp_path / "a")
+    assert result.exit_code == 1 and "no such folder" in result.stderr
+
+
+def test_bad_manifest_names_the_field(tmp_path: Path) -> None:
+    manifest = tmp_path / "production.json"
+    manifest.write_text(json.dumps({"id": "Bad Id!", "release_date": "2017-06-08"}))
+    (tmp_path / "src").mkdir()
+    result = run_cli("ingest", tmp_path / "src", "--manifest", manifest, archive=tmp_path / "a")
+    assert result.exit_code == 1
+    assert "production.json: id:" in result.stderr
+
+
+def test_reindex_rebuilds(sample_archive: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_archive, copy)
+    shutil.rmtree(copy / "search")
+    result = run_cli("reindex", archive=copy)
+    assert result.exit_code == 0 and "rebuilt: 5 documents, 9 pages" in result.output
+    assert run_json("search", "biometric", archive=copy)["total"] >= 1
+
+
+def test_sample_command_writes_a_manifest(tmp_path: Path) -> None:
+    result = run_cli("sample", tmp_path / "s")
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "s" / "production.json").read_text())["agency"] == "ICE"

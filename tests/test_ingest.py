@@ -1,0 +1,277 @@
+"""Ingest end to end: real PDFs, real Tesseract, a real catalog and index."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from PIL import Image
+
+import index
+from ingest import IngestOptions, Interrupted, ingest_production
+from ingest.sample import MEMO_PARAGRAPHS, memo_lines, render_scan, save_scanned_pdf, write_text_pdf
+from schemas import Production
+
+from .conftest import run_cli, run_json
+
+
+def _documents(archive: Path) -> dict[str, object]:
+    with index.open_catalog(archive) as catalog:
+        return {d.path: d for d in catalog.documents()}
+
+
+def _page_texts(archive: Path, path: str) -> list[str]:
+    with index.open_catalog(archive) as catalog:
+        doc = next(d for d in catalog.documents() if d.path == path)
+        return [p.text for p in catalog.pages(doc.id)]
+
+
+# -- the sample production --------------------------------------------------------------
+def test_every_kind_of_file_in_the_sample_is_cataloged(sample_archive: Path) -> None:
+    docs = _documents(sample_archive)
+    assert set(docs) == {
+        "scans/ERO memos 2017 (scanned).pdf",
+        "final-response-letter.pdf",
+        "detainer-form.jpg",
+        "removals-by-county.csv",
+        "README-from-agency.txt",
+    }
+    scanned = docs["scans/ERO memos 2017 (scanned).pdf"]
+    assert (scanned.page_count, scanned.text_source) == (3, "ocr")
+    assert scanned.ocr_confidence > 70
+    letter = docs["final-response-letter.pdf"]
+    assert (letter.text_source, letter.title, letter.author) == (
+        "pdf", "Final response, 2017-ICFO-12345", "ICE FOIA Office")
+    assert letter.created.startswith("2017-06-08")
+    assert docs["detainer-form.jpg"].media_type == "image/jpeg"
+    assert docs["removals-by-county.csv"].page_count == 3  # 120 rows, 50 rows a page
+
+
+def test_scanned_pages_are_read_by_ocr(sample_archive: Path) -> None:
+    pages = _page_texts(sample_archive, "scans/ERO memos 2017 (scanned).pdf")
+    assert "Secure Communities" in pages[0]
+    assert "detainers" in pages[0]
+    assert "ICE-2017-000003" in pages[2]  # the Bates stamp in the corner
+
+
+def test_search_finds_pages_across_file_kinds(sample_archive: Path) -> None:
+    found = run_json("search", 'deportation AND "secure communities"', archive=sample_archive)
+    paths = {hit["path"] for hit in found["hits"]}
+    assert {"final-response-letter.pdf", "scans/ERO memos 2017 (scanned).pdf"} <= paths
+    assert found["total"] == len(found["hits"])
+    hit = found["hits"][0]
+    assert set(hit) >= {"production", "document", "path", "page", "bates", "score", "snippet"}
+    assert "<mark>" in hit["snippet"]
+    travis = run_json("search", "type:csv travis", archive=sample_archive)
+    assert travis["total"] >= 1 and all(h["path"].endswith(".csv") for h in travis["hits"])
+
+
+def test_repeat_ingest_skips_unchanged_files(sample_source: Path, sample_archive: Path) -> None:
+    manifest = sample_source / "production.json"
+    result = run_json("ingest", sample_source, "--manifest", manifest, archive=sample_archive)
+    assert result["ingested"] == 0
+    assert result["skipped"] == 5
+    assert result["pages_ocr"] == 0
+
+
+def test_a_changed_file_is_read_again_and_ocr_comes_from_the_cache(
+    sample_source: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    scan = render_scan(memo_lines(MEMO_PARAGRAPHS[:2]), bates="DHS 000045")
+    save_scanned_pdf(source / "memo.pdf", [scan])
+    archive = tmp_path / "archive"
+    first = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    assert first.pages_ocr == 1 and first.pages_ocr_cached == 0
+    (source / "notes.txt").write_text("a new file")
+    os.utime(source / "memo.pdf")
+    # Same memo under a new name: same content hash, so its OCR comes from the cache.
+    (source / "memo.pdf").rename(source / "memo-renamed.pdf")
+    second = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    assert (second.ingested, second.pages_ocr_cached) == (2, 1)
+
+
+# -- more formats -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def formats_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("formats")
+    lines = memo_lines(MEMO_PARAGRAPHS[2:4])
+    upright = render_scan(lines, bates="EOUSA-0001234", seed=3)
+    upright.rotate(180).save(source / "upside-down.png")
+    frames = [render_scan(memo_lines([MEMO_PARAGRAPHS[i]]), seed=i) for i in (0, 5)]
+    frames[0].save(source / "fax.tiff", save_all=True, append_images=frames[1:],
+                   compression="tiff_lzw", dpi=(200, 200))
+    # A mixed PDF: a born-digital cover page followed by a scanned page.
+    write_text_pdf(source / "cover.pdf", [["Cover sheet for the interoperability records"] * 5])
+    save_scanned_pdf(source / "scan.pdf", [render_scan(memo_lines([MEMO_PARAGRAPHS[3]]))])
+    from pypdf import PdfWriter
+
+    merged = PdfWriter()
+    for part in ("cover.pdf", "scan.pdf"):
+        merged.append(str(source / part))
+    merged.write(source / "mixed.pdf")
+    for part in ("cover.pdf", "scan.pdf"):
+        (source / part).unlink()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Admissions"
+    sheet.append(["booking", "facility", "reason"])
+    sheet.append(["B-1", "Northwest Detention Center", "(b)(6),(b)(7)(c )"])
+    book.save(source / "admissions.xlsx")
+    archive = tmp_path_factory.mktemp("formats-archive")
+    report = ingest_production(archive, source, Production(id="formats", agency="EOUSA"),
+                               IngestOptions(jobs=2))
+    assert report.ok, report.failures
+    return archive
+
+
+def test_an_upside_down_scan_is_turned_and_read(formats_archive: Path) -> None:
+    text = _page_texts(formats_archive, "upside-down.png")[0]
+    assert "Deportation officers should prioritize" in text
+
+
+def test_each_tiff_frame_is_a_page(formats_archive: Path) -> None:
+    pages = _page_texts(formats_archive, "fax.tiff")
+    assert len(pages) == 2
+    assert "biometric" in pages[0] and "Office of Public Affairs" in pages[1]
+
+
+def test_mixed_pdf_uses_the_text_layer_and_ocr_per_page(formats_archive: Path) -> None:
+    with index.open_catalog(formats_archive) as catalog:
+        doc = next(d for d in catalog.documents() if d.path == "mixed.pdf")
+        pages = catalog.pages(doc.id)
+    assert doc.text_source == "mixed"
+    assert [p.text_source for p in pages] == ["pdf", "ocr"]
+    assert "judicial" in pages[1].text and "Amendment" in pages[1].text
+
+
+def test_xlsx_rows_are_searchable_by_column(formats_archive: Path) -> None:
+    text = _page_texts(formats_archive, "admissions.xlsx")[0]
+    assert "facility: Northwest Detention Center" in text
+    assert text.startswith("Admissions, rows 2-2")
+
+
+# -- bad input ----------------------------------------------------------------------------
+@pytest.fixture
+def hostile_source(tmp_path: Path) -> Path:
+    source = tmp_path / "hostile"
+    source.mkdir()
+    write_text_pdf(source / "good.pdf", [["A good letter about detainers and warrants."] * 4])
+    good = (source / "good.pdf").read_bytes()
+    (source / "truncated.pdf").write_bytes(good[: len(good) // 3])
+    (source / "corrupt.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(2000))
+    (source / "empty.pdf").write_bytes(b"")
+    (source / "random.pdf").write_bytes(bytes(range(256)) * 10)
+    from pypdf import PdfReader, PdfWriter
+
+    locked = PdfWriter(clone_from=PdfReader(source / "good.pdf"))
+    locked.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    locked.write(source / "encrypted.pdf")
+    Image.new("1", (12000, 12000), 1).save(source / "bomb.png")
+    Image.new("L", (50, 50), 255).save(source / "picture-named.pdf", format="PNG")
+    (tmp_path / "outside-secret.txt").write_text("never ingest me")
+    (source / "escape.txt").symlink_to(tmp_path / "outside-secret.txt")
+    (source / "odd\nname\u202e.txt").write_text("a file with an odd name about warrants")
+    (source / os.fsdecode(b"latin1-\xe9t\xe9.txt")).write_text("bytes that are not UTF-8")
+    return source
+
+
+def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
+    hostile_source: Path, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    result = run_cli("ingest", hostile_source, "--id", "hostile", "--format", "json",
+                     archive=archive)
+    assert result.exit_code == 3
+    import json
+
+    report = json.loads(result.stdout)
+    reasons = {f["path"]: f["reason"] for f in report["failures"]}
+    assert "damaged or truncated PDF" in reasons["truncated.pdf"]
+    assert "PDF" in reasons["corrupt.pdf"]
+    assert reasons["empty.pdf"] == "empty file (0 bytes)"
+    assert "unrecognised binary content" in reasons["random.pdf"]
+    assert "encrypted PDF" in reasons["encrypted.pdf"]
+    assert "pixel limit" in reasons["bomb.png"]
+    assert "outside the source folder" in reasons["escape.txt"]
+    assert all("\n" not in reason for reason in reasons.values())
+    assert report["ingested"] == 4  # good.pdf, the mislabelled PNG, both odd names
+    warnings = {w["path"]: w["reason"] for w in report["warnings"]}
+    assert "content is image/png" in warnings["picture-named.pdf"]
+    quarantine = archive / "quarantine" / "hostile"
+    assert (quarantine / "truncated.pdf").read_bytes() == (hostile_source / "truncated.pdf").read_bytes()
+    assert "damaged" in (quarantine / "truncated.pdf.reason.txt").read_text()
+    assert not (quarantine / "escape.txt").exists()
+    docs = _documents(archive)
+    assert docs["good.pdf"].status == "ok"
+    assert docs["encrypted.pdf"].status == "error"
+    assert "latin1-\\xe9t\\xe9.txt" in docs
+    assert "never ingest me" not in str(run_json("search", "never", archive=archive))
+    assert run_json("search", "warrants", archive=archive)["total"] == 2
+
+
+def test_an_earlier_good_version_survives_a_later_corrupt_one(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    write_text_pdf(source / "letter.pdf", [["The original letter about detainers."] * 3])
+    archive = tmp_path / "archive"
+    ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    (source / "letter.pdf").write_bytes(b"%PDF-1.4 garbage")
+    report = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    assert [f.path for f in report.failures] == ["letter.pdf"]
+    assert _documents(archive)["letter.pdf"].status == "ok"
+    assert "original letter" in _page_texts(archive, "letter.pdf")[0]
+
+
+def test_an_interrupted_run_leaves_whole_documents_and_the_next_run_finishes(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for n in range(6):
+        write_text_pdf(source / f"doc{n}.pdf", [[f"Document {n} page {p} detainer"] * 3
+                                                for p in range(4)])
+
+    class StopAfterTwo:
+        done = 0
+
+        def planned(self, files: int, pages: int) -> None: ...
+        def advance(self, pages: int) -> None: ...
+
+        def file_done(self, path: str, error: str | None) -> None:
+            self.done += 1
+            if self.done == 2:
+                raise KeyboardInterrupt
+
+    archive = tmp_path / "archive"
+    with pytest.raises(Interrupted) as stop:
+        ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=2),
+                          progress=StopAfterTwo())
+    saved = stop.value.report.ingested
+    assert 1 <= saved < 6
+    with index.open_catalog(archive) as catalog:
+        for doc in catalog.documents():
+            assert len(catalog.pages(doc.id)) == 4  # never half a document
+    report = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=2))
+    assert report.skipped == saved and report.ingested == 6 - saved
+    assert run_json("search", "detainer", archive=archive)["total"] == 24
+
+
+def test_missing_tesseract_is_a_clear_message(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.txt").write_text("hello")
+    env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
+    done = subprocess.run(
+        [sys.executable, "-c", "from search_cli.main import main; main()",
+         "--archive", str(tmp_path / "a"), "ingest", str(source), "--id", "p"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    assert done.returncode == 1
+    assert "Tesseract is not installed" in done.stderr
+    assert "Traceback" not in done.stderr

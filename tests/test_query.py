@@ -1,0 +1,118 @@
+"""The query language: what parses to what, and errors that say what is wrong."""
+
+from datetime import date
+
+import pytest
+import tantivy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.query import (
+    And,
+    DateRange,
+    Flag,
+    Keyword,
+    MatchAll,
+    Not,
+    Or,
+    QueryError,
+    Text,
+    TextPrefix,
+    highlight_terms,
+    parse,
+)
+from index.tantivy_backend import _schema, compile_query
+
+
+def test_terms_are_anded_and_phrases_kept_whole() -> None:
+    assert parse('deportation AND "Secure Communities"') == And(
+        (Text("text", ("deportation",)), Text("text", ("secure", "communities")))
+    )
+    assert parse("deportation detainer") == And(
+        (Text("text", ("deportation",)), Text("text", ("detainer",)))
+    )
+
+
+def test_boolean_operators_prefix_and_proximity() -> None:
+    assert parse("a OR b") == Or((Text("text", ("a",)), Text("text", ("b",))))
+    assert parse("a -b") == And((Text("text", ("a",)), Not(Text("text", ("b",)))))
+    assert parse("NOT b") == And((MatchAll(), Not(Text("text", ("b",)))))
+    assert parse("deport*") == TextPrefix("text", "deport")
+    assert parse('"secure communities"~5') == Text("text", ("secure", "communities"), 5)
+
+
+def test_fields_are_normalized() -> None:
+    assert parse("agency:ICE") == Keyword("agency", "ice")
+    assert parse("type:pdf") == Keyword("type", "application/pdf")
+    assert parse("redacted:true") == Flag("redacted", True)
+    assert parse("released:[2017-01-01 TO 2017-06-30]") == DateRange(
+        "released", date(2017, 1, 1), date(2017, 6, 30)
+    )
+    assert parse("released:>=2017") == DateRange("released", date(2017, 1, 1), None)
+    assert parse("released:2017-06") == DateRange("released", date(2017, 6, 1), date(2017, 6, 30))
+
+
+def test_a_word_with_punctuation_becomes_a_phrase() -> None:
+    assert parse("ICE-2017-000123") == Text("text", ("ice", "2017", "000123"))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"secure communities', "unbalanced quote"),
+        ("(deportation", "unclosed '('"),
+        ("deportation)", "unbalanced ')'"),
+        ("AND", "needs a term on both sides"),
+        ("deportation AND", "ends too early"),
+        ("color:blue", "unknown field 'color'"),
+        ("released:2017-13-01", "not a valid date"),
+        ("released:last-year", "not a date"),
+        ("redacted:maybe", "takes true or false"),
+        ("*", "prefix needs at least one letter"),
+        ("de*port", "only a trailing * wildcard"),
+        ("", "empty query"),
+        ("deport~2", "fuzzy search"),
+        ("[a TO b]", "ranges apply to released"),
+    ],
+)
+def test_malformed_queries_say_what_is_wrong(query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=None) as error:
+        parse(query)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_negated_words_are_not_highlighted() -> None:
+    words, prefixes = highlight_terms(parse('detainer* "secure communities" -juvenile'))
+    assert words == {"secure", "communities"}
+    assert prefixes == {"detainer"}
+
+
+_SCHEMA = _schema()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*'ab "()*:-~^[]{}\\/!?+&|', " AND ", " OR ", " NOT ", "agency:", "released:", "TO"]
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_no_input_escapes_as_anything_but_a_query_error(query: str) -> None:
+    try:
+        node = parse(query)
+    except QueryError:
+        return
+    assert isinstance(compile_query(node, _SCHEMA), tantivy.Query)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_arbitrary_unicode_never_crashes_the_parser(query: str) -> None:
+    try:
+        node = parse(query)
+    except QueryError:
+        return
+    assert isinstance(compile_query(node, _SCHEMA), tantivy.Query)
