@@ -24,8 +24,10 @@ def _document(production: str, path: str, pages: int) -> tuple[Document, list[Pa
         page_count=pages,
     )
     stem = path.rsplit(".", 1)[0]
-    texts = [Page(number=n, text=f"page {n} of {stem} detainer", text_source="pdf")
-             for n in range(1, pages + 1)]
+    texts = [
+        Page(number=n, text=f"page {n} of {stem} detainer", text_source="pdf")
+        for n in range(1, pages + 1)
+    ]
     return doc, texts
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-
 from .conftest import run_cli, run_json
 
 COMMANDS = ["ingest", "search", "productions", "show", "reindex", "sample"]
@@ -25,8 +24,15 @@ def test_every_help_has_examples(command: str | None) -> None:
 def test_search_csv_and_table(sample_archive: Path) -> None:
     result = run_cli("search", "detainer*", "--format", "csv", archive=sample_archive)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert rows and set(rows[0]) == {"production", "document", "path", "page", "bates", "score",
-                                     "snippet"}
+    assert rows and set(rows[0]) == {
+        "production",
+        "document",
+        "path",
+        "page",
+        "bates",
+        "score",
+        "snippet",
+    }
     table = run_cli("search", "detainer*", "--facets", archive=sample_archive)
     assert "ice-2017-r1" in table.output and "pages" in table.output
     assert "agency: ICE" in table.output
@@ -35,8 +41,9 @@ def test_search_csv_and_table(sample_archive: Path) -> None:
 def test_pagination_and_sorting(sample_archive: Path) -> None:
     everything = run_json("search", "agency:ice", "--limit", "100", archive=sample_archive)
     first = run_json("search", "agency:ice", "--limit", "3", archive=sample_archive)
-    second = run_json("search", "agency:ice", "--limit", "3", "--offset", "3",
-                      archive=sample_archive)
+    second = run_json(
+        "search", "agency:ice", "--limit", "3", "--offset", "3", archive=sample_archive
+    )
     keys = [(h["document"], h["page"]) for h in first["hits"] + second["hits"]]
     assert len(set(keys)) == 6 and first["total"] == everything["total"]
     dated = run_json("search", "agency:ice", "--sort", "-released", archive=sample_archive)

@@ -49,8 +49,9 @@ def test_a_mislabelled_file_is_identified_and_flagged(tmp_path: Path) -> None:
     ("content", "reason"),
     [(b"", "empty file"), (bytes(range(256)) * 20, "unrecognised binary content")],
 )
-def test_unreadable_content_is_refused_with_a_reason(tmp_path: Path, content: bytes,
-                                                      reason: str) -> None:
+def test_unreadable_content_is_refused_with_a_reason(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
     (tmp_path / "f.pdf").write_bytes(content)
     with pytest.raises(UnsupportedFile, match=reason):
         identify(tmp_path / "f.pdf")

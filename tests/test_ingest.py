@@ -45,7 +45,10 @@ def test_every_kind_of_file_in_the_sample_is_cataloged(sample_archive: Path) -> 
     assert scanned.ocr_confidence > 70
     letter = docs["final-response-letter.pdf"]
     assert (letter.text_source, letter.title, letter.author) == (
-        "pdf", "Final response, 2017-ICFO-12345", "ICE FOIA Office")
+        "pdf",
+        "Final response, 2017-ICFO-12345",
+        "ICE FOIA Office",
+    )
     assert letter.created.startswith("2017-06-08")
     assert docs["detainer-form.jpg"].media_type == "image/jpeg"
     assert docs["removals-by-county.csv"].page_count == 3  # 120 rows, 50 rows a page
@@ -104,8 +107,13 @@ def formats_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upright = render_scan(lines, bates="EOUSA-0001234", seed=3)
     upright.rotate(180).save(source / "upside-down.png")
     frames = [render_scan(memo_lines([MEMO_PARAGRAPHS[i]]), seed=i) for i in (0, 5)]
-    frames[0].save(source / "fax.tiff", save_all=True, append_images=frames[1:],
-                   compression="tiff_lzw", dpi=(200, 200))
+    frames[0].save(
+        source / "fax.tiff",
+        save_all=True,
+        append_images=frames[1:],
+        compression="tiff_lzw",
+        dpi=(200, 200),
+    )
     # A mixed PDF: a born-digital cover page followed by a scanned page.
     write_text_pdf(source / "cover.pdf", [["Cover sheet for the interoperability records"] * 5])
     save_scanned_pdf(source / "scan.pdf", [render_scan(memo_lines([MEMO_PARAGRAPHS[3]]))])
@@ -124,8 +132,9 @@ def formats_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sheet.append(["B-1", "Northwest Detention Center", "(b)(6),(b)(7)(c )"])
     book.save(source / "admissions.xlsx")
     archive = tmp_path_factory.mktemp("formats-archive")
-    report = ingest_production(archive, source, Production(id="formats", agency="EOUSA"),
-                               IngestOptions(jobs=2))
+    report = ingest_production(
+        archive, source, Production(id="formats", agency="EOUSA"), IngestOptions(jobs=2)
+    )
     assert report.ok, report.failures
     return archive
 
@@ -185,8 +194,9 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     hostile_source: Path, tmp_path: Path
 ) -> None:
     archive = tmp_path / "archive"
-    result = run_cli("ingest", hostile_source, "--id", "hostile", "--format", "json",
-                     archive=archive)
+    result = run_cli(
+        "ingest", hostile_source, "--id", "hostile", "--format", "json", archive=archive
+    )
     assert result.exit_code == 3
     import json
 
@@ -204,7 +214,9 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     warnings = {w["path"]: w["reason"] for w in report["warnings"]}
     assert "content is image/png" in warnings["picture-named.pdf"]
     quarantine = archive / "quarantine" / "hostile"
-    assert (quarantine / "truncated.pdf").read_bytes() == (hostile_source / "truncated.pdf").read_bytes()
+    assert (quarantine / "truncated.pdf").read_bytes() == (
+        hostile_source / "truncated.pdf"
+    ).read_bytes()
     assert "damaged" in (quarantine / "truncated.pdf.reason.txt").read_text()
     assert not (quarantine / "escape.txt").exists()
     docs = _documents(archive)
@@ -234,8 +246,9 @@ def test_an_interrupted_run_leaves_whole_documents_and_the_next_run_finishes(
     source = tmp_path / "src"
     source.mkdir()
     for n in range(6):
-        write_text_pdf(source / f"doc{n}.pdf", [[f"Document {n} page {p} detainer"] * 3
-                                                for p in range(4)])
+        write_text_pdf(
+            source / f"doc{n}.pdf", [[f"Document {n} page {p} detainer"] * 3 for p in range(4)]
+        )
 
     class StopAfterTwo:
         done = 0
@@ -250,8 +263,9 @@ def test_an_interrupted_run_leaves_whole_documents_and_the_next_run_finishes(
 
     archive = tmp_path / "archive"
     with pytest.raises(Interrupted) as stop:
-        ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=2),
-                          progress=StopAfterTwo())
+        ingest_production(
+            archive, source, Production(id="p"), IngestOptions(jobs=2), progress=StopAfterTwo()
+        )
     saved = stop.value.report.ingested
     assert 1 <= saved < 6
     with index.open_catalog(archive) as catalog:
@@ -268,9 +282,21 @@ def test_missing_tesseract_is_a_clear_message(tmp_path: Path) -> None:
     (source / "a.txt").write_text("hello")
     env = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
     done = subprocess.run(
-        [sys.executable, "-c", "from search_cli.main import main; main()",
-         "--archive", str(tmp_path / "a"), "ingest", str(source), "--id", "p"],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from search_cli.main import main; main()",
+            "--archive",
+            str(tmp_path / "a"),
+            "ingest",
+            str(source),
+            "--id",
+            "p",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert done.returncode == 1
     assert "Tesseract is not installed" in done.stderr
