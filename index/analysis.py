@@ -18,10 +18,11 @@ import regex
 #: Lucene's StandardTokenizer cuts longer tokens at this length.
 MAX_TOKEN_LENGTH = 255
 
-# A word segment per UAX #29 is a run between Unicode word boundaries; it is a token when it
-# holds a letter or digit (Lucene drops punctuation and space segments).
-_BOUNDARY = regex.compile(r"\b", flags=regex.WORD | regex.V1)
-_WORD_CHAR = regex.compile(r"[\p{L}\p{N}\p{M}\p{Pc}]", flags=regex.V1)
+# A word segment per UAX #29 is a run between Unicode word boundaries (the regex module's WORD
+# flag implements them); it is a token when it starts with a letter, digit, mark or connector.
+# Punctuation and spaces form segments of their own, so a match from a word character to the
+# next boundary is exactly one word segment.
+_WORD_SEGMENT = regex.compile(r"\w.*?\b", flags=regex.WORD | regex.V1)
 _IDEOGRAPHIC = regex.compile(r"[\p{Han}\p{Hiragana}]", flags=regex.V1)
 
 
@@ -31,13 +32,8 @@ class Token(NamedTuple):
     end: int
 
 
-def _is_word(segment: str) -> bool:
-    first = segment[0]
-    return first.isalnum() or first == "_" or _WORD_CHAR.match(segment) is not None
-
-
 def _pieces(segment: str) -> Iterator[tuple[int, str]]:
-    """The tokens of one unusual word segment (ideographs, over-long runs) with their offsets."""
+    """The tokens of one word segment with their offsets: ideographs one by one, long runs cut."""
     if len(segment) > 1 and _IDEOGRAPHIC.search(segment):
         # Lucene emits each ideograph (and hiragana character) as its own token.
         yield from enumerate(segment)
@@ -46,35 +42,21 @@ def _pieces(segment: str) -> Iterator[tuple[int, str]]:
         yield offset, segment[offset : offset + MAX_TOKEN_LENGTH]
 
 
-def _is_plain(segment: str) -> bool:
-    return len(segment) <= MAX_TOKEN_LENGTH and (
-        segment.isascii() or not _IDEOGRAPHIC.search(segment)
-    )
+def _needs_pieces(text: str, longest: int) -> bool:
+    return longest > MAX_TOKEN_LENGTH or (not text.isascii() and bool(_IDEOGRAPHIC.search(text)))
 
 
 def tokenize(text: str) -> list[Token]:
     """Split text the way Elasticsearch's standard analyzer does; offsets index `text`."""
-    tokens: list[Token] = []
-    position = 0
-    for segment in _BOUNDARY.split(text):
-        start = position
-        position += len(segment)
-        if not segment or not _is_word(segment):
-            continue
-        if _is_plain(segment):
-            tokens.append(Token(segment.lower(), start, position))
-        else:
-            tokens.extend(
-                Token(piece.lower(), start + offset, start + offset + len(piece))
-                for offset, piece in _pieces(segment)
-            )
-    return tokens
-
-
-def terms(text: str) -> list[str]:
-    """The index terms of a text, in order."""
-    joined = index_text(text)
-    return joined.split(" ") if joined else []
+    matches = list(_WORD_SEGMENT.finditer(text))
+    longest = max((m.end() - m.start() for m in matches), default=0)
+    if not _needs_pieces(text, longest):
+        return [Token(m.group().lower(), m.start(), m.end()) for m in matches]
+    return [
+        Token(piece.lower(), m.start() + offset, m.start() + offset + len(piece))
+        for m in matches
+        for offset, piece in _pieces(m.group())
+    ]
 
 
 def index_text(text: str) -> str:
@@ -83,10 +65,16 @@ def index_text(text: str) -> str:
     Tantivy splits this on whitespace only, so its positions are the analyzer's positions and
     phrase and proximity queries behave as they do on Elasticsearch.
     """
-    words = [s for s in _BOUNDARY.split(text) if s and _is_word(s)]
-    if not all(map(_is_plain, words)):
+    words = _WORD_SEGMENT.findall(text)
+    if words and _needs_pieces(text, max(map(len, words))):
         words = [piece for word in words for _, piece in _pieces(word)]
     return " ".join(words).lower()
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text, in order."""
+    joined = index_text(text)
+    return joined.split(" ") if joined else []
 
 
 def normalize_keyword(value: str) -> str:

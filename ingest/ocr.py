@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytesseract
 from PIL import Image
 
@@ -123,6 +122,8 @@ def estimate_skew(image: Image.Image) -> float:
     Text lines give sharp peaks in the row sums of dark pixels when the page is level; the angle
     that makes them sharpest is the skew. Done on a small copy, so it costs a few milliseconds.
     """
+    import numpy as np  # only the OCR workers need it
+
     small = image.copy()
     small.thumbnail((800, 800))
     pixels = np.asarray(small, dtype=np.uint8)

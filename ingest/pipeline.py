@@ -14,7 +14,6 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,23 +25,24 @@ from typing import Any, Literal, Protocol
 
 import index
 from index.catalog import Catalog, now_iso
-from ingest import images, pdf, textual
+from ingest import images, pdf, tasks
 from ingest.discover import Found, discover
 from ingest.errors import IngestError, OcrUnavailable
-from ingest.identify import XLSX, Identification, identify
+from ingest.identify import Identification, identify
 from ingest.limits import Limits
 from ingest.ocr import (
     OcrCache,
     OcrResult,
     OcrSettings,
     check_languages,
-    ocr_image,
     tesseract_version,
 )
 from schemas import Document, Event, Page, Production
 
 OcrMode = Literal["auto", "always", "never"]
 TEXT_CHUNK_PAGES = 25
+#: Index what is cataloged whenever this many pages have accumulated.
+SYNC_EVERY_PAGES = 500
 AGENT = "foiarchive"
 
 
@@ -135,6 +135,7 @@ class _Planned:
     identification: Identification | None = None
     pages: int = 0
     error: str = ""
+    crashes: int = 0
 
 
 def _sha256(path: Path) -> str:
@@ -167,37 +168,6 @@ def _plan(found: Found, limits: Limits) -> _Planned:
     return planned
 
 
-# -- worker tasks (run in the pool) -------------------------------------------------------
-def _worker_init() -> None:
-    # One thread per Tesseract process: parallelism comes from the pool, and OpenMP threads
-    # fighting over the same cores made one page take 29 s instead of 5.7 s.
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-
-
-def _task_text_layer(path: Path, first: int, last: int, with_metadata: bool) -> tuple[Any, Any]:
-    metadata = pdf.read_metadata(path) if with_metadata else None
-    return pdf.read_text_layer(path, first, last), metadata
-
-
-def _task_ocr_pdf_page(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
-    image, dpi = pdf.render_page(path, number, settings.dpi, limits)
-    return ocr_image(image, settings, dpi=dpi, limits=limits)
-
-
-def _task_ocr_image(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
-    image, dpi = images.load_frame(path, number, limits)
-    return ocr_image(image, settings, dpi=dpi, limits=limits)
-
-
-def _task_textual(path: Path, media_type: str, encoding: str, limits: Limits) -> list[Page]:
-    if media_type == "text/csv":
-        return textual.csv_pages(path, encoding, limits)
-    if media_type == XLSX:
-        return textual.xlsx_pages(path, limits)
-    return textual.text_pages(path, encoding)
-
-
 # -- the run ------------------------------------------------------------------------------
 @dataclass
 class _Job:
@@ -227,6 +197,9 @@ class _Run:
         self.settings = OcrSettings(options.languages, options.dpi, "")
         self.inflight: dict[Future[Any], tuple[_Job, Callable[[_Job, Any], None]]] = {}
         self.pool: ProcessPoolExecutor | None = None
+        self.queue: deque[_Planned] = deque()
+        self._backend: index.SearchBackend | None = None
+        self._unindexed_pages = 0
 
     # scheduling ---------------------------------------------------------------------
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
@@ -234,52 +207,108 @@ class _Run:
         job.outstanding += 1
         self.inflight[self.pool.submit(fn, *args)] = (job, handler)
 
+    def plan(
+        self, source: Path, exclude: set[Path] | None
+    ) -> tuple[list[_Planned], list[_Planned]]:
+        """Hash and identify every file; what needs reading, and what cannot be read."""
+        todo: list[_Planned] = []
+        failed: list[_Planned] = []
+        for found in discover(source, exclude):
+            if found.note:
+                self.report.warnings.append(FileIssue(found.path, found.note))
+                continue
+            self.report.files += 1
+            planned = _plan(found, self.options.limits)
+            if planned.error:
+                failed.append(planned)
+            elif self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
+                self.report.skipped += 1
+            else:
+                if planned.identification and planned.identification.warning:
+                    warning = planned.identification.warning
+                    self.report.warnings.append(FileIssue(found.path, warning))
+                if self.pool is None:
+                    # Start the workers now, so they get ready while the rest is planned.
+                    self.pool = self._new_pool()
+                    for _ in range(self.options.jobs):
+                        self.pool.submit(tasks.ready)
+                todo.append(planned)
+        return todo, failed
+
+    def sync_index(self) -> None:
+        """Index what was cataloged so far; a long ingest becomes searchable as it goes."""
+        self._unindexed_pages = 0
+        if self.report.index_warning:
+            return
+        try:
+            if self._backend is None:
+                self._backend = index.open_backend(self.archive, writable=True)
+            self.report.indexed_pages += index.sync(self.catalog, self._backend).pages
+        except index.BackendError as exc:
+            self.report.index_warning = f"{exc}; the index catches up on the next ingest or reindex"
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # A forkserver that has imported the task module forks workers that are ready at once,
+        # and no worker inherits this process's open catalog or index handles.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["ingest.tasks"])
+        return ProcessPoolExecutor(self.options.jobs, context, initializer=tasks.worker_init)
+
     def execute(self, todo: list[_Planned]) -> None:
         max_inflight = max(4, self.options.jobs * 4)
-        queue = deque(todo)
-        context = multiprocessing.get_context("forkserver")
-        self.pool = ProcessPoolExecutor(self.options.jobs, context, initializer=_worker_init)
-        try:
-            while queue or self.inflight:
-                while queue and len(self.inflight) < max_inflight:
-                    self._start(queue.popleft())
-                if not self.inflight:
+        self.queue = deque(todo)
+        self.pool = self.pool or self._new_pool()
+        while self.queue or self.inflight:
+            while self.queue and len(self.inflight) < max_inflight:
+                self._start(self.queue.popleft())
+            if not self.inflight:
+                continue
+            done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+            for future in done:
+                entry = self.inflight.pop(future, None)
+                if entry is None:
+                    continue  # its job was requeued after a worker crash
+                job, handler = entry
+                job.outstanding -= 1
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    self._recover_from_crash(job)
                     continue
-                done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
-                for future in done:
-                    job, handler = self.inflight.pop(future)
-                    job.outstanding -= 1
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        job.error = job.error or "a reader process crashed on this file"
-                        self._restart_pool()
-                    except IngestError as exc:
-                        job.error = job.error or str(exc)
-                    except Exception as exc:  # a library bug on odd input must not end the batch
-                        job.error = job.error or f"unexpected error: {type(exc).__name__}: {exc}"
-                    else:
-                        if not job.error:
-                            handler(job, result)
-                    if job.outstanding == 0:
-                        self._finish(job)
-        finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+                except IngestError as exc:
+                    job.error = job.error or str(exc)
+                except Exception as exc:  # a library bug on odd input must not end the batch
+                    job.error = job.error or f"unexpected error: {type(exc).__name__}: {exc}"
+                else:
+                    if not job.error:
+                        handler(job, result)
+                if job.outstanding == 0:
+                    self._finish(job)
 
-    def _restart_pool(self) -> None:
+    def _recover_from_crash(self, job: _Job) -> None:
+        """A worker died (a segfault in a PDF library, the OOM killer): start over with a new
+        pool. Every file that was in flight is read again; one in flight during two crashes is
+        the likely culprit and fails."""
         assert self.pool is not None
         self.pool.shutdown(wait=False, cancel_futures=True)
-        for job, _ in self.inflight.values():
-            job.error = job.error or "a reader process crashed while this file was read"
-        self.pool = ProcessPoolExecutor(
-            self.options.jobs, multiprocessing.get_context("forkserver"), initializer=_worker_init
-        )
-        orphans = list(self.inflight.values())
+        suspects = {id(job): job} | {id(j): j for j, _ in self.inflight.values()}
         self.inflight.clear()
-        for job, _ in orphans:
-            job.outstanding -= 1
-            if job.outstanding == 0:
-                self._finish(job)
+        self.pool = self._new_pool()
+        for suspect in suspects.values():
+            suspect.planned.crashes += 1
+            if suspect.planned.crashes >= 2:
+                self.fail(suspect.planned, "a reader process crashed on this file")
+            else:
+                self.progress.advance(-len(suspect.pages))
+                self.queue.appendleft(suspect.planned)
 
     def _start(self, planned: _Planned) -> None:
         ident = planned.identification
@@ -300,16 +329,16 @@ class _Run:
             for first in range(1, planned.pages + 1, TEXT_CHUNK_PAGES):
                 last = min(planned.pages, first + TEXT_CHUNK_PAGES - 1)
                 self._submit(
-                    job, self._on_text_layer, _task_text_layer, source, first, last, first == 1
+                    job, self._on_text_layer, tasks.text_layer, source, first, last, first == 1
                 )
         elif ident.media_type.startswith("image/"):
             for number in range(1, planned.pages + 1):
-                self._ocr(job, number, _task_ocr_image, source, fallback_text="")
+                self._ocr(job, number, tasks.ocr_image, source, fallback_text="")
         else:
             self._submit(
                 job,
                 self._on_textual,
-                _task_textual,
+                tasks.textual,
                 source,
                 ident.media_type,
                 ident.encoding,
@@ -364,7 +393,7 @@ class _Run:
                 self._ocr(
                     job,
                     item.number,
-                    _task_ocr_pdf_page,
+                    tasks.ocr_pdf_page,
                     job.planned.found.source,
                     fallback_text=item.text,
                     size=(item.width, item.height),
@@ -434,6 +463,9 @@ class _Run:
         self.catalog.put_document(doc, pages)
         self.report.ingested += 1
         self.report.pages += len(pages)
+        self._unindexed_pages += len(pages)
+        if self._unindexed_pages >= SYNC_EVERY_PAGES:
+            self.sync_index()  # workers keep busy on queued tasks meanwhile
         self.progress.file_done(doc.path, None)
 
     def fail(self, planned: _Planned, reason: str) -> None:
@@ -516,41 +548,23 @@ def ingest_production(
         check_languages(options.languages)
     options.limits.apply_to_pillow()
     catalog = index.open_catalog(archive, create=True)
+    run = _Run(archive, catalog, production, options, progress)
+    run.settings = OcrSettings(options.languages, options.dpi, settings_version)
     try:
         catalog.put_production(production)
-        run = _Run(archive, catalog, production, options, progress)
-        run.settings = OcrSettings(options.languages, options.dpi, settings_version)
-        todo: list[_Planned] = []
-        failed: list[_Planned] = []
-        for found in discover(source, exclude):
-            run.report.files += 1
-            if found.note:
-                run.report.files -= 1
-                run.report.warnings.append(FileIssue(found.path, found.note))
-                continue
-            planned = _plan(found, options.limits)
-            if planned.error:
-                failed.append(planned)
-            elif catalog.ingested_sha256(production.id, found.path) == planned.sha256:
-                run.report.skipped += 1
-            else:
-                if planned.identification and planned.identification.warning:
-                    run.report.warnings.append(
-                        FileIssue(found.path, planned.identification.warning)
-                    )
-                todo.append(planned)
+        todo, failed = run.plan(source, exclude)
         progress.planned(len(todo) + len(failed), sum(p.pages for p in todo))
         for planned in failed:
             run.fail(planned, planned.error)
-        try:
-            if todo:
-                run.execute(todo)
-        except KeyboardInterrupt:
-            run.report.seconds = time.monotonic() - started
-            raise Interrupted(run.report) from None
+        if todo:
+            run.execute(todo)
         _record_run(catalog, run.report)
-        _index(archive, catalog, run.report)
+        run.sync_index()
+    except KeyboardInterrupt:
+        run.report.seconds = time.monotonic() - started
+        raise Interrupted(run.report) from None
     finally:
+        run.close()
         catalog.close()
     run.report.seconds = time.monotonic() - started
     return run.report
@@ -570,17 +584,6 @@ def _record_run(catalog: Catalog, report: IngestReport) -> None:
             agent=AGENT,
         )
     )
-
-
-def _index(archive: Path, catalog: Catalog, report: IngestReport) -> None:
-    try:
-        backend = index.open_backend(archive, writable=True)
-        try:
-            report.indexed_pages = index.sync(catalog, backend).pages
-        finally:
-            backend.close()
-    except index.BackendError as exc:
-        report.index_warning = f"{exc}; the index catches up on the next ingest or reindex"
 
 
 __all__ = [

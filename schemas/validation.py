@@ -8,8 +8,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from schemas.records import Production
 
 
@@ -25,6 +23,8 @@ def _production_schema() -> dict[str, Any]:
 
 def validate_production(data: dict[str, Any], *, source: str = "manifest") -> Production:
     """Check a manifest dict against the schema; return the Production it describes."""
+    import jsonschema  # costs 60 ms at import; only manifests need it
+
     validator = jsonschema.Draft202012Validator(
         _production_schema(), format_checker=jsonschema.FormatChecker()
     )

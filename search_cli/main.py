@@ -13,10 +13,8 @@ import click
 
 import index
 import ingest
-from ingest.sample import build_sample_production
 from schemas import ManifestError, Production, load_manifest, validate_production
 from search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
-from search_cli.progress import make_progress
 
 EXIT_ERROR = 1
 EXIT_FILES_FAILED = 3
@@ -164,6 +162,8 @@ def ingest_command(
     archive = _archive(ctx)
     options = ingest.IngestOptions(ocr=ocr, languages=languages, jobs=jobs)  # type: ignore[arg-type]
     exclude = {manifest} if manifest else set()
+    from search_cli.progress import make_progress  # rich: only for ingest runs
+
     progress = make_progress(quiet or output_format == "json")
     try:
         with progress:
@@ -460,6 +460,8 @@ def reindex_command(ctx: click.Context, full: bool) -> None:
 def sample_command(folder: Path) -> None:
     """Write a realistic sample production (scans with redactions and Bates stamps, a letter,
     a form, a spreadsheet) and its manifest into FOLDER."""
+    from ingest.sample import build_sample_production  # Pillow drawing: only this command
+
     manifest = build_sample_production(folder)
     click.echo(f"sample production written to {folder}; manifest: {manifest}")
 

@@ -1,0 +1,63 @@
+"""Helpers for the benchmarks: timed subprocesses with their peak memory, and tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOIARCHIVE = [sys.executable, "-c", "from search_cli.main import main; main()"]
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def timed(command: Sequence[str | Path], env: dict[str, str] | None = None) -> Timed:
+    """Run a command; wall time and the peak RSS of its largest process (via wait4)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(c) for c in command],
+        stdout=subprocess.PIPE,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert process.stdout is not None
+    output = process.stdout.read().decode("utf-8", "replace")
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode not in (0, 3):
+        raise SystemExit(f"benchmark command failed ({process.returncode}): {command}")
+    return Timed(seconds, usage.ru_maxrss / 1024, output)
+
+
+def parallel(commands: list[list[str]], jobs: int, env: dict[str, str] | None = None) -> float:
+    """Wall time to run independent commands `jobs` at a time."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        for result in pool.map(
+            lambda c: subprocess.run(c, env=env, capture_output=True, check=False), commands
+        ):
+            if result.returncode != 0:
+                raise SystemExit(f"baseline failed: {result.args}: {result.stderr[:300]!r}")
+    return time.perf_counter() - started
+
+
+def print_table(headers: list[str], rows: list[list[object]]) -> None:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.rjust(w) if n else c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))

@@ -1,0 +1,54 @@
+"""The work done in the pool's processes, kept in a module that imports only what it needs.
+
+Workers start from a forkserver that has already imported this module, so a new worker costs
+a fork, not a second round of imports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from ingest import images, pdf
+from ingest import textual as textual_pages
+from ingest.identify import XLSX
+from ingest.limits import Limits
+from ingest.ocr import OcrResult, OcrSettings
+from ingest.ocr import ocr_image as ocr_image_file
+from schemas import Page
+
+
+def worker_init() -> None:
+    # One thread per Tesseract process: parallelism comes from the pool, and OpenMP threads
+    # fighting over the same cores made one page take 29 s instead of 5.7 s.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def ready() -> None:
+    """A no-op the pool runs once per worker at start-up, so workers exist before work arrives."""
+
+
+def text_layer(path: Path, first: int, last: int, with_metadata: bool) -> tuple[Any, Any]:
+    metadata = pdf.read_metadata(path) if with_metadata else None
+    return pdf.read_text_layer(path, first, last), metadata
+
+
+def ocr_pdf_page(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
+    image, dpi = pdf.render_page(path, number, settings.dpi, limits)
+    return ocr_image_file(image, settings, dpi=dpi, limits=limits)
+
+
+def ocr_image(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
+    image, dpi = images.load_frame(path, number, limits)
+    return ocr_image_file(image, settings, dpi=dpi, limits=limits)
+
+
+def textual(path: Path, media_type: str, encoding: str, limits: Limits) -> list[Page]:
+    if media_type == "text/csv":
+        return textual_pages.csv_pages(path, encoding, limits)
+    if media_type == XLSX:
+        return textual_pages.xlsx_pages(path, limits)
+    return textual_pages.text_pages(path, encoding)
