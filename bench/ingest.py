@@ -128,8 +128,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scanned-pages", type=int, default=40)
     parser.add_argument("--digital-pages", type=int, default=200)
-    parser.add_argument("--digital-pages-large", type=int, default=2000,
-                        help="A larger born-digital run, where start-up costs are amortized.")
+    parser.add_argument(
+        "--digital-pages-large",
+        type=int,
+        default=2000,
+        help="A larger born-digital run, where start-up costs are amortized.",
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")

@@ -397,7 +397,7 @@ def _like_prefix(value: str) -> str:
 def _production(row: sqlite3.Row) -> Production:
     data = dict(row)
     data["exemptions_cited"] = json.loads(data["exemptions_cited"])
-    return Production(**{k: v for k, v in data.items() if k in Production.__dataclass_fields__})
+    return Production.from_dict(data)
 
 
 def _page(row: sqlite3.Row) -> Page:

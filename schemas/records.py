@@ -31,12 +31,21 @@ MEDIA_TYPES_WITH_PAGES = frozenset(
 )
 
 
-def _asdict(obj: Any) -> dict[str, Any]:
-    return dataclasses.asdict(obj)
+class _Record:
+    """JSON-shaped conversion shared by the record types."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Any:
+        """Build from a dict, ignoring keys this version does not know (newer tag files)."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
-class Production:
+class Production(_Record):
     """One release by an agency: what the archivist knows about it."""
 
     id: str
@@ -54,21 +63,16 @@ class Production:
     source: str = ""
     ingested_at: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return _asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Production:
-        names = {f.name for f in dataclasses.fields(cls)}
+        """Also accepts the manifest's nested form: "case": {"court": ..., "docket": ...}."""
         case = data.get("case") or {}
-        values = {k: v for k, v in data.items() if k in names}
-        values.setdefault("case_court", case.get("court", ""))
-        values.setdefault("case_docket", case.get("docket", ""))
-        return cls(**values)
+        flat = {"case_court": case.get("court", ""), "case_docket": case.get("docket", ""), **data}
+        return super().from_dict(flat)
 
 
 @dataclass
-class Page:
+class Page(_Record):
     """One page of a document: the unit a search hit points at."""
 
     number: int  # 1-based
@@ -82,17 +86,9 @@ class Page:
     redactions: list[dict[str, Any]] = field(default_factory=list)
     withheld_in_full: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return _asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Page:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
 
 @dataclass
-class Document:
+class Document(_Record):
     """One file of a production, as received, with what was read from it."""
 
     id: str
@@ -116,14 +112,6 @@ class Document:
     error: str = ""
     ingested_at: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return _asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Document:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
     @staticmethod
     def make_id(production_id: str, path: str) -> str:
         """A stable id: the same production and path give the same id on every rebuild."""
@@ -132,7 +120,7 @@ class Document:
 
 
 @dataclass
-class Event:
+class Event(_Record):
     """A PREMIS-style event: something done to an object, by an agent, with an outcome."""
 
     type: str
@@ -141,6 +129,3 @@ class Event:
     detail: str = ""
     agent: str = ""
     time: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return _asdict(self)

@@ -75,6 +75,17 @@ def cli(ctx: click.Context, archive: Path) -> None:
     ctx.obj = archive
 
 
+def _format_option(choices: list[str], default: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
 def _archive(ctx: click.Context) -> Path:
     return ctx.find_root().obj
 
@@ -131,13 +142,7 @@ finishes any run that was interrupted.""",
     show_default=True,
     help="Worker processes.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_format_option(["text", "json"], "text")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -251,13 +256,7 @@ Examples:
     is_flag=True,
     help="Also count hits by agency, production, exemption, year and media type.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@_format_option(["table", "json", "csv"], "table")
 @click.pass_context
 @_friendly_errors
 def search_command(
@@ -325,13 +324,7 @@ def _print_hits(results: index.SearchResults) -> None:
     "productions",
     epilog="\b\nExamples:\n  foiarchive productions\n  foiarchive productions --format json",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
+@_format_option(["table", "json", "csv"], "table")
 @click.pass_context
 @_friendly_errors
 def productions_command(ctx: click.Context, output_format: str) -> None:
@@ -391,13 +384,7 @@ Examples:
 )
 @click.argument("document")
 @click.option("--page", type=click.IntRange(1), help="Print this page's text.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_format_option(["text", "json"], "text")
 @click.pass_context
 @_friendly_errors
 def show_command(ctx: click.Context, document: str, page: int | None, output_format: str) -> None:
