@@ -192,8 +192,8 @@ class Catalog:
         self._db.execute("COMMIT")
 
     # -- productions --------------------------------------------------------------------
-    def put_production(self, production: Production) -> None:
-        """Insert or update a production; its documents are queued for reindexing on change."""
+    def put_production(self, production: Production) -> bool:
+        """Insert or update a production (True if it changed); its documents are reindexed."""
         row = production.to_dict()
         row["exemptions_cited"] = json.dumps(row["exemptions_cited"])
         with self.transaction() as db:
@@ -203,7 +203,7 @@ class Catalog:
             else:
                 row["ingested_at"] = old["ingested_at"]
                 if all(str(old[k]) == str(v) for k, v in row.items()):
-                    return
+                    return False
             columns = ", ".join(row)
             marks = ", ".join("?" for _ in row)
             db.execute(
@@ -216,6 +216,7 @@ class Catalog:
                     "SELECT id FROM documents WHERE production_id = ?",
                     (production.id,),
                 )
+        return True
 
     def production(self, production_id: str) -> Production | None:
         row = self._db.execute(
@@ -376,13 +377,18 @@ class Catalog:
                 row,
             )
 
-    def events(self, object_prefix: str = "") -> list[Event]:
+    def events(self, production_id: str) -> list[Event]:
+        """Events about a production (object = its id) or its files (object = 'id/...')."""
         rows = self._db.execute(
             "SELECT type, object, outcome, detail, agent, time FROM events "
-            "WHERE object LIKE ? ESCAPE '\\' ORDER BY id",
-            (_like_prefix(object_prefix),),
+            "WHERE object = ? OR object LIKE ? ESCAPE '\\' ORDER BY id",
+            (production_id, _like_prefix(production_id + "/")),
         ).fetchall()
         return [Event(**dict(r)) for r in rows]
+
+    def last_event(self, production_id: str, event_type: str) -> Event | None:
+        events = [e for e in self.events(production_id) if e.type == event_type]
+        return events[-1] if events else None
 
 
 def _split_sql(script: str) -> list[str]:

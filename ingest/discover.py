@@ -10,6 +10,12 @@ from pathlib import Path
 
 #: Operating-system clutter that is never part of a production.
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", ".directory"})
+#: What a bag puts in an empty folder to keep it; an empty one marks an empty folder.
+KEEP_FILE = ".keep"
+
+
+def _is_keep_marker(path: Path) -> bool:
+    return path.name == KEEP_FILE and path.lstat().st_size == 0
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def discover(root: Path, exclude: set[Path] | None = None) -> Iterator[Found]:
             if name in IGNORED_NAMES or name.startswith("._"):
                 continue
             full = here / name
-            if full.resolve() in exclude:
+            if full.resolve() in exclude or _is_keep_marker(full):
                 continue
             relative = _relative(root, full)
             info = full.lstat()
@@ -75,3 +81,14 @@ def _link(root: Path, link: Path, kind: str) -> Found:
         0,
         note=f"symbolic link to a {kind} inside the source folder: its target is ingested",
     )
+
+
+def empty_folders(root: Path) -> list[str]:
+    """Relative paths of folders with nothing in them (a bag keeps them with a .keep file)."""
+    root = root.resolve()
+    found = []
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        only_marker = filenames == [KEEP_FILE] and _is_keep_marker(Path(directory) / KEEP_FILE)
+        if not dirnames and (not filenames or only_marker) and Path(directory) != root:
+            found.append(_relative(root, Path(directory)))
+    return sorted(found)

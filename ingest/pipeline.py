@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import index
+import preservation
 from index.catalog import Catalog, now_iso
-from ingest import images, pdf, tasks
-from ingest.discover import Found, discover
+from ingest import images, pdf, preserve, tasks
+from ingest.discover import Found, discover, empty_folders
 from ingest.errors import IngestError, OcrUnavailable
 from ingest.identify import Identification, identify
 from ingest.limits import Limits
@@ -75,6 +76,8 @@ class IngestReport:
     seconds: float = 0.0
     indexed_pages: int = 0
     index_warning: str = ""
+    bag_files: int = 0
+    bag_warning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -95,6 +98,8 @@ class IngestReport:
             "seconds": round(self.seconds, 2),
             "indexed_pages": self.indexed_pages,
             "index_warning": self.index_warning,
+            "bag_files": self.bag_files,
+            "bag_warning": self.bag_warning,
         }
 
 
@@ -199,6 +204,7 @@ class _Run:
         self.pool: ProcessPoolExecutor | None = None
         self.queue: deque[_Planned] = deque()
         self._backend: index.SearchBackend | None = None
+        self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
 
     # scheduling ---------------------------------------------------------------------
@@ -219,6 +225,8 @@ class _Run:
                 continue
             self.report.files += 1
             planned = _plan(found, self.options.limits)
+            if planned.sha256:
+                self.sources[found.path] = (found.source, planned.sha256)
             if planned.error:
                 failed.append(planned)
             elif self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
@@ -551,14 +559,18 @@ def ingest_production(
     run = _Run(archive, catalog, production, options, progress)
     run.settings = OcrSettings(options.languages, options.dpi, settings_version)
     try:
-        catalog.put_production(production)
+        production_changed = catalog.put_production(production)
         todo, failed = run.plan(source, exclude)
         progress.planned(len(todo) + len(failed), sum(p.pages for p in todo))
         for planned in failed:
             run.fail(planned, planned.error)
         if todo:
             run.execute(todo)
-        _record_run(catalog, run.report)
+        changed = production_changed or run.report.ingested or run.report.failures
+        if changed:
+            _record_run(catalog, run.report)
+        if changed or not (preserve.bag_path(archive, production.id) / "bagit.txt").exists():
+            _bag(archive, catalog, production, run, source)
         run.sync_index()
     except KeyboardInterrupt:
         run.report.seconds = time.monotonic() - started
@@ -568,6 +580,27 @@ def ingest_production(
         catalog.close()
     run.report.seconds = time.monotonic() - started
     return run.report
+
+
+def _bag(archive: Path, catalog: Catalog, production: Production, run: _Run, source: Path) -> None:
+    try:
+        outcome = preserve.preserve_production(
+            archive,
+            catalog,
+            production,
+            run.sources,
+            empty_folders=empty_folders(source),
+            workers=run.options.jobs,
+        )
+    except (preservation.BagError, OSError) as exc:
+        run.report.bag_warning = f"the bag was not written: {exc}; the next ingest retries"
+        return
+    run.report.bag_files = outcome.files
+    if outcome.missing:
+        run.report.bag_warning = (
+            f"{len(outcome.missing)} originals ingested earlier are neither in the source folder "
+            f"nor in the previous bag, e.g. {outcome.missing[0]}"
+        )
 
 
 def _record_run(catalog: Catalog, report: IngestReport) -> None:

@@ -1,0 +1,27 @@
+"""Preservation: BagIt bags per production, fixity audits, PREMIS event logs, export and import.
+
+The bag is the master copy of a production: the originals bit for bit under data/, and under
+foiarchive/ everything needed to rebuild the catalog and search index without them.
+"""
+
+from preservation.bag import BagError, BagSummary, PayloadFile, read_manifest, recover, write_bag
+from preservation.production import BagRecords, bag_production, read_records
+from preservation.profile import check_profile, foiarchive_profile
+from preservation.validate import BagReport, Problem, validate_bag
+
+__all__ = [
+    "BagError",
+    "BagRecords",
+    "BagReport",
+    "BagSummary",
+    "PayloadFile",
+    "Problem",
+    "bag_production",
+    "check_profile",
+    "foiarchive_profile",
+    "read_manifest",
+    "read_records",
+    "recover",
+    "validate_bag",
+    "write_bag",
+]

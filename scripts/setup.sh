@@ -25,5 +25,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".${extras}"
+.venv/bin/python -m pip install -q ".${extras}"
 echo "setup: foiarchive $(.venv/bin/foiarchive --version | awk '{print $NF}') ready in .venv"

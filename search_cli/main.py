@@ -13,6 +13,7 @@ import click
 
 import index
 import ingest
+import preservation
 from schemas import ManifestError, Production, load_manifest, validate_production
 from search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
 
@@ -26,6 +27,7 @@ _USER_ERRORS = (
     index.BackendError,
     ingest.IngestError,
     ManifestError,
+    preservation.BagError,
 )
 
 
@@ -451,6 +453,216 @@ def sample_command(folder: Path) -> None:
 
     manifest = build_sample_production(folder)
     click.echo(f"sample production written to {folder}; manifest: {manifest}")
+
+
+# -- preservation ---------------------------------------------------------------------------
+@cli.command(
+    "verify",
+    epilog="""\b
+Examples:
+  foiarchive verify                       every bag, every checksum
+  foiarchive verify ice-2017-r1 --fast    completeness and Payload-Oxum only
+  foiarchive verify --older-than 90       only bags not fully verified for 90 days
+  foiarchive verify --package exports/ice-2017-r1.zip""",
+)
+@click.argument("productions", nargs=-1)
+@click.option("--fast", is_flag=True, help="Completeness and Payload-Oxum, no checksums.")
+@click.option(
+    "--older-than",
+    type=click.FloatRange(0),
+    metavar="DAYS",
+    help="Only bags without a full verification in the last DAYS days.",
+)
+@click.option(
+    "--package",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Verify an exported tar or zip (its .sha256 and the bag inside) instead.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Files hashed in parallel.",
+)
+@_format_option(["text", "json"], "text")
+@click.pass_context
+@_friendly_errors
+def verify_command(
+    ctx: click.Context,
+    productions: tuple[str, ...],
+    fast: bool,
+    older_than: float | None,
+    package: Path | None,
+    jobs: int,
+    output_format: str,
+) -> None:
+    """Audit the fixity of bags: every missing, extra or altered file is reported by path.
+
+    Each audit is recorded as a PREMIS fixity-check event. Exits 1 if any bag fails."""
+    from ingest import preserve
+
+    if package is not None:
+        problems = preserve.verify_package(package, workers=jobs)
+        results = [
+            {
+                "production": package.name,
+                "valid": not problems,
+                "problems": [str(p) for p in problems],
+            }
+        ]
+    else:
+        archive = _archive(ctx)
+        with index.open_catalog(archive) as catalog:
+            names = list(productions) or [s.production.id for s in catalog.productions()]
+            unknown = [n for n in names if catalog.production(n) is None]
+            if unknown:
+                raise index.CatalogError(f"no production {unknown[0]!r} in this archive")
+            if older_than is not None:
+                names = preserve.unverified(catalog, names, older_than)
+            audits = [
+                preserve.verify(archive, catalog, name, fast=fast, workers=jobs) for name in names
+            ]
+        results = [
+            {
+                "production": a.production,
+                "valid": a.ok,
+                "checked": a.report.checked,
+                "files": a.report.payload_files,
+                "bytes": a.report.payload_bytes,
+                "problems": [str(p) for p in a.problems],
+            }
+            for a in audits
+        ]
+    if output_format == "json":
+        emit_json(results)
+    else:
+        if not results:
+            click.echo("Nothing to verify.")
+        for result in results:
+            status = (
+                click.style("valid", fg="green")
+                if result["valid"]
+                else click.style("INVALID", fg="red", bold=True)
+            )
+            size = (
+                f" ({result['files']} files, {result['bytes']:,} bytes, {result['checked']})"
+                if "files" in result
+                else ""
+            )
+            click.echo(f"{result['production']}: {status}{size}")
+            for problem in result["problems"]:
+                click.echo(f"  {printable(problem)}")
+    if not all(r["valid"] for r in results):
+        sys.exit(EXIT_ERROR)
+
+
+@cli.command(
+    "export",
+    epilog="""\b
+Examples:
+  foiarchive export ice-2017-r1 --to exports/ --format zip
+  foiarchive export ice-2017-r1 --to /mnt/transfer/ice-2017-r1""",
+)
+@click.argument("production")
+@click.option(
+    "--to",
+    "destination",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A folder to write into, or the exact target path.",
+)
+@click.option(
+    "--format",
+    "package_format",
+    type=click.Choice(["dir", "tar", "zip"]),
+    default="dir",
+    show_default=True,
+)
+@click.pass_context
+@_friendly_errors
+def export_command(
+    ctx: click.Context, production: str, destination: Path, package_format: str
+) -> None:
+    """Export a production's bag (validated before it is reported done)."""
+    from ingest import preserve
+
+    archive = _archive(ctx)
+    with index.open_catalog(archive) as catalog:
+        if catalog.production(production) is None:
+            raise index.CatalogError(f"no production {production!r} in this archive")
+        result = preserve.export(archive, catalog, production, destination, package_format)  # type: ignore[arg-type]
+    click.echo(f"exported {production} to {result.path} (valid bag)")
+    if result.checksum_file:
+        click.echo(f"package sha256 {result.sha256} in {result.checksum_file}")
+
+
+@cli.command(
+    "import",
+    epilog="""\b
+Examples:
+  foiarchive import transfer/ice-2017-r1.zip
+  foiarchive import received-bag/ --id doj-2019-r2 --agency DOJ""",
+)
+@click.argument("bag", type=click.Path(exists=True, path_type=Path))
+@click.option("--id", "production_id", help="Production id (default: from the bag).")
+@click.option("--agency", help="Agency (default: from the bag).")
+@click.option("--profile", is_flag=True, help="Also require foiarchive's BagIt profile.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True)
+@click.pass_context
+@_friendly_errors
+def import_command(
+    ctx: click.Context,
+    bag: Path,
+    production_id: str | None,
+    agency: str | None,
+    profile: bool,
+    jobs: int,
+) -> None:
+    """Validate an outside bag (folder, tar or zip) and ingest its payload as a production."""
+    from ingest import preserve
+
+    archive = _archive(ctx)
+    try:
+        report = preserve.import_bag(
+            archive,
+            bag,
+            production_id=production_id,
+            agency=agency,
+            require_profile=profile,
+            jobs=jobs,
+        )
+    except preserve.InvalidBag as invalid:
+        click.echo(f"error: {bag}: not a valid bag; nothing was imported:", err=True)
+        for problem in invalid.problems[:50]:
+            click.echo(f"  {printable(str(problem))}", err=True)
+        sys.exit(EXIT_ERROR)
+    _print_ingest_summary(report)
+    if report.failures:
+        sys.exit(EXIT_FILES_FAILED)
+
+
+@cli.command(
+    "rebuild",
+    epilog="\b\nExamples:\n  foiarchive --archive A rebuild\n"
+    "  foiarchive --archive A rebuild --skip-invalid",
+)
+@click.option("--skip-invalid", is_flag=True, help="Leave out bags that fail their check.")
+@click.pass_context
+@_friendly_errors
+def rebuild_command(ctx: click.Context, skip_invalid: bool) -> None:
+    """Recreate the catalog and the search index from the bags alone."""
+    from ingest import preserve
+
+    report = preserve.rebuild(_archive(ctx), skip_invalid=skip_invalid)
+    click.echo(
+        f"catalog rebuilt from {report.productions} bags: {report.documents} documents, "
+        f"{report.pages} pages; search index rebuilt"
+    )
+    if report.backup:
+        click.echo(f"the previous catalog is kept as {report.backup}")
+    for skipped in report.skipped:
+        click.echo(f"warning: skipped {skipped}", err=True)
 
 
 def main() -> None:

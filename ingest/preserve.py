@@ -1,0 +1,526 @@
+"""Keeping productions as bags: bag after ingest, verify, export, import and rebuild.
+
+This module wires the catalog (`index`) to the bag machinery (`preservation`): it decides
+where each original comes from (the source folder, or the production's previous bag when
+the file was ingested in an earlier run) and records every preservation action as an event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import index
+import preservation
+from index.catalog import Catalog, now_iso
+from preservation import BagReport, PayloadFile, Problem
+from schemas import Event, ManifestError, Production, validate_production
+
+AGENT = "foiarchive"
+ExportFormat = Literal["dir", "tar", "zip"]
+
+
+def bags_dir(archive: Path) -> Path:
+    return archive / "bags"
+
+
+def staging_dir(archive: Path) -> Path:
+    return archive / "staging"
+
+
+def bag_path(archive: Path, production_id: str) -> Path:
+    return bags_dir(archive) / production_id
+
+
+@dataclass
+class BagOutcome:
+    written: bool
+    files: int = 0
+    octets: int = 0
+    missing: list[str] = field(default_factory=list)  # originals that could not be found
+
+
+def preserve_production(
+    archive: Path,
+    catalog: Catalog,
+    production: Production,
+    sources: dict[str, tuple[Path, str]],
+    *,
+    empty_folders: list[str] | None = None,
+    workers: int = 2,
+) -> BagOutcome:
+    """(Re)write the production's bag from the catalog's records and the originals.
+
+    `sources` maps a document path to the file read in this run and its sha256. Originals
+    ingested in earlier runs are taken from the previous bag, hard-linked when possible.
+    """
+    preservation.recover(staging_dir(archive))
+    target = bag_path(archive, production.id)
+    previous: dict[str, dict[str, str]] = {}
+    if target.is_dir():
+        for algorithm in preservation.bag.ALGORITHMS:
+            try:
+                for path, digest in preservation.read_manifest(target, algorithm).items():
+                    previous.setdefault(path, {})[algorithm] = digest
+            except OSError:
+                previous = {}
+                break
+    documents = catalog.documents(production.id)
+    payload: list[PayloadFile] = []
+    outcome = BagOutcome(written=False)
+    for document in documents:
+        if not document.sha256:
+            continue  # a link or special file: nothing was read, nothing to keep
+        source = sources.get(document.path)
+        if source is not None and source[1] == document.sha256:
+            payload.append(PayloadFile(document.path, source[0], document.sha256))
+            continue
+        known = previous.get(f"data/{document.path}", {})
+        if known.get("sha256") == document.sha256:
+            payload.append(
+                PayloadFile(
+                    document.path,
+                    target / "data" / document.path,
+                    document.sha256,
+                    tuple(sorted(known.items())),
+                )
+            )
+        else:
+            outcome.missing.append(document.path)
+    summary = preservation.bag_production(
+        target,
+        production,
+        documents,
+        catalog.pages,
+        catalog.events(production.id),
+        payload,
+        staging=staging_dir(archive),
+        workers=workers,
+        empty_folders=empty_folders or (),
+    )
+    catalog.add_event(
+        Event(
+            "replication",
+            production.id,
+            "success",
+            f"bag written: {summary.files} files, {summary.octets} bytes, "
+            "sha256 and sha512 manifests",
+            AGENT,
+        )
+    )
+    outcome.written, outcome.files, outcome.octets = True, summary.files, summary.octets
+    return outcome
+
+
+# -- verify -------------------------------------------------------------------------------
+@dataclass
+class Audit:
+    production: str
+    report: BagReport
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(
+    archive: Path, catalog: Catalog, production_id: str, *, fast: bool, workers: int
+) -> Audit:
+    """Audit one production's bag (fast: completeness and Payload-Oxum; else every checksum),
+    check it against the catalog and the profile, and record a fixity-check event."""
+    bag = bag_path(archive, production_id)
+    report = preservation.validate_bag(bag, fast=fast, workers=workers)
+    problems = list(report.problems)
+    if report.version:
+        problems += preservation.check_profile(report)
+    if (bag / "manifest-sha256.txt").is_file():
+        listed = preservation.read_manifest(bag, "sha256")
+        for document in catalog.documents(production_id):
+            if document.sha256 and listed.get(f"data/{document.path}") != document.sha256:
+                problems.append(
+                    Problem(
+                        f"data/{document.path}",
+                        "the catalog's sha256 differs from the bag's manifest",
+                    )
+                )
+    mode = "fast (completeness, Payload-Oxum)" if fast else "full (every checksum)"
+    detail = f"{mode}: " + ("valid" if not problems else "; ".join(str(p) for p in problems[:20]))
+    catalog.add_event(
+        Event(
+            "fixity check", production_id, "success" if not problems else "failure", detail, AGENT
+        )
+    )
+    return Audit(production_id, report, problems)
+
+
+def unverified(catalog: Catalog, productions: list[str], older_than_days: float) -> list[str]:
+    """Productions whose last full fixity check is older than N days (or that never had one)."""
+    limit = datetime.now(UTC) - timedelta(days=older_than_days)
+    stale = []
+    for production_id in productions:
+        checks = [
+            e
+            for e in catalog.events(production_id)
+            if e.type == "fixity check" and e.detail.startswith("full")
+        ]
+        last = checks[-1].time if checks else ""
+        when = datetime.fromisoformat(last.replace("Z", "+00:00")) if last else None
+        if when is None or when < limit:
+            stale.append(production_id)
+    return stale
+
+
+# -- export -------------------------------------------------------------------------------
+@dataclass
+class Export:
+    path: Path
+    checksum_file: Path | None
+    sha256: str
+
+
+def export(
+    archive: Path,
+    catalog: Catalog,
+    production_id: str,
+    destination: Path,
+    fmt: ExportFormat,
+    *,
+    workers: int = 2,
+) -> Export:
+    """Copy a bag out (folder, tar or zip), validate the copy, record the export."""
+    bag = bag_path(archive, production_id)
+    if not (bag / "bagit.txt").is_file():
+        raise preservation.BagError(f"{production_id}: no bag in this archive")
+    if fmt == "dir":
+        target = destination if not destination.exists() else destination / production_id
+        if target.exists():
+            raise preservation.BagError(f"{target}: already exists")
+        temporary = target.with_name(f".{target.name}.partial")
+        shutil.copytree(bag, temporary)
+        report = preservation.validate_bag(temporary, workers=workers)
+        if not report.valid:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise preservation.BagError(f"exported copy is invalid: {report.problems[0]}")
+        temporary.rename(target)
+        result = Export(target, None, "")
+    else:
+        suffix = ".tar" if fmt == "tar" else ".zip"
+        target = destination / f"{production_id}{suffix}" if destination.is_dir() else destination
+        if target.exists():
+            raise preservation.BagError(f"{target}: already exists")
+        temporary = target.with_name(f".{target.name}.partial")
+        _serialize(bag, temporary, production_id, fmt)
+        with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+            unpacked = unpack(temporary, Path(scratch))
+            report = preservation.validate_bag(unpacked, workers=workers)
+        if not report.valid:
+            temporary.unlink()
+            raise preservation.BagError(f"exported package is invalid: {report.problems[0]}")
+        digest = _sha256_file(temporary)
+        temporary.rename(target)
+        checksum = target.with_name(target.name + ".sha256")
+        checksum.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
+        result = Export(target, checksum, digest)
+    catalog.add_event(
+        Event(
+            "replication",
+            production_id,
+            "success",
+            f"exported as {fmt} to {result.path}, validated",
+            AGENT,
+        )
+    )
+    return result
+
+
+def _serialize(bag: Path, target: Path, top: str, fmt: ExportFormat) -> None:
+    files = sorted(p for p in bag.rglob("*"))
+    if fmt == "tar":
+        with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as tar:
+            for path in files:
+                tar.add(path, arcname=f"{top}/{path.relative_to(bag).as_posix()}", recursive=False)
+    else:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            for path in files:
+                name = f"{top}/{path.relative_to(bag).as_posix()}"
+                if path.is_dir():
+                    archive.writestr(zipfile.ZipInfo(name + "/"), b"")
+                else:
+                    archive.write(path, name)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_package(package: Path, *, workers: int = 2) -> list[Problem]:
+    """Check a serialized export: its .sha256 sidecar, then the bag inside."""
+    problems = []
+    sidecar = package.with_name(package.name + ".sha256")
+    if sidecar.is_file():
+        expected = sidecar.read_text("utf-8").split()[0]
+        if _sha256_file(package) != expected:
+            problems.append(Problem(package.name, "package checksum does not match its .sha256"))
+    else:
+        problems.append(Problem(package.name, f"no checksum file {sidecar.name}"))
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            bag = unpack(package, Path(scratch))
+        except UnsafePackage as exc:
+            return [*problems, Problem(package.name, str(exc))]
+        problems += preservation.validate_bag(bag, workers=workers).problems
+    return problems
+
+
+# -- safe unpacking -----------------------------------------------------------------------
+class UnsafePackage(preservation.BagError):
+    """A tar or zip that would write outside its folder, or is too large: refused whole."""
+
+
+MAX_UNPACKED_BYTES = 64 * 1024**3
+MAX_MEMBERS = 1_000_000
+
+
+def _safe_member_path(name: str) -> str:
+    clean = name.replace("\\", "/")
+    if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":"):
+        raise UnsafePackage(f"member {name!r} has an absolute path")
+    parts = [p for p in clean.split("/") if p not in ("", ".")]
+    if ".." in parts or not parts:
+        raise UnsafePackage(f"member {name!r} would escape the target folder")
+    return "/".join(parts)
+
+
+def unpack(package: Path, into: Path) -> Path:
+    """Extract a tar or zip bag into `into`, refusing links, devices, escapes and bombs; returns
+    the bag folder (the single top-level folder, or `into` itself)."""
+    try:
+        return _unpack(package, into)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+        raise UnsafePackage(f"{package.name}: damaged or tampered package ({exc})") from None
+
+
+def _unpack(package: Path, into: Path) -> Path:
+    members: list[tuple[str, int, object]] = []
+    if zipfile.is_zipfile(package):
+        with zipfile.ZipFile(package) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_MEMBERS:
+                raise UnsafePackage(f"{len(infos)} members, over the limit of {MAX_MEMBERS}")
+            if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+                raise UnsafePackage("unpacks to more than the 64 GiB limit (zip bomb?)")
+            for info in infos:
+                mode = info.external_attr >> 16
+                if mode and (mode & 0o170000) not in (0, 0o100000, 0o040000):
+                    raise UnsafePackage(f"member {info.filename!r} is a link or special file")
+                path = _safe_member_path(info.filename)
+                if info.is_dir():
+                    (into / path).mkdir(parents=True, exist_ok=True)
+                    continue
+                (into / path).parent.mkdir(parents=True, exist_ok=True)
+                # zipfile reads no more than the declared size and checks the CRC, so a member
+                # that lies about its size fails as a damaged package.
+                with archive.open(info) as source, (into / path).open("xb") as target:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+                members.append((path, info.file_size, None))
+    elif tarfile.is_tarfile(package):
+        total = 0
+        with tarfile.open(package) as tar:
+            for count, member in enumerate(tar, start=1):
+                if count > MAX_MEMBERS:
+                    raise UnsafePackage(f"more than {MAX_MEMBERS} members")
+                if not (member.isfile() or member.isdir()):
+                    raise UnsafePackage(f"member {member.name!r} is a link or special file")
+                path = _safe_member_path(member.name)
+                if member.isdir():
+                    (into / path).mkdir(parents=True, exist_ok=True)
+                    continue
+                total += member.size
+                if total > MAX_UNPACKED_BYTES:
+                    raise UnsafePackage("unpacks to more than the 64 GiB limit")
+                (into / path).parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                assert source is not None
+                with source, (into / path).open("xb") as target:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+                members.append((path, member.size, None))
+    else:
+        raise UnsafePackage(f"{package.name}: not a tar or zip file")
+    tops = {p.split("/")[0] for p, _, _ in members} | {d.name for d in into.iterdir() if d.is_dir()}
+    if len(tops) == 1 and not (into / "bagit.txt").exists():
+        return into / tops.pop()
+    return into
+
+
+# -- rebuild ------------------------------------------------------------------------------
+@dataclass
+class RebuildReport:
+    productions: int = 0
+    documents: int = 0
+    pages: int = 0
+    skipped: list[str] = field(default_factory=list)
+    backup: Path | None = None
+
+
+def rebuild(archive: Path, *, skip_invalid: bool = False) -> RebuildReport:
+    """Recreate the catalog (and then the search index) from the bags alone.
+
+    Every bag is checked first (completeness and Payload-Oxum); if one fails, nothing is
+    changed unless `skip_invalid`. The current catalog is kept as catalog.sqlite.<time>.bak.
+    """
+    preservation.recover(staging_dir(archive))
+    report = RebuildReport()
+    bags = sorted(bags_dir(archive).iterdir()) if bags_dir(archive).is_dir() else []
+    if not bags:
+        raise preservation.BagError(f"{bags_dir(archive)}: no bags to rebuild from")
+    invalid = {}
+    for bag in bags:
+        check = preservation.validate_bag(bag, fast=True)
+        if not check.valid:
+            invalid[bag.name] = check.problems[0]
+    if invalid and not skip_invalid:
+        names = "; ".join(f"{name}: {problem}" for name, problem in invalid.items())
+        raise preservation.BagError(
+            f"{len(invalid)} bags fail their check ({names}); nothing was changed. "
+            "Run 'foiarchive verify', or rebuild --skip-invalid to leave them out"
+        )
+    catalog_file = archive / index.CATALOG_FILE
+    new_file = archive / (index.CATALOG_FILE + ".rebuilding")
+    for leftover in (new_file, Path(f"{new_file}-wal"), Path(f"{new_file}-shm")):
+        leftover.unlink(missing_ok=True)
+    with Catalog(new_file) as catalog:
+        for bag in bags:
+            if bag.name in invalid:
+                report.skipped.append(f"{bag.name}: {invalid[bag.name]}")
+                continue
+            try:
+                records = preservation.read_records(bag)
+            except (OSError, ValueError, KeyError) as exc:
+                report.skipped.append(f"{bag.name}: unreadable foiarchive records ({exc})")
+                continue
+            catalog.put_production(records.production)
+            for document in records.documents:
+                catalog.put_document(document, records.pages.get(document.id, []))
+                report.documents += 1
+                report.pages += len(records.pages.get(document.id, []))
+            for event in records.events:
+                catalog.add_event(event)
+            report.productions += 1
+        catalog.add_event(
+            Event(
+                "validation",
+                "archive",
+                "success",
+                f"catalog rebuilt from {report.productions} bags",
+                AGENT,
+                now_iso(),
+            )
+        )
+    if catalog_file.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        report.backup = archive / f"{index.CATALOG_FILE}.{stamp}.bak"
+        Catalog(catalog_file).close()  # the last connection to close checkpoints the WAL
+        catalog_file.rename(report.backup)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{catalog_file}{suffix}").unlink(missing_ok=True)
+    os.replace(new_file, catalog_file)
+    with index.open_catalog(archive) as catalog:
+        backend = index.open_backend(archive, writable=True)
+        try:
+            index.sync(catalog, backend, full=True)
+        finally:
+            backend.close()
+    return report
+
+
+# -- import -------------------------------------------------------------------------------
+class InvalidBag(preservation.BagError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"invalid bag: {problems[0]}" if problems else "invalid bag")
+        self.problems = problems
+
+
+def _slug(value: str) -> str:
+    slug = re.sub(r"[^a-z0-9._-]+", "-", value.lower()).strip("-._")
+    return slug[:100] or "imported"
+
+
+def _production_of(bag: Path, report: BagReport) -> Production:
+    described = bag / "foiarchive" / "production.json"
+    if described.is_file():
+        try:
+            return validate_production(
+                json.loads(described.read_text("utf-8")), source=str(described)
+            )
+        except (ValueError, ManifestError):
+            pass  # fall back to bag-info.txt
+
+    def first(label: str) -> str:
+        values = report.info_values(label)
+        return values[0] if values else ""
+
+    return Production(
+        id=_slug(first("FOIA-Production-Id") or first("External-Identifier") or bag.name),
+        title=first("External-Description") or first("Title"),
+        agency=first("FOIA-Agency") or first("Source-Organization"),
+        request_number=first("FOIA-Request-Number") or first("External-Identifier"),
+        release_date=first("FOIA-Release-Date"),
+        source=f"imported bag {bag.name}",
+    )
+
+
+def import_bag(
+    archive: Path,
+    bag: Path,
+    *,
+    production_id: str | None = None,
+    agency: str | None = None,
+    require_profile: bool = False,
+    jobs: int = 2,
+):  # -> IngestReport (imported lazily: the pipeline imports this module)
+    """Validate an outside bag (folder, tar or zip) and ingest its payload as a production.
+
+    Reading only: a folder is validated where it lies, an archive is unpacked into the
+    archive's staging folder; an invalid bag raises InvalidBag with every problem found.
+    """
+    from ingest.pipeline import IngestOptions, ingest_production
+
+    staging = staging_dir(archive)
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=staging, prefix="import-") as scratch:
+        folder = bag if bag.is_dir() else unpack(bag, Path(scratch))
+        report = preservation.validate_bag(folder, workers=jobs)
+        problems = list(report.problems)
+        if require_profile and report.valid:
+            problems += preservation.check_profile(report)
+        if problems:
+            raise InvalidBag(problems)
+        production = _production_of(folder, report)
+        if production_id:
+            production.id = production_id
+        if agency:
+            production.agency = agency
+        production = validate_production(
+            {
+                k: v
+                for k, v in production.to_dict().items()
+                if v not in ("", [], None) and k != "ingested_at"
+            },
+            source=str(bag),
+        )
+        return ingest_production(archive, folder / "data", production, IngestOptions(jobs=jobs))
