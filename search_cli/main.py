@@ -213,6 +213,7 @@ def _print_ingest_summary(report: ingest.IngestReport) -> None:
         f"{report.production}: ingested {report.ingested} documents, {report.pages} pages "
         f"({report.pages_ocr} OCR'd, {report.pages_ocr_cached} from the OCR cache) "
         f"in {report.seconds:.1f} s; {report.skipped} unchanged; {len(report.failures)} failed."
+        + (f" Bag: {report.bag_files} originals." if report.bag_files else "")
     )
     for warning in report.warnings:
         click.echo(f"warning: {printable(warning.path)}: {warning.reason}", err=True)
@@ -224,6 +225,8 @@ def _print_ingest_summary(report: ingest.IngestReport) -> None:
             click.echo(f"  {printable(failure.path)}: {failure.reason}", err=True)
     if report.index_warning:
         click.echo(f"warning: search index: {report.index_warning}", err=True)
+    if report.bag_warning:
+        click.echo(f"warning: preservation: {report.bag_warning}", err=True)
 
 
 # -- search ---------------------------------------------------------------------------------
