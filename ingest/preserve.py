@@ -161,7 +161,22 @@ def verify(
             "fixity check", production_id, "success" if not problems else "failure", detail, AGENT
         )
     )
+    if not problems:
+        _refresh_premis(catalog, production_id, bag)  # a damaged bag is left as evidence
     return Audit(production_id, report, problems)
+
+
+def _refresh_premis(
+    catalog: Catalog, production_id: str, bag: Path, extra: Event | None = None
+) -> None:
+    """Write the production's whole event history into the bag's premis.xml."""
+    production = catalog.production(production_id)
+    if production is None:
+        return
+    events = catalog.events(production_id) + ([extra] if extra else [])
+    preservation.refresh_tag_files(
+        bag, preservation.premis_for(production, catalog.documents(production_id), events)
+    )
 
 
 def unverified(catalog: Catalog, productions: list[str], older_than_days: float) -> list[str]:
@@ -204,43 +219,46 @@ def export(
         raise preservation.BagError(f"{production_id}: no bag in this archive")
     if fmt == "dir":
         target = destination if not destination.exists() else destination / production_id
-        if target.exists():
-            raise preservation.BagError(f"{target}: already exists")
-        temporary = target.with_name(f".{target.name}.partial")
-        shutil.copytree(bag, temporary)
-        report = preservation.validate_bag(temporary, workers=workers)
-        if not report.valid:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise preservation.BagError(f"exported copy is invalid: {report.problems[0]}")
-        temporary.rename(target)
-        result = Export(target, None, "")
     else:
         suffix = ".tar" if fmt == "tar" else ".zip"
         target = destination / f"{production_id}{suffix}" if destination.is_dir() else destination
-        if target.exists():
-            raise preservation.BagError(f"{target}: already exists")
-        temporary = target.with_name(f".{target.name}.partial")
-        _serialize(bag, temporary, production_id, fmt)
-        with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-            unpacked = unpack(temporary, Path(scratch))
-            report = preservation.validate_bag(unpacked, workers=workers)
-        if not report.valid:
-            temporary.unlink()
-            raise preservation.BagError(f"exported package is invalid: {report.problems[0]}")
-        digest = _sha256_file(temporary)
-        temporary.rename(target)
-        checksum = target.with_name(target.name + ".sha256")
-        checksum.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
-        result = Export(target, checksum, digest)
-    catalog.add_event(
-        Event(
-            "replication",
-            production_id,
-            "success",
-            f"exported as {fmt} to {result.path}, validated",
-            AGENT,
-        )
+    if target.exists():
+        raise preservation.BagError(f"{target}: already exists")
+    event = Event(
+        "replication",
+        production_id,
+        "success",
+        f"exported as {fmt} to {target}, validated",
+        AGENT,
+        now_iso(),
     )
+    staging = staging_dir(archive)
+    staging.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=staging, prefix="export-") as scratch:
+        copy = Path(scratch) / production_id
+        shutil.copytree(bag, copy)
+        _refresh_premis(catalog, production_id, copy, extra=event)  # the copy logs its export
+        report = preservation.validate_bag(copy, workers=workers)
+        if not report.valid:
+            raise preservation.BagError(f"exported copy is invalid: {report.problems[0]}")
+        temporary = target.with_name(f".{target.name}.partial")
+        if fmt == "dir":
+            shutil.copytree(copy, temporary)
+            temporary.rename(target)
+            result = Export(target, None, "")
+        else:
+            _serialize(copy, temporary, production_id, fmt)
+            problems = verify_package(temporary, workers=workers, checksum=False)
+            if problems:
+                temporary.unlink()
+                raise preservation.BagError(f"exported package is invalid: {problems[0]}")
+            digest = _sha256_file(temporary)
+            temporary.rename(target)
+            checksum = target.with_name(target.name + ".sha256")
+            checksum.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
+            result = Export(target, checksum, digest)
+    catalog.add_event(event)
+    _refresh_premis(catalog, production_id, bag)
     return result
 
 
@@ -268,16 +286,14 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_package(package: Path, *, workers: int = 2) -> list[Problem]:
+def verify_package(package: Path, *, workers: int = 2, checksum: bool = True) -> list[Problem]:
     """Check a serialized export: its .sha256 sidecar, then the bag inside."""
     problems = []
     sidecar = package.with_name(package.name + ".sha256")
-    if sidecar.is_file():
-        expected = sidecar.read_text("utf-8").split()[0]
-        if _sha256_file(package) != expected:
-            problems.append(Problem(package.name, "package checksum does not match its .sha256"))
-    else:
+    if checksum and not sidecar.is_file():
         problems.append(Problem(package.name, f"no checksum file {sidecar.name}"))
+    elif checksum and _sha256_file(package) != sidecar.read_text("utf-8").split()[0]:
+        problems.append(Problem(package.name, "package checksum does not match its .sha256"))
     with tempfile.TemporaryDirectory() as scratch:
         try:
             bag = unpack(package, Path(scratch))

@@ -4,8 +4,16 @@ The bag is the master copy of a production: the originals bit for bit under data
 foiarchive/ everything needed to rebuild the catalog and search index without them.
 """
 
-from preservation.bag import BagError, BagSummary, PayloadFile, read_manifest, recover, write_bag
-from preservation.production import BagRecords, bag_production, read_records
+from preservation.bag import (
+    BagError,
+    BagSummary,
+    PayloadFile,
+    read_manifest,
+    recover,
+    refresh_tag_files,
+    write_bag,
+)
+from preservation.production import BagRecords, bag_production, premis_for, read_records
 from preservation.profile import check_profile, foiarchive_profile
 from preservation.validate import BagReport, Problem, validate_bag
 
@@ -19,9 +27,11 @@ __all__ = [
     "bag_production",
     "check_profile",
     "foiarchive_profile",
+    "premis_for",
     "read_manifest",
     "read_records",
     "recover",
+    "refresh_tag_files",
     "validate_bag",
     "write_bag",
 ]

@@ -215,3 +215,29 @@ def read_manifest(bag: Path, algorithm: str) -> dict[str, str]:
         digest, _, name = line.partition("  ")
         entries[decode_path(name)] = digest
     return entries
+
+
+def refresh_tag_files(bag: Path, files: dict[str, bytes]) -> None:
+    """Replace some tag files of a bag (the PREMIS log after an audit or export) and re-hash
+    its tag manifests. Each file is written aside and renamed over the old one."""
+    tags: set[str] = set()
+    algorithms = []
+    for algorithm in ALGORITHMS:
+        manifest = bag / f"tagmanifest-{algorithm}.txt"
+        if manifest.is_file():
+            algorithms.append(algorithm)
+            tags |= {line.partition("  ")[2] for line in manifest.read_text("utf-8").splitlines()}
+    staged: list[tuple[Path, Path]] = []
+    contents = dict(files)
+    for name in sorted(tags | set(files)):
+        if name not in contents:
+            contents[name] = (bag / name).read_bytes()
+    for algorithm in algorithms:
+        digests = {name: hashlib.new(algorithm, contents[name]).hexdigest() for name in contents}
+        files = {**files, f"tagmanifest-{algorithm}.txt": _manifest(digests)}
+    for name, content in files.items():
+        aside = bag / f".{Path(name).name}.{uuid.uuid4().hex[:8]}.tmp"
+        _write(aside, content)
+        staged.append((aside, bag / name))
+    for aside, final in staged:  # tag manifests last: they vouch for the rest
+        aside.replace(final)

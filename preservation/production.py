@@ -82,6 +82,13 @@ def bag_production(
     )
 
 
+def premis_for(
+    production: Production, documents: Sequence[Document], events: Iterable[Event]
+) -> dict[str, bytes]:
+    """The PREMIS tag file alone, to refresh after an audit or an export."""
+    return {f"{TAG_DIR}/premis.xml": premis_xml(production, documents, events, AGENT)}
+
+
 @dataclass
 class BagRecords:
     production: Production

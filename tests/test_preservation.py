@@ -96,6 +96,14 @@ def test_verify_records_an_event_and_lists_stale_bags(archive: Path) -> None:
     assert run_json("verify", "--older-than", "30", archive=archive) == []
     fast = run_json("verify", "--fast", archive=archive)
     assert fast[0]["checked"] == "fast"
+    bag = archive / "bags" / "ice-2017-r1"
+    assert "fixity check" in _event_types(bag)  # the audit is in the bag's own PREMIS log
+    assert bagit.Bag(str(bag)).is_valid() and preservation.validate_bag(bag).valid
+
+
+def _event_types(bag: Path) -> set[str]:
+    premis = etree.parse(str(bag / "foiarchive" / "premis.xml"))
+    return {e.text for e in premis.findall(".//{http://www.loc.gov/premis/v3}eventType")}
 
 
 def test_tampering_fails_verify_by_path(archive: Path, tmp_path: Path) -> None:
@@ -126,6 +134,7 @@ def test_export_import_round_trip_gives_the_same_hits(
     )
     if fmt == "dir":
         assert bagit.Bag(str(package)).is_valid()
+        assert "replication" in _event_types(package)
     else:
         assert run_cli("verify", "--package", package).exit_code == 0
     other = tmp_path / "other-archive"
