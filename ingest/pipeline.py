@@ -10,7 +10,6 @@ same sha256) and takes cached OCR for the rest.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -143,21 +142,13 @@ class _Planned:
     crashes: int = 0
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _plan(found: Found, limits: Limits) -> _Planned:
     planned = _Planned(found)
     if found.problem:
         planned.error = found.problem
         return planned
     try:
-        planned.sha256 = _sha256(found.source)
+        planned.sha256 = preservation.file_digest(found.source)
         ident = identify(found.source)
         planned.identification = ident
         if ident.media_type == "application/pdf":

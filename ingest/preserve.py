@@ -7,7 +7,6 @@ the file was ingested in an earlier run) and records every preservation action a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -252,7 +251,7 @@ def export(
             if problems:
                 temporary.unlink()
                 raise preservation.BagError(f"exported package is invalid: {problems[0]}")
-            digest = _sha256_file(temporary)
+            digest = preservation.file_digest(temporary)
             temporary.rename(target)
             checksum = target.with_name(target.name + ".sha256")
             checksum.write_text(f"{digest}  {target.name}\n", encoding="utf-8")
@@ -278,21 +277,13 @@ def _serialize(bag: Path, target: Path, top: str, fmt: ExportFormat) -> None:
                     archive.write(path, name)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_package(package: Path, *, workers: int = 2, checksum: bool = True) -> list[Problem]:
     """Check a serialized export: its .sha256 sidecar, then the bag inside."""
     problems = []
     sidecar = package.with_name(package.name + ".sha256")
     if checksum and not sidecar.is_file():
         problems.append(Problem(package.name, f"no checksum file {sidecar.name}"))
-    elif checksum and _sha256_file(package) != sidecar.read_text("utf-8").split()[0]:
+    elif checksum and preservation.file_digest(package) != sidecar.read_text("utf-8").split()[0]:
         problems.append(Problem(package.name, "package checksum does not match its .sha256"))
     with tempfile.TemporaryDirectory() as scratch:
         try:

@@ -15,7 +15,7 @@ from preservation.bag import (
 )
 from preservation.production import BagRecords, bag_production, premis_for, read_records
 from preservation.profile import check_profile, foiarchive_profile
-from preservation.validate import BagReport, Problem, validate_bag
+from preservation.validate import BagReport, Problem, file_digest, validate_bag
 
 __all__ = [
     "BagError",
@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "bag_production",
     "check_profile",
+    "file_digest",
     "foiarchive_profile",
     "premis_for",
     "read_manifest",

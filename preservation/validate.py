@@ -282,6 +282,11 @@ def _hash_file(path: Path, algorithms: Iterable[str]) -> dict[str, str]:
     return {a: h.hexdigest() for a, h in hashers.items()}
 
 
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """One file's digest, read without following a link."""
+    return _hash_file(path, [algorithm])[algorithm]
+
+
 def _match_names(listed: Iterable[str], present: dict[str, int]) -> dict[str, str]:
     """Map manifest paths to files on disk, tolerating a different Unicode normalization."""
     by_nfc: dict[str, list[str]] = {}

@@ -88,6 +88,16 @@ def _format_option(choices: list[str], default: str) -> Callable[[Any], Any]:
     )
 
 
+def _jobs_option(help_text: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--jobs",
+        type=click.IntRange(1, 256),
+        default=os.cpu_count() or 1,
+        show_default=True,
+        help=help_text,
+    )
+
+
 def _archive(ctx: click.Context) -> Path:
     return ctx.find_root().obj
 
@@ -137,13 +147,7 @@ finishes any run that was interrupted.""",
     show_default=True,
     help="Tesseract languages, e.g. eng+spa.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 256),
-    default=os.cpu_count() or 1,
-    show_default=True,
-    help="Worker processes.",
-)
+@_jobs_option("Worker processes.")
 @_format_option(["text", "json"], "text")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
@@ -481,13 +485,7 @@ Examples:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Verify an exported tar or zip (its .sha256 and the bag inside) instead.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 256),
-    default=os.cpu_count() or 1,
-    show_default=True,
-    help="Files hashed in parallel.",
-)
+@_jobs_option("Files hashed in parallel.")
 @_format_option(["text", "json"], "text")
 @click.pass_context
 @_friendly_errors
@@ -611,7 +609,7 @@ Examples:
 @click.option("--id", "production_id", help="Production id (default: from the bag).")
 @click.option("--agency", help="Agency (default: from the bag).")
 @click.option("--profile", is_flag=True, help="Also require foiarchive's BagIt profile.")
-@click.option("--jobs", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True)
+@_jobs_option("Worker processes.")
 @click.pass_context
 @_friendly_errors
 def import_command(
