@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -99,9 +99,15 @@ _MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_object ON events(object);
     """,
+    # 2: FOIA marks beyond exemption codes: every citation with its statute, and the withheld
+    # pages an agency lists on a deleted page information sheet.
+    """
+    ALTER TABLE pages ADD COLUMN citations TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE pages ADD COLUMN withheld_pages TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
-_JSON_PAGE_FIELDS = ("bates", "exemptions", "redactions")
+_JSON_PAGE_FIELDS = ("bates", "exemptions", "citations", "redactions", "withheld_pages")
 
 
 class CatalogError(Exception):
@@ -265,8 +271,8 @@ class Catalog:
             )
             db.executemany(
                 "INSERT INTO pages (document_id, number, text, text_source, ocr_confidence, "
-                "width, height, bates, exemptions, redactions, withheld_in_full) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "width, height, bates, exemptions, citations, redactions, withheld_in_full, "
+                "withheld_pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         document.id,
@@ -278,8 +284,10 @@ class Catalog:
                         p.height,
                         json.dumps(p.bates),
                         json.dumps(p.exemptions),
+                        json.dumps(p.citations),
                         json.dumps(p.redactions),
                         int(p.withheld_in_full),
+                        json.dumps(p.withheld_pages),
                     )
                     for p in pages
                 ),

@@ -11,6 +11,7 @@ from typing import Any
 
 from index.analysis import normalize_keyword
 from index.catalog import IndexablePage
+from schemas import parse_bates
 
 #: facet name -> index field that is counted
 FACET_FIELDS = {
@@ -35,7 +36,7 @@ def page_fields(item: IndexablePage) -> dict[str, Any]:
         "page": page.number,
         "text": page.text,
         "title": " ".join(filter(None, (document.title, production.title))),
-        "bates": [normalize_keyword(b) for b in page.bates],
+        "bates": [_bates_key(b) for b in page.bates],
         "exemption": sorted({normalize_keyword(e) for e in page.exemptions}),
         "redacted": bool(page.redactions),
         "withheld": page.withheld_in_full,
@@ -44,6 +45,11 @@ def page_fields(item: IndexablePage) -> dict[str, Any]:
         "released": released,
         "year": released.year if released else None,
     }
+
+
+def _bates_key(value: str) -> str:
+    parsed = parse_bates(value)
+    return parsed.key if parsed else normalize_keyword(value)
 
 
 def _parse_date(value: str) -> date | None:

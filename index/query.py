@@ -26,6 +26,7 @@ from luqum.exceptions import IllegalCharacterError, ParseError
 from luqum.parser import parser as _luqum_parser
 
 from index.analysis import normalize_keyword, terms
+from schemas import parse_bates
 
 MAX_QUERY_LENGTH = 2000
 MAX_CLAUSES = 256
@@ -288,6 +289,10 @@ class _Builder:
 
 
 def _keyword(field: str, value: str, is_prefix: bool, item: tree.Item) -> Keyword:
+    if field == "bates" and not is_prefix:
+        parsed = parse_bates(value)
+        if parsed is not None:  # ICE-2017-000123, 'ICE 2017 000123' and ice2017-123 are one page
+            return Keyword(field, parsed.key)
     normalized = normalize_keyword(value)
     if field == "type":
         alias = _TYPE_ALIASES.get(normalized)

@@ -22,9 +22,10 @@ from PIL import Image
 
 from ingest.errors import IngestError, OcrUnavailable
 from ingest.limits import Limits
+from ingest.redactions import find_in_image
 
 #: Bump when preprocessing changes what OCR returns, so cached results are not reused.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200
@@ -62,6 +63,7 @@ class OcrResult:
     skew: float = 0.0
     width: int = 0  # pixels of the image given to OCR, before preparation
     height: int = 0
+    redactions: list[dict[str, Any]] = field(default_factory=list)  # found in the same image
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -312,6 +314,7 @@ def ocr_image(
         skew=skew,
         width=original_size[0],
         height=original_size[1],
+        redactions=find_in_image(image, dpi),
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 from lxml import etree
@@ -18,6 +19,7 @@ from PIL import Image
 
 from ingest.errors import IngestError
 from ingest.limits import Limits
+from ingest.redactions import find_in_pdf_page
 
 # A page's text layer is trusted when it has this many visible characters and looks like words.
 MIN_TEXT_CHARS = 40
@@ -32,6 +34,7 @@ class PageText:
     width: float  # points
     height: float
     good: bool  # usable as is; otherwise the page is OCR'd
+    redactions: list[dict[str, Any]] = field(default_factory=list)  # filled dark vector boxes
 
 
 @contextlib.contextmanager
@@ -78,11 +81,13 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
     with open_pdf(path) as pdf:
         for number in range(first, last + 1):
             page = pdf[number - 1]
+            boxes: list[dict[str, Any]] = []
             try:
                 width, height = page.get_size()
                 textpage = page.get_textpage()
                 try:
                     text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+                    boxes = find_in_pdf_page(page, textpage)
                 finally:
                     textpage.close()
             except pdfium.PdfiumError:
@@ -90,7 +95,7 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
             finally:
                 page.close()
             text = text.replace("\x00", "").replace("\ufffe", "").replace("\x02", "")
-            pages.append(PageText(number, text, width, height, text_is_good(text)))
+            pages.append(PageText(number, text, width, height, text_is_good(text), boxes))
     return pages
 
 

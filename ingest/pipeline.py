@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 import index
 import preservation
 from index.catalog import Catalog, now_iso
-from ingest import images, pdf, preserve, tasks
+from ingest import images, marks, pdf, preserve, tasks
 from ingest.discover import Found, discover, empty_folders
 from ingest.errors import IngestError, OcrUnavailable
 from ingest.identify import Identification, identify
@@ -404,6 +404,7 @@ class _Run:
                     text_source="pdf" if item.text.strip() else "none",
                     width=item.width,
                     height=item.height,
+                    redactions=item.redactions,
                 )
                 self.progress.advance(1)
 
@@ -432,6 +433,7 @@ class _Run:
             ocr_confidence=result.confidence,
             width=width,
             height=height,
+            redactions=result.redactions,
         )
         self.report.pages_ocr += 1
         self.progress.advance(1)
@@ -453,6 +455,11 @@ class _Run:
             self.fail(job.planned, job.error)
             return
         pages = [job.pages[n] for n in sorted(job.pages)]
+        for page in pages:
+            marks.annotate(page)
+        if doc.media_type == "application/pdf" or doc.media_type.startswith("image/"):
+            # Stamps are on page images; a text file that mentions a range is not stamped.
+            doc.bates_first, doc.bates_last = marks.assign_bates(pages)
         doc.page_count = len(pages)
         sources = {p.text_source for p in pages if p.text_source != "none"}
         doc.text_source = sources.pop() if len(sources) == 1 else ("mixed" if sources else "none")

@@ -4,6 +4,7 @@ This package imports nothing of ours: it is the vocabulary that `ingest`, `index
 `preservation` and the front ends share.
 """
 
+from schemas.bates import Bates, bates_key, find_bates, parse_bates
 from schemas.records import (
     MEDIA_TYPES_WITH_PAGES,
     Document,
@@ -16,12 +17,16 @@ from schemas.validation import ManifestError, load_manifest, validate_production
 
 __all__ = [
     "MEDIA_TYPES_WITH_PAGES",
+    "Bates",
     "Document",
     "Event",
     "ManifestError",
     "Page",
     "Production",
     "TextSource",
+    "bates_key",
+    "find_bates",
     "load_manifest",
+    "parse_bates",
     "validate_production",
 ]

@@ -81,10 +81,12 @@ class Page(_Record):
     ocr_confidence: float | None = None
     width: float | None = None  # points for PDF pages, pixels for images
     height: float | None = None
-    bates: list[str] = field(default_factory=list)
-    exemptions: list[str] = field(default_factory=list)
-    redactions: list[dict[str, Any]] = field(default_factory=list)
-    withheld_in_full: bool = False
+    bates: list[str] = field(default_factory=list)  # as stamped, e.g. "ICE-2017-000123"
+    exemptions: list[str] = field(default_factory=list)  # federal codes: b6, b7c, ...
+    citations: list[dict[str, Any]] = field(default_factory=list)  # every citation, any statute
+    redactions: list[dict[str, Any]] = field(default_factory=list)  # boxes, see ingest.redactions
+    withheld_in_full: bool = False  # a placeholder standing for a withheld page
+    withheld_pages: list[dict[str, Any]] = field(default_factory=list)  # listed on this sheet
 
 
 @dataclass

@@ -462,6 +462,66 @@ def sample_command(folder: Path) -> None:
     click.echo(f"sample production written to {folder}; manifest: {manifest}")
 
 
+@cli.command(
+    "report",
+    epilog="""\b
+Examples:
+  foiarchive report ice-2017-r1
+  foiarchive report ice-2017-r1 --format json > disclosure.json""",
+)
+@click.argument("production")
+@_format_option(["text", "json"], "text")
+@click.pass_context
+@_friendly_errors
+def report_command(ctx: click.Context, production: str, output_format: str) -> None:
+    """The disclosure profile of a production: redactions, withheld pages, exemptions cited,
+    Bates ranges and gaps, OCR confidence."""
+    from index.report import disclosure_report
+
+    with index.open_catalog(_archive(ctx)) as catalog:
+        if catalog.production(production) is None:
+            raise index.CatalogError(f"no production {production!r} in this archive")
+        report = disclosure_report(catalog, production)
+    if output_format == "json":
+        emit_json(report.to_dict())
+        return
+    share = report.pages_with_redactions / report.pages if report.pages else 0
+    lines = [
+        f"{production}: {report.documents} documents, {report.pages} pages "
+        f"({report.pages_ocr} OCR'd); {report.failed_documents} files could not be read",
+        f"redactions: {report.redaction_boxes} boxes on {report.pages_with_redactions} pages "
+        f"({share:.0%} of pages), covering {report.redacted_area_pages:.2f} pages' worth "
+        "of area",
+        f"withheld in full: {report.pages_withheld_in_full} placeholder pages; "
+        f"{report.pages_listed_withheld} pages listed on deleted page sheets"
+        + (f" ({_counts(report.withheld_reasons)})" if report.withheld_reasons else ""),
+        "exemptions cited (pages): " + (_counts(report.exemptions_by_code) or "none"),
+    ]
+    if report.other_citations:
+        lines.append("other citations (pages): " + _counts(report.other_citations))
+    for path, codes in report.exemptions_by_document.items():
+        lines.append(f"  {printable(path)}: {_counts(codes)}")
+    for bates in report.bates_ranges:
+        lines.append(f"Bates {bates.first} .. {bates.last}  {printable(bates.path)}")
+    for gap in report.bates_gaps:
+        lines.append(
+            f"Bates gap: {gap['prefix']} {gap['from']}..{gap['to']} "
+            f"({gap['missing']} numbers missing)"
+        )
+    for leak in report.pages_with_leaks:
+        lines.append(
+            f"LEAK: {printable(leak['path'])} p. {leak['page']}: "
+            f"{leak['characters_under_boxes']} characters of text under redaction boxes"
+        )
+    if report.ocr_confidence:
+        lines.append("OCR confidence (pages): " + _counts(report.ocr_confidence))
+    click.echo("\n".join(lines))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in counts.items())
+
+
 # -- preservation ---------------------------------------------------------------------------
 @cli.command(
     "verify",

@@ -1,0 +1,226 @@
+"""What agencies stamp on FOIA pages: exemption citations, Bates numbers, withheld pages.
+
+Pure text functions, run inside the ingest pass on the page text (PDF text layer or OCR);
+redaction boxes are found in `ingest.redactions` from geometry and pixels, not text.
+
+Exemption codes are normalized to b1..b9 and b7a..b7f. OCR misreadings of the familiar
+`(b)(6)` shape are tolerated ((bX6), (b) (6), b)(6), (6)(6)), but a bare "(b)" or "see (b)
+below" is never a citation: every pattern requires the exemption number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import regex
+
+from ingest import redactions
+from ingest.redactions import WITHHELD_COVERAGE
+from schemas import Bates, Page, find_bates
+
+FEDERAL = "5 U.S.C. 552(b)"
+
+_SUB = r"(?:\s*\(\s*([a-fA-F])\s*\))"
+# (b)(6), (b) (6), (b)(7)(C), b)(6) and (bX6): the paren shape, tolerant of OCR slips.
+_PAREN = regex.compile(
+    r"(?<![\w(])\(?\s*[bB]\s*(?:\)\s*\(|[Xx×]\s*|\)\s*)\s*([1-9])\s*\)" + _SUB + "?"
+)
+# 5 U.S.C. 552(b)(3): the statute's own form.
+_USC = regex.compile(r"552\s*\(\s*b\s*\)\s*\(\s*([1-9])\s*\)" + _SUB + "?")
+# (6)(6): a 'b' read as '6' inside the paren shape.
+_SIX = regex.compile(r"(?<![\w)])\(6\)\s*\(([1-9])\)" + _SUB + "?")
+# b6, b7C, b7(C) (margin codes), not part of a longer word or number. Lower-case b only:
+# "vitamin B6" and "form B1" are not citations.
+_COMPACT = regex.compile(r"(?<![\w/.-])b([1-9])(?:\s?\(?([a-fA-F])\)?)?(?![\w])")
+# Exemption 5, Ex. 5, Exemptions 6 and 7(C), FOIA Exemption 4, exemption (b)(5)
+_NAMED = regex.compile(
+    r"\b(?:FOIA\s+)?(?:Exemptions?|Ex\.|Exs\.)\s*((?:\(?[1-9]\)?(?:\s*\(?[a-fA-F]\)(?![\w]))?"
+    r"(?:\s*(?:,|and|&|or)\s*)?)+)",
+    flags=regex.IGNORECASE,
+)
+_NAMED_ITEM = regex.compile(r"\(?([1-9])\)?(?:\s*\(([a-fA-F])\))?")
+# Illinois FOIA: 5 ILCS 140/7(1)(c); generic state citations follow the same shape.
+_ILCS = regex.compile(r"\b(\d+)\s+ILCS\s+(\d+)\s*/\s*(\d+(?:\.\d+)?)((?:\s*\(\s*\w{1,4}\s*\))*)")
+
+
+@dataclass(frozen=True)
+class Citation:
+    code: str  # b6, b7c for federal FOIA; the section for state law, e.g. 7(1)(c)
+    statute: str  # "5 U.S.C. 552(b)" or e.g. "5 ILCS 140"
+    text: str  # as printed
+
+
+def _federal(number: str, sub: str | None) -> str | None:
+    if number == "7":
+        return f"b7{sub.lower()}" if sub else "b7"
+    return f"b{number}"
+
+
+def find_citations(text: str) -> list[Citation]:
+    """Every exemption citation on a page, federal and state, in reading order."""
+    found: list[tuple[int, Citation]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, code: str | None, statute: str, raw: str) -> None:
+        if code and not any(s < end and start < e for s, e in taken):
+            taken.append((start, end))
+            found.append((start, Citation(code, statute, raw)))
+
+    for match in _ILCS.finditer(text):
+        section = match.group(3) + re.sub(r"\s+", "", match.group(4))
+        add(
+            match.start(),
+            match.end(),
+            section,
+            f"{match.group(1)} ILCS {match.group(2)}",
+            match.group(0),
+        )
+    for pattern in (_USC, _PAREN, _SIX, _COMPACT):
+        for match in pattern.finditer(text):
+            add(
+                match.start(),
+                match.end(),
+                _federal(match.group(1), match.group(2)),
+                FEDERAL,
+                match.group(0),
+            )
+    for match in _NAMED.finditer(text):
+        for item in _NAMED_ITEM.finditer(match.group(1)):
+            start = match.start(1) + item.start()
+            add(
+                start,
+                match.start(1) + item.end(),
+                _federal(item.group(1), item.group(2)),
+                FEDERAL,
+                match.group(0),
+            )
+    return [citation for _, citation in sorted(found, key=lambda pair: pair[0])]
+
+
+def exemption_codes(text: str) -> list[str]:
+    """The distinct federal exemption codes cited on a page (b6, b7c, ...), sorted."""
+    return sorted({c.code for c in find_citations(text) if c.statute == FEDERAL})
+
+
+# -- withheld pages -------------------------------------------------------------------------
+_WITHHELD = regex.compile(
+    r"(?:withheld\s+in\s+(?:its\s+)?(?:full|entirety)|page\s+(?:has\s+been\s+)?withheld"
+    r"|withheld\s+pursuant\s+to|deleted\s+page\(?s?\)?|page\s+denied\s+in\s+full"
+    r"|(?:this|entire)\s+page\s+(?:is\s+)?(?:exempt|redacted|denied))",
+    flags=regex.IGNORECASE,
+)
+_SHEET = regex.compile(r"deleted\s+page\s+information\s+sheet", flags=regex.IGNORECASE)
+_SHEET_LINE = regex.compile(
+    r"^\s*Pages?\s+([0-9][0-9 ,\-]*?)\s*[~\-–]\s*(.+?);?\s*$", flags=regex.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class WithheldPage:
+    page: int  # page number within the withheld records, as the sheet gives it
+    reasons: tuple[str, ...]  # exemption codes, or 'duplicate', 'referral/consult', ...
+
+
+def is_withheld_placeholder(text: str) -> bool:
+    """A page that stands for a withheld page: short, and saying so."""
+    words = text.split()
+    return 0 < len(words) <= 80 and bool(_WITHHELD.search(text)) and not _SHEET.search(text)
+
+
+def deleted_page_sheet(text: str) -> list[WithheldPage]:
+    """The entries of an FBI-style deleted page information sheet ("Page 12 ~ b6; b7C;")."""
+    entries = []
+    for line in text.splitlines():
+        match = _SHEET_LINE.match(line)
+        if not match:
+            continue
+        pages = _page_numbers(match.group(1))
+        reasons_text = match.group(2)
+        codes = [c.code for c in find_citations(reasons_text) if c.statute == FEDERAL]
+        other = [
+            r.strip().lower()
+            for r in re.split(r"[;,]", reasons_text)
+            if r.strip() and not re.search(r"\d|\bb\d", r.strip(), re.IGNORECASE)
+        ]
+        reasons = tuple(dict.fromkeys(codes + other))
+        entries.extend(WithheldPage(page, reasons) for page in pages if reasons)
+    return entries if len(entries) >= 2 or _SHEET.search(text) else []
+
+
+def _page_numbers(spec: str) -> list[int]:
+    numbers: list[int] = []
+    for part in re.split(r"[,\s]+", spec.strip()):
+        if re.fullmatch(r"\d+-\d+", part):
+            low, high = map(int, part.split("-"))
+            if 0 < high - low < 10000:
+                numbers.extend(range(low, high + 1))
+        elif part.isdigit():
+            numbers.append(int(part))
+    return numbers
+
+
+# -- putting marks on page records ----------------------------------------------------------
+def annotate(page: Page) -> None:
+    """Read the citations and withheld-page signs of one page into its record."""
+    citations = find_citations(page.text)
+    page.citations = [{"code": c.code, "statute": c.statute, "text": c.text} for c in citations]
+    page.exemptions = sorted({c.code for c in citations if c.statute == FEDERAL})
+    sheet = deleted_page_sheet(page.text)
+    page.withheld_pages = [{"page": w.page, "reasons": list(w.reasons)} for w in sheet]
+    page.withheld_in_full = not sheet and (
+        is_withheld_placeholder(page.text) or redactions.area(page.redactions) >= WITHHELD_COVERAGE
+    )
+
+
+#: Stamps sit in the first or last lines of a page's text.
+_BAND_LINES = 4
+
+
+def _stamp_candidates(text: str) -> list[Bates]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    band = lines[:_BAND_LINES] + lines[-_BAND_LINES:] if len(lines) > 2 * _BAND_LINES else lines
+    return [b for line in band for b in find_bates(line)]
+
+
+def assign_bates(pages: list[Page]) -> tuple[str, str]:
+    """Give each page its Bates number; returns the document's first and last.
+
+    The prefix stamped on most pages wins (a request number in a letterhead does not); a
+    page whose stamp OCR missed gets the number its neighbours imply, when the document's
+    numbering runs one per page.
+    """
+    candidates = {page.number: _stamp_candidates(page.text) for page in pages}
+    prefixes = Counter(
+        re.sub(r"[^a-z0-9]", "", b.prefix.lower()) for found in candidates.values() for b in found
+    )
+    if not prefixes:
+        return "", ""
+    prefix, _ = prefixes.most_common(1)[0]
+    chosen: dict[int, Bates] = {}
+    for number, found in candidates.items():
+        mine = [b for b in found if re.sub(r"[^a-z0-9]", "", b.prefix.lower()) == prefix]
+        if mine:
+            chosen[number] = mine[-1]
+    offsets = {b.number - page for page, b in chosen.items()}
+    if len(offsets) == 1 and len(chosen) >= 2:
+        offset = offsets.pop()
+        template = next(iter(chosen.values()))
+        for page in pages:
+            if page.number not in chosen:
+                chosen[page.number] = Bates(
+                    template.prefix,
+                    page.number + offset,
+                    template.digits,
+                    _format(template, page.number + offset),
+                )
+    for page in pages:
+        page.bates = [chosen[page.number].text] if page.number in chosen else []
+    ordered = sorted(chosen.values(), key=lambda b: b.number)
+    return ordered[0].text, ordered[-1].text
+
+
+def _format(template: Bates, number: int) -> str:
+    separator = template.text[len(template.prefix) : -template.digits] if template.digits else "-"
+    return f"{template.prefix}{separator}{number:0{template.digits}d}"

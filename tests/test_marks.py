@@ -1,0 +1,187 @@
+"""FOIA marks: exemption citations, Bates numbers, redaction boxes, withheld pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image, ImageDraw
+
+from index import open_catalog
+from index.report import disclosure_report
+from ingest.marks import (
+    annotate,
+    assign_bates,
+    deleted_page_sheet,
+    exemption_codes,
+    find_citations,
+    is_withheld_placeholder,
+)
+from ingest.redactions import find_in_image, find_in_pdf_page
+from ingest.sample import write_text_pdf
+from schemas import Page, find_bates, parse_bates
+
+from .conftest import run_cli, run_json
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("withheld pursuant to Exemptions (b)(6) and (b)(7)(C)", ["b6", "b7c"]),
+        ("(B)(6)", ["b6"]),
+        ("(b) (6) and (b) (7) (E)", ["b6", "b7e"]),
+        ("(bX6)", ["b6"]),  # OCR read ')(' as 'X'
+        ("b)(6)", ["b6"]),  # OCR lost the opening parenthesis
+        ("(6)(6)", ["b6"]),  # OCR read 'b' as '6'
+        ("b6 -1,-2,-7 Per FBI b7C -1", ["b6", "b7c"]),  # FBI margin codes
+        ("Ex. 5", ["b5"]),
+        ("FOIA Exemption 4", ["b4"]),
+        ("Exemptions 6 and 7(C)", ["b6", "b7c"]),
+        ("5 U.S.C. 552(b)(3)", ["b3"]),
+    ],
+)
+def test_federal_exemption_citations_are_normalized(text: str, codes: list[str]) -> None:
+    assert exemption_codes(text) == codes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see (b) below",
+        "under paragraph (b), the agency",
+        "vitamin B6 and form B1",
+        "Section 7 of the contract, page 6",
+        "b6b7 is a hash",
+        "call 555-0106",
+    ],
+)
+def test_ordinary_text_is_never_a_citation(text: str) -> None:
+    assert exemption_codes(text) == []
+
+
+def test_state_citations_keep_their_statute() -> None:
+    found = find_citations("exempt under 5 ILCS 140/7(1)(c) and Section 7 (1)(b)")
+    assert [(c.code, c.statute) for c in found] == [("7(1)(c)", "5 ILCS 140")]
+    assert exemption_codes("5 ILCS 140/7(1)(c)") == []  # not a federal b7c
+
+
+@pytest.mark.parametrize(
+    ("stamp", "prefix", "number"),
+    [
+        ("ICE-2017-000123", "ICE-2017", 123),
+        ("DHS 000045", "DHS", 45),
+        ("EOUSA-0001234", "EOUSA", 1234),
+        ("19-cv-4048(FBI)-1515", "19-cv-4048(FBI)", 1515),
+    ],
+)
+def test_bates_stamps(stamp: str, prefix: str, number: int) -> None:
+    found = find_bates(f"some words  {stamp}")
+    assert [(b.prefix, b.number) for b in found] == [(prefix, number)]
+    parsed = parse_bates(stamp.replace("-", " "))
+    assert parsed is not None and parsed.key == found[0].key
+
+
+@pytest.mark.parametrize(
+    "text", ["Page 12 of 40", "June 8, 2017", "Phone 555-1234", "FOIA 2017-ICFO-12345", "Box 1234"]
+)
+def test_things_that_are_not_bates(text: str) -> None:
+    assert find_bates(text) == []
+
+
+def test_document_bates_follow_the_dominant_prefix_and_fill_misread_pages() -> None:
+    pages = [
+        Page(1, "RE: 2017-ICFO-12345\nletter body\nICE-2017-000101"),
+        Page(2, "more body\nICE-2017-OOO1O2 (misread)"),
+        Page(3, "end\nICE-2017-000103"),
+    ]
+    assert assign_bates(pages) == ("ICE-2017-000101", "ICE-2017-000103")
+    assert [p.bates for p in pages] == [
+        ["ICE-2017-000101"],
+        ["ICE-2017-000102"],
+        ["ICE-2017-000103"],
+    ]
+
+
+def test_withheld_placeholders_and_deleted_page_sheets() -> None:
+    assert is_withheld_placeholder("Page withheld in full pursuant to exemption (b)(5)")
+    assert not is_withheld_placeholder("The agency withheld in full " + "word " * 200)
+    sheet = deleted_page_sheet(
+        "FEDERAL BUREAU OF INVESTIGATION\nDELETED PAGE INFORMATION SHEET\n"
+        "Page 1 ~ Duplicate;\nPage 12 ~ b6; b7C;\nPage 49 ~ Referral/Consult;\n"
+    )
+    assert [(w.page, w.reasons) for w in sheet] == [
+        (1, ("duplicate",)),
+        (12, ("b6", "b7c")),
+        (49, ("referral/consult",)),
+    ]
+    page = Page(1, "Page 12 ~ b6; b7C;\nPage 13 ~ b6;")
+    annotate(page)
+    assert page.withheld_pages == [
+        {"page": 12, "reasons": ["b6", "b7c"]},
+        {"page": 13, "reasons": ["b6"]},
+    ]
+    assert not page.withheld_in_full
+
+
+def _scan_with_boxes() -> Image.Image:
+    image = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(200, 2000, 60):
+        draw.text((150, y), "Ordinary words of a memorandum " * 3, fill=0)
+    draw.rectangle((400, 500, 900, 540), fill=0)  # a solid black redaction
+    draw.rectangle((300, 1203, 800, 1257), outline=0, width=3, fill=255)  # an outlined one
+    draw.rectangle((0, 0, 1700, 40), fill=0)  # a copier's dark edge: not a redaction
+    return image
+
+
+def test_redaction_boxes_in_a_scan() -> None:
+    found = find_in_image(_scan_with_boxes(), dpi=200)
+    assert sorted(r["kind"] for r in found) == ["filled", "outlined"]
+    filled = next(r for r in found if r["kind"] == "filled")
+    x0, _, _, y1 = filled["box"]
+    assert abs(x0 - 400 / 1700) < 0.01 and abs(y1 - 540 / 2200) < 0.01
+
+
+def test_vector_redactions_and_text_left_under_them(tmp_path: Path) -> None:
+    write_text_pdf(
+        tmp_path / "r.pdf",
+        [["Officer John Smith called about the detainer."] * 3],
+        boxes={0: [(110, 728, 60, 14)]},
+    )
+    pdf = pdfium.PdfDocument(str(tmp_path / "r.pdf"))
+    page = pdf[0]
+    (box,) = find_in_pdf_page(page, page.get_textpage())
+    assert box["kind"] == "filled" and box["source"] == "vector"
+    assert box["text_under"] >= 3  # the name is still there under the box: a leak
+
+
+def test_marks_are_searchable_and_reported(sample_archive: Path) -> None:
+    redacted = run_json("search", "redacted:true", "--limit", "50", archive=sample_archive)
+    assert {"final-response-letter.pdf", "scans/ERO memos 2017 (scanned).pdf"} <= {
+        h["path"] for h in redacted["hits"]
+    }
+    assert run_json("search", "exemption:b7c", archive=sample_archive)["total"] >= 2
+    stamped = run_json("search", "bates:ICE-2017-000002", archive=sample_archive)
+    assert [(h["path"], h["page"], h["bates"]) for h in stamped["hits"]] == [
+        ("scans/ERO memos 2017 (scanned).pdf", 2, "ICE-2017-000002")
+    ]
+    report = run_json("report", "ice-2017-r1", archive=sample_archive)
+    assert report["redaction_boxes"] >= 6
+    assert report["exemptions_by_code"]["b6"] >= 2
+    assert [leak["path"] for leak in report["pages_with_leaks"]] == ["final-response-letter.pdf"]
+    assert any(r["first"] == "ICE-2017-000001" for r in report["bates_ranges"])
+    text = run_cli("report", "ice-2017-r1", archive=sample_archive).output
+    assert "LEAK: final-response-letter.pdf p. 1" in text
+
+
+def test_bates_gaps_point_at_withheld_pages(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    write_text_pdf(source / "a.pdf", [[f"Memo body {n}", "", f"DHS-{n:06d}"] for n in (1, 2, 3)])
+    write_text_pdf(source / "b.pdf", [[f"Memo body {n}", "", f"DHS-{n:06d}"] for n in (7, 8)])
+    archive = tmp_path / "archive"
+    assert run_cli("ingest", source, "--id", "p", "--ocr", "never", archive=archive).exit_code == 0
+    with open_catalog(archive) as catalog:
+        report = disclosure_report(catalog, "p")
+    assert report.bates_gaps == [{"prefix": "DHS", "from": 4, "to": 6, "missing": 3}]
