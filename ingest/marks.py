@@ -23,9 +23,12 @@ from schemas import Bates, Page, find_bates
 FEDERAL = "5 U.S.C. 552(b)"
 
 _SUB = r"(?:\s*\(\s*([a-fA-F])\s*\))"
-# (b)(6), (b) (6), (b)(7)(C), b)(6) and (bX6): the paren shape, tolerant of OCR slips.
+# (b)(6), (b) (6), (b)(7)(C) and the ways OCR garbles them: (bX6), b)(6), (b(7E), (b)(7E),
+# glued to the word before. Each form needs the exemption number and a closing parenthesis.
 _PAREN = regex.compile(
-    r"(?<![\w(])\(?\s*[bB]\s*(?:\)\s*\(|[Xx×]\s*|\)\s*)\s*([1-9])\s*\)" + _SUB + "?"
+    r"(?:\(\s*[bB]\s*(?:\)\s*\(|[Xx×]|\()|(?<![\w(])[bB]\s*\)\s*\()"  # (b)( (bX (b( b)(
+    r"\s*([1-9])\s*(?:\)" + _SUB + r"?|\(?\s*([a-fA-F])\s*\))",  # 6) 7)(C) 7(C) 7C)
+    flags=regex.VERSION1,
 )
 # 5 U.S.C. 552(b)(3): the statute's own form.
 _USC = regex.compile(r"552\s*\(\s*b\s*\)\s*\(\s*([1-9])\s*\)" + _SUB + "?")
@@ -79,10 +82,11 @@ def find_citations(text: str) -> list[Citation]:
         )
     for pattern in (_USC, _PAREN, _SIX, _COMPACT):
         for match in pattern.finditer(text):
+            sub = match.group(2) or (match.group(3) if pattern is _PAREN else None)
             add(
                 match.start(),
                 match.end(),
-                _federal(match.group(1), match.group(2)),
+                _federal(match.group(1), sub),
                 FEDERAL,
                 match.group(0),
             )
@@ -164,7 +168,8 @@ def _page_numbers(spec: str) -> list[int]:
 # -- putting marks on page records ----------------------------------------------------------
 def annotate(page: Page) -> None:
     """Read the citations and withheld-page signs of one page into its record."""
-    citations = find_citations(page.text)
+    labels = "\n".join(r["label"] for r in page.redactions if r.get("label"))
+    citations = find_citations(f"{page.text}\n{labels}" if labels else page.text)
     page.citations = [{"code": c.code, "statute": c.statute, "text": c.text} for c in citations]
     page.exemptions = sorted({c.code for c in citations if c.statute == FEDERAL})
     sheet = deleted_page_sheet(page.text)
@@ -204,7 +209,7 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
         if mine:
             chosen[number] = mine[-1]
     offsets = {b.number - page for page, b in chosen.items()}
-    if len(offsets) == 1 and len(chosen) >= 2:
+    if len(offsets) == 1:  # one stamp per page, in page order: fill the pages OCR missed
         offset = offsets.pop()
         template = next(iter(chosen.values()))
         for page in pages:

@@ -306,16 +306,78 @@ def ocr_image(
                 turned_text, turned_words, turned_conf = _assemble(data, size)
                 if _quality(turned_text, turned_conf) > _quality(text, confidence):
                     text, words, confidence, rotation = turned_text, turned_words, turned_conf, turn
+    words = _to_original(words, rotation)
+    redactions = find_in_image(image, dpi)
+    if rotation == 0:
+        _label_boxes(image, redactions, words, settings, _page_dpi(image, dpi), limits)
     return OcrResult(
         text=text,
         confidence=confidence,
-        words=_to_original(words, rotation),
+        words=words,
         rotation=rotation,
         skew=skew,
         width=original_size[0],
         height=original_size[1],
-        redactions=find_in_image(image, dpi),
+        redactions=redactions,
     )
+
+
+MAX_LABELLED_BOXES = 30
+
+
+def _label_boxes(
+    image: Image.Image,
+    redactions: list[dict[str, Any]],
+    words: list[OcrWord],
+    settings: OcrSettings,
+    dpi: int,
+    limits: Limits,
+) -> None:
+    """Attach to each redaction box the exemption code printed inside or beside it.
+
+    The page's OCR usually has it; when its layout analysis dropped a lone code in the margin
+    (Tesseract often does), only the strip of the page beside the box is read again.
+    """
+    from ingest.marks import find_citations
+
+    for redaction in redactions[:MAX_LABELLED_BOXES]:
+        x0, y0, _, y1 = redaction["box"]
+        pad = (y1 - y0) * 0.3
+        band = [
+            w
+            for w in words
+            if y0 - pad <= (w.box[1] + w.box[3]) / 2 <= y1 + pad and (w.box[0] + w.box[2]) / 2 > x0
+        ]
+        text = " ".join(w.text for w in sorted(band, key=lambda w: w.box[0]))
+        found = find_citations(text)
+        if not found:
+            width, height = image.size
+            strip = image.crop(
+                (
+                    int(x0 * width),
+                    int(max(0, y0 - pad) * height),
+                    width,
+                    int(min(1, y1 + pad) * height),
+                )
+            )
+            found = find_citations(_read_strip(strip, settings, dpi, limits))
+        if found:
+            redaction["label"] = ", ".join(c.text for c in found)
+
+
+def _read_strip(strip: Image.Image, settings: OcrSettings, dpi: int, limits: Limits) -> str:
+    with tempfile.TemporaryDirectory(prefix="foiarchive-ocr-", dir=_scratch_dir()) as scratch:
+        path = os.path.join(scratch, "strip.pgm")
+        strip.convert("L").save(path)
+        try:
+            return pytesseract.image_to_string(
+                path,
+                lang=settings.languages,
+                config=f"--psm 11 --dpi {dpi}",
+                timeout=min(60, limits.ocr_timeout),
+            )
+        except (pytesseract.TesseractError, RuntimeError):
+            return ""
 
 
 def _scratch_dir() -> str | None:
