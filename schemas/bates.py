@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import regex
 
 # A prefix (letters, digits, parenthesised agency) and a number of 4 to 10 digits:
-# ICE-2017-000123, DHS 000045, EOUSA-0001234, 19-cv-4048(FBI)-1515.
+# ICE-2017-000123, DHS 000045, EOUSA-0001234, 19-cv-4048(FBI)-1515, and OCR's 'EOUSA- 0001234'.
 _BATES = regex.compile(
-    r"(?<![\w(-])([A-Za-z0-9()]{2,}(?:[-_][A-Za-z0-9()]+){0,3})(?:(?<=[A-Za-z)])[-_ ]?|[-_ ])"
+    r"(?<![\w(-])([A-Za-z0-9()]{2,}(?:[-_][A-Za-z0-9()]+){0,3})(?:(?<=[A-Za-z)]) ?[-_]? ?|[-_] ?| )"
     r"(\d{4,10})(?![\w]|[-_]\d)"
 )
+#: Words that precede numbers in letterheads, dates and citations, never in a Bates prefix.
 _NOT_PREFIXES = frozenset(
     [
         "PAGE",
@@ -46,8 +47,112 @@ _NOT_PREFIXES = frozenset(
         "EXT",
         "TOTAL",
         "FY",
+        "PO",
+        "JOB",
+        "ISO",
+        "ID",
+        "REF",
+        "FILE",
+        "FORM",
+        "ORDER",
+        "INVOICE",
+        "JANUARY",
+        "FEBRUARY",
+        "MARCH",
+        "APRIL",
+        "MAY",
+        "JUNE",
+        "JULY",
+        "AUGUST",
+        "SEPTEMBER",
+        "OCTOBER",
+        "NOVEMBER",
+        "DECEMBER",
+        "JAN",
+        "FEB",
+        "MAR",
+        "APR",
+        "JUN",
+        "JUL",
+        "AUG",
+        "SEP",
+        "SEPT",
+        "OCT",
+        "NOV",
+        "DEC",
     ]
 )
+#: Two-letter state codes: "DC 20505" is an address, not a stamp.
+_STATES = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "PR",
+        "GU",
+        "VI",
+    ]
+)
+
+
+def _plausible(prefix: str, digits: str) -> bool:
+    """Bates numbers are zero-padded or long, or carry a structured prefix (19-cv-4048(FBI))."""
+    words = {w.upper() for w in re.findall(r"[A-Za-z]+", prefix)}
+    letters = re.sub(r"[^A-Za-z]", "", prefix)
+    if not re.search(r"[A-Z]{2,}", prefix) or words & _NOT_PREFIXES or len(letters) > 12:
+        return False
+    if prefix.upper() in _STATES and len(digits) in (5, 9):
+        return False  # a ZIP code
+    structured = "(" in prefix or bool(re.search(r"\d", prefix))
+    return digits.startswith("0") or len(digits) >= 6 or structured
 
 
 @dataclass(frozen=True)
@@ -72,12 +177,12 @@ def find_bates(text: str) -> list[Bates]:
     """Bates-like stamps in a text (typically the band at the top or bottom of a page)."""
     found = []
     for match in _BATES.finditer(text):
-        prefix, digits = match.group(1).strip(" -_"), match.group(2)
-        letters = re.sub(r"[^A-Za-z]", "", prefix)
-        words = {w.upper() for w in re.findall(r"[A-Za-z]+", prefix)}
-        if not re.search(r"[A-Z]{2,}", prefix) or words & _NOT_PREFIXES or len(letters) > 12:
+        prefix, digits = match.group(1), match.group(2)
+        if not _plausible(prefix, digits):
             continue
-        found.append(Bates(prefix, int(digits), len(digits), match.group(0).strip()))
+        between = match.group(0)[len(prefix) : -len(digits)]
+        separator = between.strip() or between[:1]  # OCR's "EOUSA- 0001234" -> "EOUSA-0001234"
+        found.append(Bates(prefix, int(digits), len(digits), f"{prefix}{separator}{digits}"))
     return found
 
 
