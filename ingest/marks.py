@@ -18,7 +18,7 @@ import regex
 
 from ingest import redactions
 from ingest.redactions import WITHHELD_COVERAGE
-from schemas import Bates, Page, find_bates
+from schemas import Bates, Page, find_bates, prefix_key
 
 FEDERAL = "5 U.S.C. 552(b)"
 
@@ -189,7 +189,7 @@ def _stamp_candidates(text: str) -> list[Bates]:
     return [b for line in band for b in find_bates(line)]
 
 
-def assign_bates(pages: list[Page]) -> tuple[str, str]:
+def assign_bates(pages: list[Page], known: Counter[str] | None = None) -> tuple[str, str]:
     """Give each page its Bates number; returns the document's first and last.
 
     The prefix stamped on most pages wins (a request number in a letterhead does not); a
@@ -197,17 +197,27 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
     numbering runs one per page.
     """
     candidates = {page.number: _stamp_candidates(page.text) for page in pages}
-    prefixes = Counter(
-        re.sub(r"[^a-z0-9]", "", b.prefix.lower()) for found in candidates.values() for b in found
-    )
+    prefixes = Counter(prefix_key(b.prefix) for found in candidates.values() for b in found)
     if not prefixes:
         return "", ""
     prefix, _ = prefixes.most_common(1)[0]
     chosen: dict[int, Bates] = {}
     for number, found in candidates.items():
-        mine = [b for b in found if re.sub(r"[^a-z0-9]", "", b.prefix.lower()) == prefix]
+        mine = [b for b in found if prefix_key(b.prefix) == prefix]
         if mine:
             chosen[number] = mine[-1]
+    # One document, one spelling: a stamp OCR misread on some pages takes the majority's.
+    majority = Counter(b.prefix for b in chosen.values()).most_common(1)[0][0]
+    chosen = {n: _respell(b, majority) for n, b in chosen.items()}
+    if known is not None:
+        # The production's other documents show how the prefix is really spelt.
+        spelt = Counter({p: n for p, n in known.items() if prefix_key(p) == prefix})
+        if spelt:
+            best, support = spelt.most_common(1)[0]
+            if support > len(chosen):  # outvoted: this document's stamps were misread
+                chosen = {n: _respell(b, best) for n, b in chosen.items()}
+        for b in chosen.values():
+            known[b.prefix] += 1
     offsets = {b.number - page for page, b in chosen.items()}
     if len(offsets) == 1:  # one stamp per page, in page order: fill the pages OCR missed
         offset = offsets.pop()
@@ -224,6 +234,11 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
         page.bates = [chosen[page.number].text] if page.number in chosen else []
     ordered = sorted(chosen.values(), key=lambda b: b.number)
     return ordered[0].text, ordered[-1].text
+
+
+def _respell(stamp: Bates, prefix: str) -> Bates:
+    text = prefix + stamp.text[len(stamp.prefix) :]
+    return Bates(prefix, stamp.number, stamp.digits, text)
 
 
 def _format(template: Bates, number: int) -> str:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -196,6 +196,7 @@ class _Run:
         self.queue: deque[_Planned] = deque()
         self._backend: index.SearchBackend | None = None
         self.sources: dict[str, tuple[Path, str]] = {}
+        self.bates_prefixes: Counter[str] = Counter()  # spellings seen in this production
         self._unindexed_pages = 0
 
     # scheduling ---------------------------------------------------------------------
@@ -459,7 +460,7 @@ class _Run:
             marks.annotate(page)
         if doc.media_type == "application/pdf" or doc.media_type.startswith("image/"):
             # Stamps are on page images; a text file that mentions a range is not stamped.
-            doc.bates_first, doc.bates_last = marks.assign_bates(pages)
+            doc.bates_first, doc.bates_last = marks.assign_bates(pages, self.bates_prefixes)
         doc.page_count = len(pages)
         sources = {p.text_source for p in pages if p.text_source != "none"}
         doc.text_source = sources.pop() if len(sources) == 1 else ("mixed" if sources else "none")

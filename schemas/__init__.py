@@ -4,7 +4,7 @@ This package imports nothing of ours: it is the vocabulary that `ingest`, `index
 `preservation` and the front ends share.
 """
 
-from schemas.bates import Bates, bates_key, find_bates, parse_bates
+from schemas.bates import Bates, bates_key, find_bates, parse_bates, prefix_key
 from schemas.records import (
     MEDIA_TYPES_WITH_PAGES,
     Document,
@@ -28,5 +28,6 @@ __all__ = [
     "find_bates",
     "load_manifest",
     "parse_bates",
+    "prefix_key",
     "validate_production",
 ]

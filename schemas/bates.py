@@ -167,10 +167,20 @@ class Bates:
         return bates_key(self.prefix, self.number)
 
 
+#: Characters OCR confuses in stamps, folded together when prefixes are compared.
+_CONFUSABLE = str.maketrans("oqilzsb", "0011258")
+
+
+def prefix_key(prefix: str) -> str:
+    """A prefix as compared: letters and digits only, lowercased, OCR look-alikes folded
+    ('EOUSA' and a misread 'EQUSA' are one prefix)."""
+    return re.sub(r"[^a-z0-9]", "", prefix.lower()).translate(_CONFUSABLE)
+
+
 def bates_key(prefix: str, number: int) -> str:
-    """Bates numbers compare on letters and digits of the prefix and the number's value, so
-    'ICE-2017-000123', 'ICE 2017 000123' and 'ice2017-123' are the same page."""
-    return f"{re.sub(r'[^A-Za-z0-9]', '', prefix).lower()}-{number}"
+    """Bates numbers compare on the prefix key and the number's value, so 'ICE-2017-000123',
+    'ICE 2017 000123' and 'ice2017-123' are the same page."""
+    return f"{prefix_key(prefix)}-{number}"
 
 
 def find_bates(text: str) -> list[Bates]:
