@@ -18,7 +18,7 @@ import regex
 
 from ingest import redactions
 from ingest.redactions import WITHHELD_COVERAGE
-from schemas import Bates, Page, find_bates, prefix_key
+from schemas import Bates, Document, Page, find_bates, prefix_key
 
 FEDERAL = "5 U.S.C. 552(b)"
 
@@ -189,7 +189,7 @@ def _stamp_candidates(text: str) -> list[Bates]:
     return [b for line in band for b in find_bates(line)]
 
 
-def assign_bates(pages: list[Page], known: Counter[str] | None = None) -> tuple[str, str]:
+def assign_bates(pages: list[Page]) -> tuple[str, str]:
     """Give each page its Bates number; returns the document's first and last.
 
     The prefix stamped on most pages wins (a request number in a letterhead does not); a
@@ -209,15 +209,6 @@ def assign_bates(pages: list[Page], known: Counter[str] | None = None) -> tuple[
     # One document, one spelling: a stamp OCR misread on some pages takes the majority's.
     majority = Counter(b.prefix for b in chosen.values()).most_common(1)[0][0]
     chosen = {n: _respell(b, majority) for n, b in chosen.items()}
-    if known is not None:
-        # The production's other documents show how the prefix is really spelt.
-        spelt = Counter({p: n for p, n in known.items() if prefix_key(p) == prefix})
-        if spelt:
-            best, support = spelt.most_common(1)[0]
-            if support > len(chosen):  # outvoted: this document's stamps were misread
-                chosen = {n: _respell(b, best) for n, b in chosen.items()}
-        for b in chosen.values():
-            known[b.prefix] += 1
     offsets = {b.number - page for page, b in chosen.items()}
     if len(offsets) == 1:  # one stamp per page, in page order: fill the pages OCR missed
         offset = offsets.pop()
@@ -234,6 +225,37 @@ def assign_bates(pages: list[Page], known: Counter[str] | None = None) -> tuple[
         page.bates = [chosen[page.number].text] if page.number in chosen else []
     ordered = sorted(chosen.values(), key=lambda b: b.number)
     return ordered[0].text, ordered[-1].text
+
+
+def respell(stamps: list[str], spelling: str) -> list[str]:
+    """Stamps rewritten with another spelling of their prefix (an OCR misreading corrected)."""
+    rewritten = []
+    for stamp in stamps:
+        parsed = find_bates(stamp)
+        rewritten.append(_respell(parsed[0], spelling).text if parsed else stamp)
+    return rewritten
+
+
+def harmonize(documents: list[Document]) -> dict[str, str]:
+    """For documents stamped with a misread spelling of a prefix the production uses more
+    often ('EQUSA' beside 'EOUSA'), the spelling to use instead: {document id: spelling}."""
+
+    def prefix(document: Document) -> str:
+        parsed = find_bates(document.bates_first)
+        return parsed[0].prefix if parsed else ""
+
+    spellings: Counter[str] = Counter()
+    for document in documents:
+        if prefix(document):
+            spellings[prefix(document)] += document.page_count
+    preferred: dict[str, str] = {}
+    for spelling, _ in spellings.most_common():
+        preferred.setdefault(prefix_key(spelling), spelling)
+    return {
+        d.id: preferred[prefix_key(prefix(d))]
+        for d in documents
+        if prefix(d) and preferred[prefix_key(prefix(d))] != prefix(d)
+    }
 
 
 def _respell(stamp: Bates, prefix: str) -> Bates:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -196,7 +196,6 @@ class _Run:
         self.queue: deque[_Planned] = deque()
         self._backend: index.SearchBackend | None = None
         self.sources: dict[str, tuple[Path, str]] = {}
-        self.bates_prefixes: Counter[str] = Counter()  # spellings seen in this production
         self._unindexed_pages = 0
 
     # scheduling ---------------------------------------------------------------------
@@ -234,6 +233,21 @@ class _Run:
                         self.pool.submit(tasks.ready)
                 todo.append(planned)
         return todo, failed
+
+    def harmonize_bates(self) -> None:
+        """One spelling per Bates prefix across the production: the one on most pages."""
+        documents = [d for d in self.catalog.documents(self.production.id) if d.bates_first]
+        for document_id, spelling in marks.harmonize(documents).items():
+            document = self.catalog.document(document_id)
+            if document is None:
+                continue
+            pages = self.catalog.pages(document_id)
+            for page in pages:
+                page.bates = marks.respell(page.bates, spelling)
+            document.bates_first, document.bates_last = marks.respell(
+                [document.bates_first, document.bates_last], spelling
+            )
+            self.catalog.put_document(document, pages)
 
     def sync_index(self) -> None:
         """Index what was cataloged so far; a long ingest becomes searchable as it goes."""
@@ -460,7 +474,7 @@ class _Run:
             marks.annotate(page)
         if doc.media_type == "application/pdf" or doc.media_type.startswith("image/"):
             # Stamps are on page images; a text file that mentions a range is not stamped.
-            doc.bates_first, doc.bates_last = marks.assign_bates(pages, self.bates_prefixes)
+            doc.bates_first, doc.bates_last = marks.assign_bates(pages)
         doc.page_count = len(pages)
         sources = {p.text_source for p in pages if p.text_source != "none"}
         doc.text_source = sources.pop() if len(sources) == 1 else ("mixed" if sources else "none")
@@ -565,6 +579,7 @@ def ingest_production(
             run.fail(planned, planned.error)
         if todo:
             run.execute(todo)
+            run.harmonize_bates()
         changed = production_changed or run.report.ingested or run.report.failures
         if changed:
             _record_run(catalog, run.report)

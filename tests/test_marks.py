@@ -185,3 +185,30 @@ def test_bates_gaps_point_at_withheld_pages(tmp_path: Path) -> None:
     with open_catalog(archive) as catalog:
         report = disclosure_report(catalog, "p")
     assert report.bates_gaps == [{"prefix": "DHS", "from": 4, "to": 6, "missing": 3}]
+
+
+def test_a_misread_prefix_takes_the_spelling_the_production_uses() -> None:
+    from ingest.marks import harmonize, respell
+    from schemas import Document
+
+    def stamped(name: str, first: str, pages: int) -> Document:
+        return Document(
+            id=name,
+            production_id="p",
+            path=name,
+            sha256="",
+            size=0,
+            media_type="application/pdf",
+            page_count=pages,
+            bates_first=first,
+            bates_last=first,
+        )
+
+    documents = [
+        stamped("a", "EOUSA-000001", 4),
+        stamped("b", "EQUSA-000005", 4),
+        stamped("c", "EOUSA-000009", 4),
+        stamped("d", "DHS 000001", 2),
+    ]
+    assert harmonize(documents) == {"b": "EOUSA"}
+    assert respell(["EQUSA-000005", "EQUSA-000006"], "EOUSA") == ["EOUSA-000005", "EOUSA-000006"]
