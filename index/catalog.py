@@ -182,10 +182,6 @@ class Catalog:
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {int(target)}")
 
-    @property
-    def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
-
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic unit of work: all of it lands or none of it does."""
@@ -354,11 +350,6 @@ class Catalog:
         ).fetchall()
         return [(r["seq"], r["document_id"]) for r in rows]
 
-    def requeue_all(self) -> None:
-        """Queue every document again: what a full reindex replays."""
-        with self.transaction() as db:
-            db.execute("INSERT INTO index_queue (document_id) SELECT id FROM documents")
-
     def sync_state(self, backend: str) -> tuple[int, str]:
         row = self._db.execute(
             "SELECT synced_seq, generation FROM index_state WHERE backend = ?", (backend,)
@@ -393,10 +384,6 @@ class Catalog:
             (production_id, _like_prefix(production_id + "/")),
         ).fetchall()
         return [Event(**dict(r)) for r in rows]
-
-    def last_event(self, production_id: str, event_type: str) -> Event | None:
-        events = [e for e in self.events(production_id) if e.type == event_type]
-        return events[-1] if events else None
 
 
 def _split_sql(script: str) -> list[str]:

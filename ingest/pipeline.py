@@ -182,6 +182,7 @@ class _Run:
         production: Production,
         options: IngestOptions,
         progress: Progress,
+        settings: OcrSettings,
     ) -> None:
         self.archive = archive
         self.catalog = catalog
@@ -190,7 +191,7 @@ class _Run:
         self.progress = progress
         self.report = IngestReport(production=production.id)
         self.cache = OcrCache(cache_dir(archive))
-        self.settings = OcrSettings(options.languages, options.dpi, "")
+        self.settings = settings
         self.inflight: dict[Future[Any], tuple[_Job, Callable[[_Job, Any], None]]] = {}
         self.pool: ProcessPoolExecutor | None = None
         self.queue: deque[_Planned] = deque()
@@ -569,8 +570,8 @@ def ingest_production(
         check_languages(options.languages)
     options.limits.apply_to_pillow()
     catalog = index.open_catalog(archive, create=True)
-    run = _Run(archive, catalog, production, options, progress)
-    run.settings = OcrSettings(options.languages, options.dpi, settings_version)
+    settings = OcrSettings(options.languages, options.dpi, settings_version)
+    run = _Run(archive, catalog, production, options, progress, settings)
     try:
         production_changed = catalog.put_production(production)
         todo, failed = run.plan(source, exclude)

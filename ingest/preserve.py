@@ -43,7 +43,6 @@ def bag_path(archive: Path, production_id: str) -> Path:
 
 @dataclass
 class BagOutcome:
-    written: bool
     files: int = 0
     octets: int = 0
     missing: list[str] = field(default_factory=list)  # originals that could not be found
@@ -76,7 +75,7 @@ def preserve_production(
                 break
     documents = catalog.documents(production.id)
     payload: list[PayloadFile] = []
-    outcome = BagOutcome(written=False)
+    outcome = BagOutcome()
     for document in documents:
         if not document.sha256:
             continue  # a link or special file: nothing was read, nothing to keep
@@ -117,7 +116,7 @@ def preserve_production(
             AGENT,
         )
     )
-    outcome.written, outcome.files, outcome.octets = True, summary.files, summary.octets
+    outcome.files, outcome.octets = summary.files, summary.octets
     return outcome
 
 

@@ -6,7 +6,6 @@ This package imports nothing of ours: it is the vocabulary that `ingest`, `index
 
 from schemas.bates import Bates, bates_key, find_bates, parse_bates, prefix_key
 from schemas.records import (
-    MEDIA_TYPES_WITH_PAGES,
     Document,
     Event,
     Page,
@@ -16,7 +15,6 @@ from schemas.records import (
 from schemas.validation import ManifestError, load_manifest, validate_production
 
 __all__ = [
-    "MEDIA_TYPES_WITH_PAGES",
     "Bates",
     "Document",
     "Event",

@@ -14,22 +14,6 @@ from typing import Any, Literal
 
 TextSource = Literal["pdf", "ocr", "mixed", "text", "none"]
 
-#: Media types whose content we split into page records.
-MEDIA_TYPES_WITH_PAGES = frozenset(
-    {
-        "application/pdf",
-        "image/tiff",
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/bmp",
-        "image/webp",
-        "text/plain",
-        "text/csv",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
-)
-
 
 class _Record:
     """JSON-shaped conversion shared by the record types."""
