@@ -22,6 +22,7 @@ from PIL import Image
 
 from ingest.errors import IngestError, OcrUnavailable
 from ingest.limits import Limits
+from ingest.marks import find_citations
 from ingest.redactions import find_in_image
 
 #: Bump when preprocessing changes what OCR returns, so cached results are not reused.
@@ -338,8 +339,6 @@ def _label_boxes(
     The page's OCR usually has it; when its layout analysis dropped a lone code in the margin
     (Tesseract often does), only the strip of the page beside the box is read again.
     """
-    from ingest.marks import find_citations
-
     for redaction in redactions[:MAX_LABELLED_BOXES]:
         x0, y0, _, y1 = redaction["box"]
         pad = (y1 - y0) * 0.3

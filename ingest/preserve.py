@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import index
 import preservation
@@ -131,6 +131,36 @@ class Audit:
     def ok(self) -> bool:
         return not self.problems
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "production": self.production,
+            "valid": self.ok,
+            "checked": self.report.checked,
+            "files": self.report.payload_files,
+            "bytes": self.report.payload_bytes,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def audit(
+    archive: Path,
+    catalog: Catalog,
+    productions: list[str],
+    *,
+    fast: bool,
+    older_than: float | None = None,
+    workers: int = 2,
+) -> list[Audit]:
+    """Verify the named productions' bags (all when none are named), or only those not fully
+    verified in the last `older_than` days."""
+    names = productions or [s.production.id for s in catalog.productions()]
+    unknown = [n for n in names if catalog.production(n) is None]
+    if unknown:
+        raise index.CatalogError(f"no production {unknown[0]!r} in this archive")
+    if older_than is not None:
+        names = unverified(catalog, names, older_than)
+    return [verify(archive, catalog, name, fast=fast, workers=workers) for name in names]
+
 
 def verify(
     archive: Path, catalog: Catalog, production_id: str, *, fast: bool, workers: int
@@ -212,6 +242,8 @@ def export(
     workers: int = 2,
 ) -> Export:
     """Copy a bag out (folder, tar or zip), validate the copy, record the export."""
+    if catalog.production(production_id) is None:
+        raise index.CatalogError(f"no production {production_id!r} in this archive")
     bag = bag_path(archive, production_id)
     if not (bag / "bagit.txt").is_file():
         raise preservation.BagError(f"{production_id}: no bag in this archive")
@@ -222,6 +254,8 @@ def export(
         target = destination / f"{production_id}{suffix}" if destination.is_dir() else destination
     if target.exists():
         raise preservation.BagError(f"{target}: already exists")
+    if not target.parent.is_dir():
+        raise preservation.BagError(f"{target.parent}: no such folder to export into")
     event = Event(
         "replication",
         production_id,
@@ -322,7 +356,7 @@ def unpack(package: Path, into: Path) -> Path:
 
 
 def _unpack(package: Path, into: Path) -> Path:
-    members: list[tuple[str, int, object]] = []
+    members: list[str] = []
     if zipfile.is_zipfile(package):
         with zipfile.ZipFile(package) as archive:
             infos = archive.infolist()
@@ -343,7 +377,7 @@ def _unpack(package: Path, into: Path) -> Path:
                 # that lies about its size fails as a damaged package.
                 with archive.open(info) as source, (into / path).open("xb") as target:
                     shutil.copyfileobj(source, target, 1024 * 1024)
-                members.append((path, info.file_size, None))
+                members.append(path)
     elif tarfile.is_tarfile(package):
         total = 0
         with tarfile.open(package) as tar:
@@ -364,10 +398,10 @@ def _unpack(package: Path, into: Path) -> Path:
                 assert source is not None
                 with source, (into / path).open("xb") as target:
                     shutil.copyfileobj(source, target, 1024 * 1024)
-                members.append((path, member.size, None))
+                members.append(path)
     else:
         raise UnsafePackage(f"{package.name}: not a tar or zip file")
-    tops = {p.split("/")[0] for p, _, _ in members} | {d.name for d in into.iterdir() if d.is_dir()}
+    tops = {p.split("/")[0] for p in members} | {d.name for d in into.iterdir() if d.is_dir()}
     if len(tops) == 1 and not (into / "bagit.txt").exists():
         return into / tops.pop()
     return into

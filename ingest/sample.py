@@ -12,6 +12,7 @@ import csv
 import json
 import random
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,7 +91,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap(text: str, width: int) -> list[str]:
     lines, line = [], ""
     for word in text.split():
         if len(line) + len(word) + 1 > width:
@@ -105,7 +106,7 @@ def render_scan(
     lines: list[str],
     *,
     bates: str = "",
-    redactions: list[Redaction] = (),  # type: ignore[assignment]
+    redactions: Sequence[Redaction] = (),
     heading: str = "",
     dpi: int = 200,
     skew: float = 0.0,
@@ -254,14 +255,14 @@ def write_text_pdf(
 def dense_page_lines(rng: random.Random, lines: int = 60, width: int = 95) -> list[str]:
     """A page of filler prose as dense as a Federal Register column."""
     text = " ".join(rng.choice(DENSE_WORDS) for _ in range(lines * width // 7))
-    return _wrap(text, width)[:lines]
+    return wrap(text, width)[:lines]
 
 
 # -- the sample production ----------------------------------------------------------------
 def memo_lines(paragraphs: list[str], width: int = 70) -> list[str]:
     lines: list[str] = []
     for paragraph in paragraphs:
-        lines.extend(_wrap(paragraph, width))
+        lines.extend(wrap(paragraph, width))
         lines.append("")
     return lines[:-1]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from preservation.validate import HASH_CHUNK, encode_path
+from preservation.validate import HASH_CHUNK, decode_path, encode_path
 
 ALGORITHMS = ("sha256", "sha512")
 SOFTWARE_AGENT = "foiarchive 0.1.0 (https://github.com/foiarchive)"
@@ -207,8 +207,6 @@ def recover(staging: Path) -> list[str]:
 
 def read_manifest(bag: Path, algorithm: str) -> dict[str, str]:
     """A manifest of a bag this package wrote: {path inside the bag: digest}."""
-    from preservation.validate import decode_path
-
     entries = {}
     path = bag / f"manifest-{algorithm}.txt"
     for line in path.read_text("utf-8").splitlines():

@@ -575,26 +575,15 @@ def verify_command(
     else:
         archive = _archive(ctx)
         with index.open_catalog(archive) as catalog:
-            names = list(productions) or [s.production.id for s in catalog.productions()]
-            unknown = [n for n in names if catalog.production(n) is None]
-            if unknown:
-                raise index.CatalogError(f"no production {unknown[0]!r} in this archive")
-            if older_than is not None:
-                names = preserve.unverified(catalog, names, older_than)
-            audits = [
-                preserve.verify(archive, catalog, name, fast=fast, workers=jobs) for name in names
-            ]
-        results = [
-            {
-                "production": a.production,
-                "valid": a.ok,
-                "checked": a.report.checked,
-                "files": a.report.payload_files,
-                "bytes": a.report.payload_bytes,
-                "problems": [str(p) for p in a.problems],
-            }
-            for a in audits
-        ]
+            audits = preserve.audit(
+                archive,
+                catalog,
+                list(productions),
+                fast=fast,
+                older_than=older_than,
+                workers=jobs,
+            )
+        results = [a.to_dict() for a in audits]
     if output_format == "json":
         emit_json(results)
     else:
@@ -650,8 +639,6 @@ def export_command(
 
     archive = _archive(ctx)
     with index.open_catalog(archive) as catalog:
-        if catalog.production(production) is None:
-            raise index.CatalogError(f"no production {production!r} in this archive")
         result = preserve.export(archive, catalog, production, destination, package_format)  # type: ignore[arg-type]
     click.echo(f"exported {production} to {result.path} (valid bag)")
     if result.checksum_file:
