@@ -19,6 +19,7 @@ from index.catalog import Catalog, CatalogError, IndexablePage, ProductionSummar
 from index.fields import FACET_FIELDS
 from index.query import QueryError, parse
 from index.search import MAX_LIMIT, Hit, SearchRequest, SearchResults, search
+from index.settings import ElasticsearchSettings, elasticsearch_settings
 from index.sync import SyncReport, pending, sync
 from index.tantivy_backend import TantivyBackend
 
@@ -41,18 +42,43 @@ def open_catalog(archive: Path, *, create: bool = False) -> Catalog:
     return Catalog(path)
 
 
-def open_backend(archive: Path, *, writable: bool = False) -> SearchBackend:
-    """The archive's search backend (the embedded Tantivy index)."""
+BACKENDS = ("tantivy", "elasticsearch")
+
+
+def open_backend(
+    archive: Path, name: str = "auto", *, writable: bool = False, es_url: str | None = None
+) -> SearchBackend:
+    """One search backend: `auto` is Elasticsearch when one is configured, else Tantivy."""
+    settings = elasticsearch_settings(archive, url=es_url)
+    if name == "elasticsearch" or (name == "auto" and settings is not None):
+        if settings is None:
+            raise BackendError(
+                "no Elasticsearch configured: pass --es-url, set FOIARCHIVE_ES_URL or add "
+                "[elasticsearch] url to the archive's config.toml"
+            )
+        from index.es_backend import ElasticsearchBackend  # the client costs 150 ms to import
+
+        return ElasticsearchBackend(settings, writable=writable)
+    if name not in ("auto", "tantivy"):
+        raise BackendError(f"unknown search backend {name!r} (choose from {', '.join(BACKENDS)})")
     return TantivyBackend(archive / SEARCH_DIR, writable=writable)
 
 
+def backends_in_use(archive: Path, *, es_url: str | None = None) -> list[str]:
+    """The backends kept current on ingest: always Tantivy, and Elasticsearch when configured."""
+    configured = elasticsearch_settings(archive, url=es_url) is not None
+    return ["tantivy", "elasticsearch"] if configured else ["tantivy"]
+
+
 __all__ = [
+    "BACKENDS",
     "FACET_FIELDS",
     "MAX_LIMIT",
     "ArchiveNotFound",
     "BackendError",
     "Catalog",
     "CatalogError",
+    "ElasticsearchSettings",
     "Hit",
     "IndexablePage",
     "ProductionSummary",
@@ -62,6 +88,8 @@ __all__ = [
     "SearchResults",
     "SyncReport",
     "TantivyBackend",
+    "backends_in_use",
+    "elasticsearch_settings",
     "open_backend",
     "open_catalog",
     "parse",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -29,6 +29,13 @@ class RawResults:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
+def bucket_key(value: object) -> str:
+    """A facet bucket's value as text: 2017, not 2017.0, whichever engine counted it."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
 class SearchBackend(Protocol):
     name: str
 
@@ -45,8 +52,8 @@ class SearchBackend(Protocol):
         """Make everything replaced so far durable and visible to searches."""
         ...
 
-    def clear(self) -> None:
-        """Empty the index (a full rebuild follows)."""
+    def begin_rebuild(self) -> None:
+        """Start filling the index anew; searches see the old contents until `commit`."""
         ...
 
     def search(
@@ -56,9 +63,15 @@ class SearchBackend(Protocol):
         limit: int,
         offset: int,
         sort: Sort,
-        facets: Sequence[str],
+        facets: Mapping[str, str],
         facet_size: int,
-    ) -> RawResults: ...
+    ) -> RawResults:
+        """Pages matching `query`; `facets` maps a facet's name to the index field it counts."""
+        ...
+
+    def matching_keys(self, query: Node, cap: int) -> list[str]:
+        """The keys of every matching page, at most `cap` of them (in no particular order)."""
+        ...
 
     def count(self) -> int:
         """Pages in the index."""

@@ -78,6 +78,13 @@ class DateRange:
 
 
 @dataclass(frozen=True)
+class PageKeys:
+    """Exactly these pages ("<document id>:<page>"): what a resolved proximity search became."""
+
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]
 
@@ -92,7 +99,7 @@ class Not:
     item: Node
 
 
-Node = MatchAll | Text | TextPrefix | Keyword | Flag | DateRange | And | Or | Not
+Node = MatchAll | Text | TextPrefix | Keyword | Flag | DateRange | PageKeys | And | Or | Not
 
 TEXT_FIELDS = ("text", "title")
 KEYWORD_FIELDS = ("agency", "production", "document", "exemption", "bates", "source", "type")

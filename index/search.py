@@ -9,13 +9,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from index.backend import SearchBackend, Sort
+from index.backend import RawHit, SearchBackend, Sort
 from index.catalog import Catalog
 from index.fields import FACET_FIELDS
 from index.highlight import snippet
-from index.query import QueryError, highlight_terms, parse
+from index.proximity import resolve
+from index.query import And, Keyword, Node, QueryError, highlight_terms, parse
 
 MAX_LIMIT = 1000
+#: How deep results can be paged (Elasticsearch's max_result_window; the same on both engines).
+MAX_WINDOW = 10_000
+#: --by-document counts matching pages per document for at most this many documents.
+MAX_DOCUMENT_GROUPS = 50_000
+#: --by-document lists at most this many matching pages under each document.
+PAGES_PER_DOCUMENT = 3
 
 
 @dataclass
@@ -26,6 +33,7 @@ class SearchRequest:
     sort: Sort = "relevance"
     facets: tuple[str, ...] = ()
     facet_size: int = 10
+    by_document: bool = False
 
 
 @dataclass
@@ -44,25 +52,47 @@ class Hit:
 
 
 @dataclass
+class DocumentHit:
+    """One document of a grouped search: its best pages first, and how many pages matched."""
+
+    production: str
+    document: str
+    path: str
+    title: str
+    matching_pages: int
+    pages: list[Hit]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "pages": [p.to_dict() for p in self.pages]}
+
+
+@dataclass
 class SearchResults:
     query: str
-    total: int
+    total: int  # matching pages
     hits: list[Hit]
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     offset: int = 0
     limit: int = 20
     backend: str = ""
+    documents: list[DocumentHit] | None = None  # with by_document
+    total_documents: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "query": self.query,
             "backend": self.backend,
             "total": self.total,
             "offset": self.offset,
             "limit": self.limit,
-            "hits": [h.to_dict() for h in self.hits],
-            "facets": self.facets,
         }
+        if self.documents is None:
+            result["hits"] = [h.to_dict() for h in self.hits]
+        else:
+            result["total_documents"] = self.total_documents
+            result["documents"] = [d.to_dict() for d in self.documents]
+        result["facets"] = self.facets
+        return result
 
 
 def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> SearchResults:
@@ -71,38 +101,77 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
     if request.offset < 0:
         raise QueryError("offset cannot be negative")
+    if request.offset + request.limit > MAX_WINDOW:
+        raise QueryError(
+            f"results can be paged only to {MAX_WINDOW:,} (offset + limit); narrow the query"
+        )
     unknown = [f for f in request.facets if f not in FACET_FIELDS]
     if unknown:
         raise QueryError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACET_FIELDS)}")
-    node = parse(request.query)
-    raw = backend.search(
-        node,
-        limit=request.limit,
-        offset=request.offset,
-        sort=request.sort,
-        facets=request.facets,
-        facet_size=request.facet_size,
-    )
-    words, prefixes = highlight_terms(node)
-    hits = []
-    for raw_hit in raw.hits:
+    parsed = parse(request.query)
+    node = resolve(parsed, catalog, backend)
+    words, prefixes = highlight_terms(parsed)
+
+    def dress(raw_hit: RawHit) -> Hit | None:
         document_id, _, number = raw_hit.key.rpartition(":")
         document = catalog.document(document_id)
         page = catalog.page(document_id, int(number))
         if document is None or page is None:
-            continue  # removed from the catalog since the index was last synced
-        hits.append(
-            Hit(
-                production=document.production_id,
-                document=document.id,
-                path=document.path,
-                page=page.number,
-                bates=page.bates[0] if page.bates else "",
-                score=round(raw_hit.score, 4),
-                snippet=snippet(page.text, words, prefixes),
-                text_source=page.text_source,
-            )
+            return None  # removed from the catalog since the index was last synced
+        return Hit(
+            production=document.production_id,
+            document=document.id,
+            path=document.path,
+            page=page.number,
+            bates=page.bates[0] if page.bates else "",
+            score=round(raw_hit.score, 4),
+            snippet=snippet(page.text, words, prefixes),
+            text_source=page.text_source,
         )
+
+    facet_fields = {name: FACET_FIELDS[name] for name in request.facets}
+    if request.by_document:
+        facet_fields["_documents"] = "document"
+        raw = backend.search(
+            node,
+            limit=1,
+            offset=0,
+            sort=request.sort,
+            facets=facet_fields,
+            facet_size=max(request.facet_size, MAX_DOCUMENT_GROUPS),
+        )
+        counts = dict(raw.facets.pop("_documents"))
+        # facets of the requested size, as a plain search would count them
+        raw.facets = {n: buckets[: request.facet_size] for n, buckets in raw.facets.items()}
+        groups = _document_groups(backend, node, request, counts)
+        documents = []
+        for document_id, page_hits in groups:
+            dressed = [h for h in map(dress, page_hits) if h is not None]
+            document = catalog.document(document_id)
+            if document is None or not dressed:
+                continue
+            documents.append(
+                DocumentHit(
+                    production=document.production_id,
+                    document=document.id,
+                    path=document.path,
+                    title=document.title,
+                    matching_pages=counts.get(document.id.lower(), len(dressed)),
+                    pages=dressed,
+                )
+            )
+        hits: list[Hit] = []
+    else:
+        raw = backend.search(
+            node,
+            limit=request.limit,
+            offset=request.offset,
+            sort=request.sort,
+            facets=facet_fields,
+            facet_size=request.facet_size,
+        )
+        hits = [h for h in map(dress, raw.hits) if h is not None]
+        documents = None
     facets = {
         name: [{"value": value, "count": count} for value, count in buckets]
         for name, buckets in raw.facets.items()
@@ -115,4 +184,52 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
         offset=request.offset,
         limit=request.limit,
         backend=backend.name,
+        documents=documents,
+        total_documents=len(counts) if request.by_document else 0,
     )
+
+
+def _document_groups(
+    backend: SearchBackend, node: Node, request: SearchRequest, counts: dict[str, int]
+) -> list[tuple[str, list[RawHit]]]:
+    """Documents in the order of their best page, sliced by offset and limit.
+
+    Pages are read in the requested order in growing windows until enough distinct documents
+    are seen; documents whose pages all lie beyond the deepest window follow, most pages first.
+    """
+    wanted = request.offset + request.limit
+    groups: dict[str, list[RawHit]] = {}
+    window, seen_pages = max(100, wanted * 4), 0
+    while len(groups) < wanted and seen_pages < MAX_WINDOW:
+        size = min(window, MAX_WINDOW) - seen_pages
+        raw = backend.search(
+            node, limit=size, offset=seen_pages, sort=request.sort, facets={}, facet_size=0
+        )
+        for raw_hit in raw.hits:
+            document_id = raw_hit.key.rpartition(":")[0]
+            pages = groups.setdefault(document_id, [])
+            if len(pages) < PAGES_PER_DOCUMENT:
+                pages.append(raw_hit)
+        seen_pages += len(raw.hits)
+        if len(raw.hits) < size:
+            break
+        window *= 4
+    if len(groups) < wanted:
+        seen = {d.lower() for d in groups}
+        rest = sorted((-n, d) for d, n in counts.items() if d not in seen)
+        for _, document_id in rest[: wanted - len(groups)]:
+            raw = backend.search(
+                _within(node, document_id),
+                limit=1,
+                offset=0,
+                sort=request.sort,
+                facets={},
+                facet_size=0,
+            )
+            if raw.hits:
+                groups[raw.hits[0].key.rpartition(":")[0]] = raw.hits
+    return list(groups.items())[request.offset : wanted]
+
+
+def _within(node: Node, document_id: str) -> Node:
+    return And((node, Keyword("document", document_id)))

@@ -42,7 +42,7 @@ def sync(
     report = SyncReport()
     synced, generation = catalog.sync_state(backend.name)
     if full or generation != backend.generation:
-        backend.clear()
+        backend.begin_rebuild()
         report.rebuilt = True
         target = catalog.queue_position()
         ids = [d.id for d in catalog.documents()]

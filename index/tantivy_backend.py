@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
 from index.analysis import index_text
-from index.backend import BackendError, RawHit, RawResults, Sort
+from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
 from index.catalog import IndexablePage
-from index.fields import FACET_FIELDS, page_fields
-from index.query import And, DateRange, Flag, Keyword, MatchAll, Node, Not, Or, Text, TextPrefix
+from index.fields import page_fields
+from index.query import (
+    And,
+    DateRange,
+    Flag,
+    Keyword,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    PageKeys,
+    Text,
+    TextPrefix,
+)
 
 #: Bump when the schema below changes: an index of another version is rebuilt from the catalog.
 SCHEMA_VERSION = "1"
@@ -107,11 +119,9 @@ class TantivyBackend:
             self._writer.commit()
             self._index.reload()
 
-    def clear(self) -> None:
-        writer = self._get_writer()
-        writer.delete_all_documents()
-        writer.commit()
-        self._index.reload()
+    def begin_rebuild(self) -> None:
+        # Readers keep seeing the old contents until the rebuild's commit.
+        self._get_writer().delete_all_documents()
 
     def close(self) -> None:
         if self._writer is not None:
@@ -123,6 +133,11 @@ class TantivyBackend:
     def count(self) -> int:
         return self._index.searcher().num_docs
 
+    def matching_keys(self, query: Node, cap: int) -> list[str]:
+        searcher = self._index.searcher()
+        result = searcher.search(compile_query(query, self._schema), limit=cap)
+        return sorted(searcher.doc(address).get_first("key") for _, address in result.hits)
+
     def search(
         self,
         query: Node,
@@ -130,7 +145,7 @@ class TantivyBackend:
         limit: int,
         offset: int,
         sort: Sort,
-        facets: Sequence[str],
+        facets: Mapping[str, str],
         facet_size: int,
     ) -> RawResults:
         compiled = compile_query(query, self._schema)
@@ -151,13 +166,13 @@ class TantivyBackend:
         facet_counts: dict[str, list[tuple[str, int]]] = {}
         if facets:
             spec = {
-                name: {"terms": {"field": FACET_FIELDS[name], "size": facet_size}}
-                for name in facets
+                name: {"terms": {"field": field, "size": facet_size}}
+                for name, field in facets.items()
             }
             aggregations = searcher.aggregate(compiled, spec)
             for name in facets:
                 buckets = aggregations.get(name, {}).get("buckets", [])
-                facet_counts[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+                facet_counts[name] = [(bucket_key(b["key"]), int(b["doc_count"])) for b in buckets]
         return RawResults(total=result.count or 0, hits=hits, facets=facet_counts)
 
 
@@ -215,6 +230,8 @@ def compile_query(node: Node, schema: tantivy.Schema) -> tantivy.Query:
             low = dt.datetime(start.year, start.month, start.day) if start else None
             high = dt.datetime(end.year, end.month, end.day) if end else None
             return _filter(Q.range_query(schema, field, tantivy.FieldType.Date, low, high))
+        case PageKeys(keys=keys):
+            return _filter(Q.term_set_query(schema, "key", sorted(keys)))
         case And(items=items):
             return Q.boolean_query([_clause(item, schema, tantivy.Occur.Must) for item in items])
         case Or(items=items):

@@ -12,6 +12,7 @@ from schemas.records import (
     Production,
     TextSource,
 )
+from schemas.search_mapping import elasticsearch_mapping
 from schemas.validation import ManifestError, load_manifest, validate_production
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Production",
     "TextSource",
     "bates_key",
+    "elasticsearch_mapping",
     "find_bates",
     "load_manifest",
     "parse_bates",
