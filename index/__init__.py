@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.backend import BackendError, SearchBackend
+from index.backends import BACKENDS, Indexer, backends_in_use, open_backend
 from index.catalog import Catalog, CatalogError, IndexablePage, ProductionSummary
 from index.fields import FACET_FIELDS
 from index.query import QueryError, parse
@@ -24,7 +25,6 @@ from index.sync import SyncReport, pending, sync
 from index.tantivy_backend import TantivyBackend
 
 CATALOG_FILE = "catalog.sqlite"
-SEARCH_DIR = "search"
 
 
 class ArchiveNotFound(CatalogError):
@@ -42,34 +42,6 @@ def open_catalog(archive: Path, *, create: bool = False) -> Catalog:
     return Catalog(path)
 
 
-BACKENDS = ("tantivy", "elasticsearch")
-
-
-def open_backend(
-    archive: Path, name: str = "auto", *, writable: bool = False, es_url: str | None = None
-) -> SearchBackend:
-    """One search backend: `auto` is Elasticsearch when one is configured, else Tantivy."""
-    settings = elasticsearch_settings(archive, url=es_url)
-    if name == "elasticsearch" or (name == "auto" and settings is not None):
-        if settings is None:
-            raise BackendError(
-                "no Elasticsearch configured: pass --es-url, set FOIARCHIVE_ES_URL or add "
-                "[elasticsearch] url to the archive's config.toml"
-            )
-        from index.es_backend import ElasticsearchBackend  # the client costs 150 ms to import
-
-        return ElasticsearchBackend(settings, writable=writable)
-    if name not in ("auto", "tantivy"):
-        raise BackendError(f"unknown search backend {name!r} (choose from {', '.join(BACKENDS)})")
-    return TantivyBackend(archive / SEARCH_DIR, writable=writable)
-
-
-def backends_in_use(archive: Path, *, es_url: str | None = None) -> list[str]:
-    """The backends kept current on ingest: always Tantivy, and Elasticsearch when configured."""
-    configured = elasticsearch_settings(archive, url=es_url) is not None
-    return ["tantivy", "elasticsearch"] if configured else ["tantivy"]
-
-
 __all__ = [
     "BACKENDS",
     "FACET_FIELDS",
@@ -81,6 +53,7 @@ __all__ = [
     "ElasticsearchSettings",
     "Hit",
     "IndexablePage",
+    "Indexer",
     "ProductionSummary",
     "QueryError",
     "SearchBackend",

@@ -32,7 +32,8 @@ def resolve(node: Node, catalog: Catalog, backend: SearchBackend) -> Node:
     """The query with every engine-dependent proximity search replaced by its pages."""
     match node:
         case Text() if needs_resolving(node):
-            return PageKeys(frozenset(_matching_pages(node, catalog, backend)))
+            pages = PageKeys(frozenset(_matching_pages(node, catalog, backend)))
+            return And((*_every_word(node).items, pages))  # the words still score the pages
         case And(items=items):
             return And(tuple(resolve(i, catalog, backend) for i in items))
         case Or(items=items):
@@ -43,8 +44,7 @@ def resolve(node: Node, catalog: Catalog, backend: SearchBackend) -> Node:
 
 
 def _matching_pages(node: Text, catalog: Catalog, backend: SearchBackend) -> list[str]:
-    every_word = And(tuple(Text(node.field, (t,)) for t in dict.fromkeys(node.terms)))
-    candidates = backend.matching_keys(every_word, MAX_CANDIDATES + 1)
+    candidates = backend.matching_keys(_every_word(node), MAX_CANDIDATES + 1)
     if len(candidates) > MAX_CANDIDATES:
         phrase = " ".join(node.terms)
         raise QueryError(
@@ -53,6 +53,10 @@ def _matching_pages(node: Text, catalog: Catalog, backend: SearchBackend) -> lis
         )
     text_of = _field_reader(catalog, node.field)
     return [key for key in candidates if within_slop(terms(text_of(key)), node.terms, node.slop)]
+
+
+def _every_word(node: Text) -> And:
+    return And(tuple(Text(node.field, (t,)) for t in dict.fromkeys(node.terms)))
 
 
 def _field_reader(catalog: Catalog, field: str) -> Callable[[str], str]:

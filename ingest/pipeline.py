@@ -53,6 +53,7 @@ class IngestOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     dpi: int = 300
     limits: Limits = field(default_factory=Limits)
+    es_url: str | None = None  # None: from FOIARCHIVE_ES_URL or the archive's config.toml
 
 
 @dataclass
@@ -195,7 +196,7 @@ class _Run:
         self.inflight: dict[Future[Any], tuple[_Job, Callable[[_Job, Any], None]]] = {}
         self.pool: ProcessPoolExecutor | None = None
         self.queue: deque[_Planned] = deque()
-        self._backend: index.SearchBackend | None = None
+        self.indexer = index.Indexer(archive, catalog, es_url=options.es_url)
         self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
 
@@ -253,22 +254,15 @@ class _Run:
     def sync_index(self) -> None:
         """Index what was cataloged so far; a long ingest becomes searchable as it goes."""
         self._unindexed_pages = 0
-        if self.report.index_warning:
-            return
-        try:
-            if self._backend is None:
-                self._backend = index.open_backend(self.archive, writable=True)
-            self.report.indexed_pages += index.sync(self.catalog, self._backend).pages
-        except index.BackendError as exc:
-            self.report.index_warning = f"{exc}; the index catches up on the next ingest or reindex"
+        reports = self.indexer.sync()
+        self.report.indexed_pages += max((r.pages for r in reports.values()), default=0)
+        self.report.index_warning = self.indexer.warning()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
+        self.indexer.close()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # A forkserver that has imported the task module forks workers that are ready at once,
@@ -569,6 +563,7 @@ def ingest_production(
         settings_version = tesseract_version()
         check_languages(options.languages)
     options.limits.apply_to_pillow()
+    index.backends_in_use(archive, es_url=options.es_url)  # a bad config.toml stops us here
     catalog = index.open_catalog(archive, create=True)
     settings = OcrSettings(options.languages, options.dpi, settings_version)
     run = _Run(archive, catalog, production, options, progress, settings)

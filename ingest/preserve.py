@@ -415,9 +415,12 @@ class RebuildReport:
     pages: int = 0
     skipped: list[str] = field(default_factory=list)
     backup: Path | None = None
+    index_warning: str = ""
 
 
-def rebuild(archive: Path, *, skip_invalid: bool = False) -> RebuildReport:
+def rebuild(
+    archive: Path, *, skip_invalid: bool = False, es_url: str | None = None
+) -> RebuildReport:
     """Recreate the catalog (and then the search index) from the bags alone.
 
     Every bag is checked first (completeness and Payload-Oxum); if one fails, nothing is
@@ -480,11 +483,12 @@ def rebuild(archive: Path, *, skip_invalid: bool = False) -> RebuildReport:
             Path(f"{catalog_file}{suffix}").unlink(missing_ok=True)
     os.replace(new_file, catalog_file)
     with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, writable=True)
+        indexer = index.Indexer(archive, catalog, es_url=es_url)
         try:
-            index.sync(catalog, backend, full=True)
+            indexer.sync(full=True)
         finally:
-            backend.close()
+            indexer.close()
+        report.index_warning = indexer.warning()
     return report
 
 
@@ -532,6 +536,7 @@ def import_bag(
     agency: str | None = None,
     require_profile: bool = False,
     jobs: int = 2,
+    es_url: str | None = None,
 ):  # -> IngestReport (imported lazily: the pipeline imports this module)
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production.
 
@@ -563,4 +568,6 @@ def import_bag(
             },
             source=str(bag),
         )
-        return ingest_production(archive, folder / "data", production, IngestOptions(jobs=jobs))
+        return ingest_production(
+            archive, folder / "data", production, IngestOptions(jobs=jobs, es_url=es_url)
+        )

@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from search_cli.output import emit_csv, emit_json, printable, table, terminal_sn
 
 EXIT_ERROR = 1
 EXIT_FILES_FAILED = 3
+EXIT_INDEX_BEHIND = 4
 EXIT_INTERRUPTED = 130
 
 _USER_ERRORS = (
@@ -56,7 +58,8 @@ Examples:
 
 \b
 Exit codes: 0 success; 1 error (bad query, missing archive, ...); 2 bad arguments;
-3 ingest finished but some files failed; 130 interrupted.""",
+3 ingest finished but some files failed; 4 ingest finished but a search backend could not
+be updated (the catalog has everything; reindex catches up); 130 interrupted.""",
 )
 @click.option(
     "--archive",
@@ -66,15 +69,22 @@ Exit codes: 0 success; 1 error (bad query, missing archive, ...); 2 bad argument
     show_default=True,
     help="The archive folder (or set FOIARCHIVE_ARCHIVE).",
 )
+@click.option(
+    "--es-url",
+    envvar="FOIARCHIVE_ES_URL",
+    metavar="URL",
+    help="Also index into, and search, this Elasticsearch cluster (or set FOIARCHIVE_ES_URL, "
+    "or [elasticsearch] url in ARCHIVE/config.toml).",
+)
 @click.version_option(package_name="foiarchive")
 @click.pass_context
-def cli(ctx: click.Context, archive: Path) -> None:
+def cli(ctx: click.Context, archive: Path, es_url: str | None) -> None:
     """foiarchive: ingest, preserve and search FOIA productions.
 
     Every original is kept, every page is read (OCR where there is no good text layer), and
     the full text of all productions is searchable down to the page and Bates number.
     """
-    ctx.obj = archive
+    ctx.obj = _Settings(archive, es_url)
 
 
 def _format_option(choices: list[str], default: str) -> Callable[[Any], Any]:
@@ -98,8 +108,28 @@ def _jobs_option(help_text: str) -> Callable[[Any], Any]:
     )
 
 
+@dataclass(frozen=True)
+class _Settings:
+    archive: Path
+    es_url: str | None
+
+
 def _archive(ctx: click.Context) -> Path:
-    return ctx.find_root().obj
+    return ctx.find_root().obj.archive
+
+
+def _es_url(ctx: click.Context) -> str | None:
+    return ctx.find_root().obj.es_url
+
+
+def _backend_option(default: str, help_text: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--backend",
+        type=click.Choice([default, *index.BACKENDS]),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
 
 
 # -- ingest ---------------------------------------------------------------------------------
@@ -171,7 +201,12 @@ def ingest_command(
     """
     production = _production_from(manifest, fields)
     archive = _archive(ctx)
-    options = ingest.IngestOptions(ocr=ocr, languages=languages, jobs=jobs)  # type: ignore[arg-type]
+    options = ingest.IngestOptions(
+        ocr=ocr,  # type: ignore[arg-type]
+        languages=languages,
+        jobs=jobs,
+        es_url=_es_url(ctx),
+    )
     exclude = {manifest} if manifest else set()
     from search_cli.progress import make_progress  # rich: only for ingest runs
 
@@ -192,8 +227,14 @@ def ingest_command(
         emit_json(report.to_dict())
     else:
         _print_ingest_summary(report)
+    _exit_for(report)
+
+
+def _exit_for(report: ingest.IngestReport) -> None:
     if report.failures:
         sys.exit(EXIT_FILES_FAILED)
+    if report.index_warning:
+        sys.exit(EXIT_INDEX_BEHIND)
 
 
 def _production_from(manifest: Path | None, fields: dict[str, str | None]) -> Production:
@@ -249,7 +290,9 @@ Query language (Lucene-like; words match exactly, lowercased, no stemming):
 Examples:
   foiarchive search 'deportation AND "secure communities"'
   foiarchive search 'detainer* agency:ICE' --facets --limit 5
-  foiarchive search 'released:2017 warrant' --format csv > hits.csv""",
+  foiarchive search 'exemption:b7e' --by-document
+  foiarchive search 'released:2017 warrant' --format csv > hits.csv
+  foiarchive --es-url http://localhost:9200 search 'detainer' --backend elasticsearch""",
 )
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(1, index.MAX_LIMIT), default=20, show_default=True)
@@ -265,6 +308,12 @@ Examples:
     is_flag=True,
     help="Also count hits by agency, production, exemption, year and media type.",
 )
+@click.option(
+    "--by-document",
+    is_flag=True,
+    help="One result per document: its best pages first, with the count of matching pages.",
+)
+@_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
 @_format_option(["table", "json", "csv"], "table")
 @click.pass_context
 @_friendly_errors
@@ -275,6 +324,8 @@ def search_command(
     offset: int,
     sort: str,
     facets: bool,
+    by_document: bool,
+    backend: str,
     output_format: str,
 ) -> None:
     """Search the full text of every production; hits are pages."""
@@ -285,24 +336,37 @@ def search_command(
         offset=offset,
         sort=sort,  # type: ignore[arg-type]
         facets=tuple(index.FACET_FIELDS) if facets else (),
+        by_document=by_document,
     )
     with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive)
-        results = index.search(catalog, backend, request)
-        behind = index.pending(catalog, backend)
+        engine = index.open_backend(archive, backend, es_url=_es_url(ctx))
+        try:
+            results = index.search(catalog, engine, request)
+            behind = index.pending(catalog, engine)
+        finally:
+            engine.close()
     if behind:
         click.echo(
-            f"warning: the search index is behind the catalog ({behind} changes); "
-            "run 'foiarchive reindex'",
+            f"warning: the {engine.name} index is behind the catalog ({behind} changes); "
+            f"run 'foiarchive reindex --backend {engine.name}'",
             err=True,
         )
     if output_format == "json":
         emit_json(results.to_dict())
     elif output_format == "csv":
-        emit_csv(
-            ["production", "document", "path", "page", "bates", "score", "snippet"],
-            (h.to_dict() for h in results.hits),
-        )
+        columns = ["production", "document", "path", "page", "bates", "score", "snippet"]
+        if results.documents is None:
+            emit_csv(columns, (h.to_dict() for h in results.hits))
+        else:
+            emit_csv(
+                [*columns, "matching_pages"],
+                (
+                    {**d.pages[0].to_dict(), "matching_pages": d.matching_pages}
+                    for d in results.documents
+                ),
+            )
+    elif results.documents is not None:
+        _print_documents(results)
     else:
         _print_hits(results)
 
@@ -322,6 +386,35 @@ def _print_hits(results: index.SearchResults) -> None:
     shown_to = results.offset + len(results.hits)
     more = f"; next page: --offset {shown_to}" if shown_to < results.total else ""
     click.echo(f"\n{results.offset + 1}-{shown_to} of {results.total} pages{more}")
+    _print_facets(results)
+
+
+def _print_documents(results: index.SearchResults) -> None:
+    documents = results.documents or []
+    if not documents:
+        click.echo(f"No documents match {results.query!r}.")
+        return
+    for rank, group in enumerate(documents, start=results.offset + 1):
+        pages = "page" if group.matching_pages == 1 else "pages"
+        click.echo(
+            click.style(f"{rank}. ", bold=True)
+            + f"{group.production}  {click.style(printable(group.path), fg='cyan')}  "
+            + f"{group.matching_pages} matching {pages}"
+            + click.style(f"  [{group.document}]", dim=True)
+        )
+        for hit in group.pages:
+            where = f"p. {hit.page}" + (f" {hit.bates}" if hit.bates else "")
+            click.echo(f"   {where}: {terminal_snippet(hit.snippet)}")
+    shown_to = results.offset + len(documents)
+    more = f"; next page: --offset {shown_to}" if shown_to < results.total_documents else ""
+    click.echo(
+        f"\n{results.offset + 1}-{shown_to} of {results.total_documents} documents "
+        f"({results.total} pages){more}"
+    )
+    _print_facets(results)
+
+
+def _print_facets(results: index.SearchResults) -> None:
     for name, buckets in results.facets.items():
         if buckets:
             counts = ", ".join(f"{b['value']} ({b['count']})" for b in buckets)
@@ -429,21 +522,37 @@ def show_command(ctx: click.Context, document: str, page: int | None, output_for
         )
 
 
-@cli.command("reindex", epilog="\b\nExamples:\n  foiarchive reindex\n  foiarchive reindex --full")
+@cli.command(
+    "reindex",
+    epilog="""\b
+Examples:
+  foiarchive reindex
+  foiarchive reindex --full
+  foiarchive --es-url http://localhost:9200 reindex --backend elasticsearch --full
+
+\b
+On Elasticsearch a full rebuild fills a new index and then moves the alias to it in one step:
+searches keep answering from the old index meanwhile.""",
+)
 @click.option("--full", is_flag=True, help="Rebuild the index from scratch from the catalog.")
+@_backend_option("all", "Which index; all means Tantivy, and Elasticsearch when configured.")
 @click.pass_context
 @_friendly_errors
-def reindex_command(ctx: click.Context, full: bool) -> None:
-    """Bring the search index up to date with the catalog (or rebuild it with --full)."""
+def reindex_command(ctx: click.Context, full: bool, backend: str) -> None:
+    """Bring the search indexes up to date with the catalog (or rebuild them with --full)."""
     archive = _archive(ctx)
+    names = None if backend == "all" else [backend]
     with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, writable=True)
+        indexer = index.Indexer(archive, catalog, names=names, es_url=_es_url(ctx))
         try:
-            report = index.sync(catalog, backend, full=full)
+            reports = indexer.sync(full=full)
         finally:
-            backend.close()
-    action = "rebuilt" if report.rebuilt else "updated"
-    click.echo(f"search index {action}: {report.documents} documents, {report.pages} pages")
+            indexer.close()
+    for name, report in reports.items():
+        action = "rebuilt" if report.rebuilt else "updated"
+        click.echo(f"{name} index {action}: {report.documents} documents, {report.pages} pages")
+    if indexer.failures:
+        raise index.BackendError(indexer.warning())
 
 
 @cli.command(
@@ -679,6 +788,7 @@ def import_command(
             agency=agency,
             require_profile=profile,
             jobs=jobs,
+            es_url=_es_url(ctx),
         )
     except preserve.InvalidBag as invalid:
         click.echo(f"error: {bag}: not a valid bag; nothing was imported:", err=True)
@@ -686,8 +796,7 @@ def import_command(
             click.echo(f"  {printable(str(problem))}", err=True)
         sys.exit(EXIT_ERROR)
     _print_ingest_summary(report)
-    if report.failures:
-        sys.exit(EXIT_FILES_FAILED)
+    _exit_for(report)
 
 
 @cli.command(
@@ -702,11 +811,13 @@ def rebuild_command(ctx: click.Context, skip_invalid: bool) -> None:
     """Recreate the catalog and the search index from the bags alone."""
     from ingest import preserve
 
-    report = preserve.rebuild(_archive(ctx), skip_invalid=skip_invalid)
+    report = preserve.rebuild(_archive(ctx), skip_invalid=skip_invalid, es_url=_es_url(ctx))
     click.echo(
         f"catalog rebuilt from {report.productions} bags: {report.documents} documents, "
         f"{report.pages} pages; search index rebuilt"
     )
+    if report.index_warning:
+        click.echo(f"warning: search index: {report.index_warning}", err=True)
     if report.backup:
         click.echo(f"the previous catalog is kept as {report.backup}")
     for skipped in report.skipped:
