@@ -26,7 +26,7 @@ from luqum.exceptions import IllegalCharacterError, ParseError
 from luqum.parser import parser as _luqum_parser
 
 from index.analysis import normalize_keyword, terms
-from schemas import parse_bates
+from schemas import parse_bates, prefix_key
 
 MAX_QUERY_LENGTH = 2000
 MAX_CLAUSES = 256
@@ -300,6 +300,8 @@ def _keyword(field: str, value: str, is_prefix: bool, item: tree.Item) -> Keywor
         parsed = parse_bates(value)
         if parsed is not None:  # ICE-2017-000123, 'ICE 2017 000123' and ice2017-123 are one page
             return Keyword(field, parsed.key)
+    if field == "bates" and is_prefix and prefix_key(value):
+        return Keyword(field, prefix_key(value), prefix=True)  # bates:ICE-2017* = that prefix
     normalized = normalize_keyword(value)
     if field == "type":
         alias = _TYPE_ALIASES.get(normalized)

@@ -8,6 +8,10 @@ their own.
 from __future__ import annotations
 
 import json
+import os
+import urllib.request
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,3 +56,50 @@ def run_json(*args: str | Path, archive: Path | None = None) -> dict:
     result = run_cli(*args, "--format", "json", archive=archive)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+# -- Elasticsearch -----------------------------------------------------------------------------
+# Tests reach a cluster only through FOIARCHIVE_TEST_ES_URL (scripts/test.sh starts one), never
+# through the user's own FOIARCHIVE_ES_URL, and each test archive gets its own index alias.
+ES_URL = os.environ.get("FOIARCHIVE_TEST_ES_URL", "")
+ES_REQUIRED = os.environ.get("FOIARCHIVE_REQUIRE_ES") == "1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_cluster() -> Iterator[None]:
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("FOIARCHIVE_ES_")}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    """The test cluster's URL; skips without one, fails when CI requires one."""
+    if not ES_URL:
+        if ES_REQUIRED:
+            pytest.fail("FOIARCHIVE_REQUIRE_ES=1 but FOIARCHIVE_TEST_ES_URL is not set")
+        pytest.skip("no Elasticsearch (scripts/elasticsearch.sh start; FOIARCHIVE_TEST_ES_URL)")
+    try:
+        with urllib.request.urlopen(f"{ES_URL}/_cluster/health", timeout=10) as response:
+            status = json.load(response)["status"]
+    except (OSError, ValueError) as exc:
+        pytest.fail(f"Elasticsearch at {ES_URL} does not answer: {exc}")
+    assert status in ("green", "yellow"), status
+    return ES_URL
+
+
+def use_elasticsearch(archive: Path, es_url: str) -> str:
+    """Point an archive at the test cluster under a fresh alias (its config.toml); the alias."""
+    alias = f"foiarchive-test-{uuid.uuid4().hex[:10]}"
+    (archive / "config.toml").write_text(
+        f'[elasticsearch]\nurl = "{es_url}"\nindex = "{alias}"\n', encoding="utf-8"
+    )
+    return alias
+
+
+@pytest.fixture(params=["tantivy", "elasticsearch"])
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """Run a test on each search backend."""
+    if request.param == "elasticsearch":
+        request.getfixturevalue("es_url")
+    return request.param
