@@ -26,6 +26,19 @@ _WORD_SEGMENT = regex.compile(r"\w.*?\b", flags=regex.WORD | regex.V1)
 _IDEOGRAPHIC = regex.compile(r"[\p{Han}\p{Hiragana}]", flags=regex.V1)
 
 
+# Lucene lowercases code point by code point (Java's Character.toLowerCase); Python's
+# str.lower() applies two context rules Java does not: a final sigma becomes 'ς', and 'İ'
+# becomes 'i' plus a combining dot. Only texts holding those take the slow path.
+_CONTEXT_CASED = regex.compile("[\u0130\u03a3]")
+
+
+def lowercase(text: str) -> str:
+    """Lowercase as Elasticsearch's standard analyzer does."""
+    if text.isascii() or not _CONTEXT_CASED.search(text):
+        return text.lower()
+    return "".join(ch.lower()[0] for ch in text)
+
+
 class Token(NamedTuple):
     term: str
     start: int  # character offsets into the original text
@@ -51,9 +64,9 @@ def tokenize(text: str) -> list[Token]:
     matches = list(_WORD_SEGMENT.finditer(text))
     longest = max((m.end() - m.start() for m in matches), default=0)
     if not _needs_pieces(text, longest):
-        return [Token(m.group().lower(), m.start(), m.end()) for m in matches]
+        return [Token(lowercase(m.group()), m.start(), m.end()) for m in matches]
     return [
-        Token(piece.lower(), m.start() + offset, m.start() + offset + len(piece))
+        Token(lowercase(piece), m.start() + offset, m.start() + offset + len(piece))
         for m in matches
         for offset, piece in _pieces(m.group())
     ]
@@ -68,7 +81,7 @@ def index_text(text: str) -> str:
     words = _WORD_SEGMENT.findall(text)
     if words and _needs_pieces(text, max(map(len, words))):
         words = [piece for word in words for _, piece in _pieces(word)]
-    return " ".join(words).lower()
+    return lowercase(" ".join(words))
 
 
 def terms(text: str) -> list[str]:

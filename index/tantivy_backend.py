@@ -29,7 +29,7 @@ from index.query import (
 )
 
 #: Bump when the schema below changes: an index of another version is rebuilt from the catalog.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: lowercasing as Lucene does (İ, final Σ)
 _TERMS_TOKENIZER = "foiarchive_terms"
 _KEYWORD_FIELDS = (
     "key",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -103,3 +104,24 @@ def backend_name(request: pytest.FixtureRequest) -> str:
     if request.param == "elasticsearch":
         request.getfixturevalue("es_url")
     return request.param
+
+
+@pytest.fixture(scope="session")
+def sample_archive_on_es(
+    sample_archive: Path, tmp_path_factory: pytest.TempPathFactory, es_url: str
+) -> Path:
+    """A copy of the sample archive that also searches Elasticsearch (auto picks it)."""
+    copy = tmp_path_factory.mktemp("on-es") / "archive"
+    shutil.copytree(sample_archive, copy)
+    use_elasticsearch(copy, es_url)
+    result = run_cli("reindex", "--backend", "elasticsearch", archive=copy)
+    assert result.exit_code == 0, result.output
+    return copy
+
+
+@pytest.fixture
+def searchable_archive(backend_name: str, request: pytest.FixtureRequest) -> Path:
+    """The sample archive, searched on each backend in turn."""
+    if backend_name == "elasticsearch":
+        return request.getfixturevalue("sample_archive_on_es")
+    return request.getfixturevalue("sample_archive")

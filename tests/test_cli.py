@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ def test_every_help_has_examples(command: str | None) -> None:
     assert "Example" in result.output
 
 
-def test_search_csv_and_table(sample_archive: Path) -> None:
+def test_search_csv_and_table(searchable_archive: Path) -> None:
+    sample_archive = searchable_archive
     result = run_cli("search", "detainer*", "--format", "csv", archive=sample_archive)
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and set(rows[0]) == {
@@ -38,7 +40,8 @@ def test_search_csv_and_table(sample_archive: Path) -> None:
     assert "agency: ICE" in table.output
 
 
-def test_pagination_and_sorting(sample_archive: Path) -> None:
+def test_pagination_and_sorting(searchable_archive: Path) -> None:
+    sample_archive = searchable_archive
     everything = run_json("search", "agency:ice", "--limit", "100", archive=sample_archive)
     first = run_json("search", "agency:ice", "--limit", "3", archive=sample_archive)
     second = run_json(
@@ -71,8 +74,8 @@ def test_productions_and_show(sample_archive: Path) -> None:
         (["show", "ice-2017-r1.", "--page", "1"], "names 5 documents"),
     ],
 )
-def test_user_errors_are_one_line(sample_archive: Path, args: list[str], message: str) -> None:
-    result = run_cli(*args, archive=sample_archive)
+def test_user_errors_are_one_line(searchable_archive: Path, args: list[str], message: str) -> None:
+    result = run_cli(*args, archive=searchable_archive)
     assert result.exit_code == 1
     assert message in result.stderr
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
@@ -109,3 +112,26 @@ def test_sample_command_writes_a_manifest(tmp_path: Path) -> None:
     result = run_cli("sample", tmp_path / "s")
     assert result.exit_code == 0
     assert json.loads((tmp_path / "s" / "production.json").read_text())["agency"] == "ICE"
+
+
+def test_search_by_document(searchable_archive: Path, backend_name: str) -> None:
+    grouped = run_json(
+        "search", "detainer* OR biometric", "--by-document", archive=searchable_archive
+    )
+    pages = run_json(
+        "search", "detainer* OR biometric", "--limit", "100", archive=searchable_archive
+    )
+    assert grouped["backend"] == pages["backend"] == backend_name
+    per_document = Counter(hit["document"] for hit in pages["hits"])
+    assert {d["document"]: d["matching_pages"] for d in grouped["documents"]} == per_document
+    assert grouped["total_documents"] == len(per_document) >= 2
+    best = {}
+    for hit in pages["hits"]:  # pages come best first
+        best.setdefault(hit["document"], hit["page"])
+    assert {d["document"]: d["pages"][0]["page"] for d in grouped["documents"]} == best
+    table = run_cli("search", "detainer*", "--by-document", archive=searchable_archive)
+    assert "matching page" in table.output and "documents (" in table.output
+    rows = run_cli(
+        "search", "detainer*", "--by-document", "--format", "csv", archive=searchable_archive
+    )
+    assert "matching_pages" in rows.stdout.splitlines()[0]

@@ -1,0 +1,253 @@
+"""The Elasticsearch backend on a real server: analysis, alias swaps, stale pages, outages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import urllib.request
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import index
+from index.analysis import index_text, terms
+from index.es_backend import ElasticsearchBackend
+from index.query import QueryError, parse
+from schemas import Document, Page, Production
+
+from .conftest import run_cli, run_json, use_elasticsearch
+
+pytestmark = pytest.mark.usefixtures("es_url")
+
+TEXTS = [
+    "Don't release the 3.14 version; john.doe@agency.gov wrote on 03/14/2017 at 5:30pm.",
+    "(b)(6), (b)(7)(C) and 5 U.S.C. 552(b)(5): ICE-2017-000123 — page 4 of 12.",
+    "La Déportation des étrangers; naïve café, Straße, İSTANBUL, ΟΔΟΣ ΑΘΗΝΑΣ, Москва.",
+    "中文字 ひらがな カタカナ 한국어 text_with_underscores e-mail x.y.z 1,000,000.50",
+    "Tabs\tand\nnew lines, 'quotes', \"double\", ellipsis… and emoji 😀 👍🏽 too.",
+    "a" * 300 + " long token",
+]
+
+
+def _analyze(es_url: str, text: str) -> list[str]:
+    body = json.dumps({"analyzer": "standard", "text": text}).encode()
+    request = urllib.request.Request(f"{es_url}/_analyze", data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return [t["token"] for t in json.load(response)["tokens"]]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_elasticsearch_sees_exactly_our_terms(es_url: str, text: str) -> None:
+    """What we index (our terms joined by spaces) splits into the same terms on the server."""
+    assert _analyze(es_url, index_text(text)) == terms(text)
+
+
+def test_our_analyzer_is_the_standard_analyzer_on_document_text(es_url: str) -> None:
+    for text in TEXTS[:3]:
+        assert _analyze(es_url, text) == terms(text)
+
+
+def _archive(tmp_path: Path, es_url: str, pages_per_document: dict[str, int]) -> Path:
+    archive = tmp_path / "archive"
+    with index.open_catalog(archive, create=True) as catalog:
+        catalog.put_production(Production(id="p1", agency="ICE", release_date="2017-06-08"))
+        for name, count in pages_per_document.items():
+            _put(catalog, name, count)
+    use_elasticsearch(archive, es_url)
+    return archive
+
+
+def _put(catalog: index.Catalog, name: str, count: int) -> None:
+    document = Document(
+        id=Document.make_id("p1", name),
+        production_id="p1",
+        path=name,
+        sha256="0" * 64,
+        size=1,
+        media_type="application/pdf",
+    )
+    pages = [
+        Page(number=n, text=f"{name} page {n} detainer", text_source="pdf")
+        for n in range(1, count + 1)
+    ]
+    catalog.put_document(document, pages)
+
+
+def _sync(archive: Path, **kwargs: bool) -> index.SyncReport:
+    with index.open_catalog(archive) as catalog:
+        backend = index.open_backend(archive, "elasticsearch", writable=True)
+        try:
+            return index.sync(catalog, backend, **kwargs)
+        finally:
+            backend.close()
+
+
+def _total(archive: Path, query: str) -> int:
+    with index.open_catalog(archive) as catalog:
+        backend = index.open_backend(archive, "elasticsearch")
+        try:
+            return index.search(catalog, backend, index.SearchRequest(query)).total
+        finally:
+            backend.close()
+
+
+def test_changed_documents_lose_their_stale_pages(tmp_path: Path, es_url: str) -> None:
+    archive = _archive(tmp_path, es_url, {"a.pdf": 5, "b.pdf": 2})
+    assert _sync(archive).pages == 7 and _total(archive, "detainer") == 7
+    with index.open_catalog(archive) as catalog:
+        _put(catalog, "a.pdf", 2)  # re-processed with fewer pages
+    report = _sync(archive)
+    assert not report.rebuilt and report.documents == 1
+    assert _total(archive, "detainer") == 4
+    assert _total(archive, "document:" + Document.make_id("p1", "a.pdf")) == 2
+
+
+def test_a_rebuild_swaps_the_alias_and_searches_never_stop(tmp_path: Path, es_url: str) -> None:
+    archive = _archive(tmp_path, es_url, {"a.pdf": 3})
+    _sync(archive)
+    with index.open_catalog(archive) as catalog:
+        _put(catalog, "b.pdf", 4)
+        writer = index.open_backend(archive, "elasticsearch", writable=True)
+        assert isinstance(writer, ElasticsearchBackend)
+        old = writer.generation
+        writer.begin_rebuild()
+        writer.replace(
+            [Document.make_id("p1", "a.pdf")],
+            catalog.indexable_pages(Document.make_id("p1", "a.pdf")),
+        )
+        assert _total(archive, "detainer") == 3  # mid-rebuild: the old index still answers
+        writer.replace(
+            [Document.make_id("p1", "b.pdf")],
+            catalog.indexable_pages(Document.make_id("p1", "b.pdf")),
+        )
+        writer.commit()
+        assert writer.generation != old
+        writer.close()
+    assert _total(archive, "detainer") == 7
+    with urllib.request.urlopen(f"{es_url}/_cat/indices?format=json", timeout=30) as response:
+        names = {row["index"] for row in json.load(response)}
+    assert old not in names  # the replaced index is deleted
+
+
+def test_an_abandoned_rebuild_leaves_the_live_index_alone(tmp_path: Path, es_url: str) -> None:
+    archive = _archive(tmp_path, es_url, {"a.pdf": 3})
+    _sync(archive)
+    writer = index.open_backend(archive, "elasticsearch", writable=True)
+    writer.begin_rebuild()
+    writer.close()  # e.g. Ctrl-C during reindex --full
+    assert _total(archive, "detainer") == 3
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ingest_with_the_cluster_down_keeps_everything_and_reindex_catches_up(
+    sample_source: Path, tmp_path: Path, es_url: str
+) -> None:
+    archive = tmp_path / "archive"
+    down = f"http://127.0.0.1:{_closed_port()}"
+    manifest = sample_source / "production.json"
+    result = run_cli(
+        "--es-url",
+        down,
+        "ingest",
+        sample_source,
+        "--manifest",
+        manifest,
+        "--quiet",
+        archive=archive,
+    )
+    assert result.exit_code == 4, result.output
+    warning = [line for line in result.stderr.splitlines() if "not reachable" in line]
+    assert len(warning) == 1 and "reindex --backend elasticsearch" in warning[0]
+    assert run_json("search", "biometric", archive=archive)["backend"] == "tantivy"
+    assert run_json("productions", archive=archive)[0]["pages"] == 9
+
+    failed = run_cli("--es-url", down, "search", "biometric", archive=archive)
+    assert failed.exit_code == 1 and "not reachable" in failed.stderr
+    assert "Traceback" not in failed.output
+
+    use_elasticsearch(archive, es_url)
+    caught_up = run_cli("reindex", "--backend", "elasticsearch", archive=archive)
+    assert caught_up.exit_code == 0 and "9 pages" in caught_up.output
+    on_es = run_json("search", "biometric", archive=archive)
+    on_tantivy = run_json("search", "biometric", "--backend", "tantivy", archive=archive)
+    assert on_es["backend"] == "elasticsearch"
+    assert {(h["document"], h["page"]) for h in on_es["hits"]} == {
+        (h["document"], h["page"]) for h in on_tantivy["hits"]
+    }
+
+
+def test_rebuild_from_bags_refills_elasticsearch(
+    sample_archive: Path, tmp_path: Path, es_url: str
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_archive, copy)
+    use_elasticsearch(copy, es_url)
+    result = run_cli("rebuild", archive=copy)
+    assert result.exit_code == 0 and "warning" not in result.output
+    assert run_json("search", "agency:ice", archive=copy)["total"] == 9
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("[elasticsearch]\nurl = 'http://x'\nshard = 2\n", "unknown setting elasticsearch.shard"),
+        ("[elasticsearch\n", "cannot read the configuration"),
+        ("[elasticsearch]\nurl = 'http://x'\nindex = 'Pages'\n", "use lowercase"),
+    ],
+)
+def test_bad_configuration_is_one_line(
+    sample_archive: Path, tmp_path: Path, config: str, message: str
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_archive, copy)
+    (copy / "config.toml").write_text(config)
+    result = run_cli("search", "detainer", archive=copy)
+    assert result.exit_code == 1 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *'ab "()*:-~^[]{}\\/!?+&|',
+                " AND ",
+                " OR ",
+                " NOT ",
+                "title:",
+                "bates:",
+                "released:",
+                "TO",
+                "2017",
+                "détainer",
+                "中",
+            ]
+        ),
+        max_size=20,
+    ).map("".join)
+)
+def test_no_query_makes_elasticsearch_fail(sample_archive_on_es: Path, query: str) -> None:
+    try:
+        parse(query)
+    except QueryError:
+        return
+    with index.open_catalog(sample_archive_on_es) as catalog:
+        backend = index.open_backend(sample_archive_on_es, "elasticsearch")
+        try:
+            request = index.SearchRequest(query, facets=tuple(index.FACET_FIELDS))
+            results = index.search(catalog, backend, request)
+        finally:
+            backend.close()
+    assert results.total >= 0
