@@ -25,10 +25,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 java_major() { "$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
 
-# Prints "<java home> <elasticsearch version>".
+# Prints "<java home> <elasticsearch version>"; FOIARCHIVE_ES_JAVA_HOME picks the Java.
 pick_java() {
   local best="" best_major=0 home major
-  for home in /usr/lib/jvm/*/; do
+  for home in ${FOIARCHIVE_ES_JAVA_HOME:-/usr/lib/jvm/*/}; do
     home="${home%/}"
     [ -x "$home/bin/java" ] || continue
     major="$(java_major "$home")"
