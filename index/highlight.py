@@ -8,18 +8,36 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from functools import lru_cache
 
-from index.analysis import Token, tokenize
+import regex
+
+from index.analysis import Token, lowercase
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
 
-def _matches(tokens: list[Token], words: set[str], prefixes: Iterable[str]) -> list[int]:
-    prefixes = tuple(prefixes)
+@lru_cache(maxsize=256)
+def _pattern(words: frozenset[str], prefixes: frozenset[str]) -> regex.Pattern[str]:
+    """Whole word segments equal to a query word or starting with a prefix, any case.
+
+    With the WORD flag, \\b is a Unicode (UAX #29) word boundary: the same boundaries the
+    analyzer cuts at, so a match is exactly a token; scanning in C spares tokenizing the page.
+    """
+    alternatives = [regex.escape(w) + r"\b" for w in sorted(words, key=len, reverse=True)]
+    alternatives += [regex.escape(p) + r".*?\b" for p in sorted(prefixes, key=len, reverse=True)]
+    return regex.compile(
+        r"\b(?:" + "|".join(alternatives) + ")", flags=regex.WORD | regex.IGNORECASE | regex.V1
+    )
+
+
+def _matches(text: str, words: set[str], prefixes: Iterable[str]) -> list[Token]:
+    prefixes = frozenset(prefixes)
+    if not words and not prefixes:
+        return []
     return [
-        i
-        for i, token in enumerate(tokens)
-        if token.term in words or (prefixes and token.term.startswith(prefixes))
+        Token(lowercase(m.group()), m.start(), m.end())
+        for m in _pattern(frozenset(words), prefixes).finditer(text)
     ]
 
 
@@ -29,27 +47,25 @@ def snippet(text: str, words: set[str], prefixes: Iterable[str] = (), *, width: 
     The window is the one that holds the most distinct matched terms; without any match, the
     opening of the page.
     """
-    tokens = tokenize(text)
-    hits = _matches(tokens, words, prefixes)
+    hits = _matches(text, words, prefixes)
     if not hits:
         excerpt = " ".join(text[:width].split())
         return html.escape(excerpt + ("…" if len(text) > width else ""))
     best_start, best_score = hits[0], -1
     for i, first in enumerate(hits):
-        window_end = tokens[first].start + width
-        inside = {tokens[h].term for h in hits[i:] if tokens[h].end <= window_end}
+        window_end = first.start + width
+        inside = {h.term for h in hits[i:] if h.end <= window_end}
         if len(inside) > best_score:
             best_start, best_score = first, len(inside)
     # Centre a little: show some words before the first match.
-    start = max(0, tokens[best_start].start - width // 4)
+    start = max(0, best_start.start - width // 4)
     end = min(len(text), start + width)
     if start > 0:
         space = text.rfind(" ", 0, start)
         start = space + 1 if space != -1 and start - space < 20 else start
     marked: list[str] = []
     cursor = start
-    for h in hits:
-        token = tokens[h]
+    for token in hits:
         if token.start < start or token.end > end:
             continue
         marked.append(html.escape(text[cursor : token.start]))
