@@ -269,8 +269,10 @@ def main() -> None:
             with index.open_catalog(archive) as catalog:
                 backend = index.open_backend(archive, name)
 
-                def run(query: str, facets: tuple[str, ...]) -> None:
-                    index.search(catalog, backend, index.SearchRequest(query, facets=facets))
+                def run(
+                    query: str, facets: tuple[str, ...], engine: index.SearchBackend = backend
+                ) -> None:
+                    index.search(catalog, engine, index.SearchRequest(query, facets=facets))
 
                 results[f"foiarchive {name}"] = time_queries(run, mix)
                 backend.close()

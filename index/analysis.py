@@ -10,6 +10,7 @@ only; queries are tokenized here too. One definition, checked against Elasticsea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -23,6 +24,13 @@ MAX_TOKEN_LENGTH = 255
 # Punctuation and spaces form segments of their own, so a match from a word character to the
 # next boundary is exactly one word segment.
 _WORD_SEGMENT = regex.compile(r"\w.*?\b", flags=regex.WORD | regex.V1)
+# The same segmentation restricted to ASCII, where UAX #29 reduces to: runs of letters, digits
+# and '_', joined across ':' '.' or an apostrophe between two letters (WB6/7) and across
+# ',' ';' '.' or an apostrophe between two digits (WB11/12). The standard library's engine
+# runs it twice as fast; tests hold it equal to the general pattern on random ASCII.
+_ASCII_WORD = re.compile(
+    r"[A-Za-z0-9_]+(?:(?:(?<=[A-Za-z])[:.'](?=[A-Za-z])|(?<=[0-9])[.,;'](?=[0-9]))[A-Za-z0-9_]+)*"
+)
 _IDEOGRAPHIC = regex.compile(r"[\p{Han}\p{Hiragana}]", flags=regex.V1)
 
 
@@ -78,7 +86,7 @@ def index_text(text: str) -> str:
     Tantivy splits this on whitespace only, so its positions are the analyzer's positions and
     phrase and proximity queries behave as they do on Elasticsearch.
     """
-    words = _WORD_SEGMENT.findall(text)
+    words = (_ASCII_WORD if text.isascii() else _WORD_SEGMENT).findall(text)
     if words and _needs_pieces(text, max(map(len, words))):
         words = [piece for word in words for _, piece in _pieces(word)]
     return lowercase(" ".join(words))

@@ -1,8 +1,10 @@
 """The shared analyzer follows Unicode word boundaries like Elasticsearch's standard analyzer."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from index.analysis import index_text, terms, tokenize
+from index.analysis import _ASCII_WORD, _WORD_SEGMENT, index_text, terms, tokenize
 
 
 @pytest.mark.parametrize(
@@ -37,3 +39,9 @@ def test_index_text_is_terms_joined_by_spaces() -> None:
 
 def test_overlong_runs_are_cut_like_lucene() -> None:
     assert [len(t) for t in terms("x" * 600)] == [255, 255, 90]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="aZ09_ :.',;-@/()\t\n", max_size=40))
+def test_the_ascii_shortcut_splits_like_the_unicode_rules(text: str) -> None:
+    assert _ASCII_WORD.findall(text) == _WORD_SEGMENT.findall(text)
