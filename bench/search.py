@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -110,6 +111,18 @@ def build_corpus(archive: Path, pages: int, seed: int = 1) -> tuple[list[str], i
                 batch.append(Page(number=number, text=text, text_source="pdf", exemptions=codes))
             catalog.put_document(document, batch)
     return words, text_bytes
+
+
+def reuse_corpus(archive: Path, pages: int, seed: int = 1) -> tuple[list[str], int]:
+    """A corpus kept by --keep: the same vocabulary (same seed), its text size from SQLite."""
+    connection = sqlite3.connect(archive / index.CATALOG_FILE)
+    count, text_bytes = connection.execute(
+        "SELECT COUNT(*), SUM(LENGTH(CAST(text AS BLOB))) FROM pages"
+    ).fetchone()
+    connection.close()
+    if count != pages:
+        raise SystemExit(f"{archive} holds {count:,} pages, not {pages:,}")
+    return vocabulary(random.Random(seed)), int(text_bytes)
 
 
 def query_mix(words: list[str], rng: random.Random) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -210,7 +223,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=100_000)
     parser.add_argument("--es-url", default="")
     parser.add_argument("--backends", default="tantivy,elasticsearch")
-    parser.add_argument("--keep", type=Path, help="Build the archive here and keep it.")
+    parser.add_argument(
+        "--keep", type=Path, help="Build the archive here and keep it (reused when present)."
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="foiarchive-bench-"))
     archive = args.keep or workdir / "archive"
@@ -223,7 +238,10 @@ def main() -> None:
         )
     try:
         started = time.perf_counter()
-        words, text_bytes = build_corpus(archive, args.pages)
+        if (archive / index.CATALOG_FILE).exists():
+            words, text_bytes = reuse_corpus(archive, args.pages)
+        else:
+            words, text_bytes = build_corpus(archive, args.pages)
         print(
             f"corpus: {args.pages:,} pages, {text_bytes / 1e6:.0f} MB of text, "
             f"written to the catalog in {time.perf_counter() - started:.0f} s"
@@ -292,6 +310,8 @@ def main() -> None:
         if args.es_url:
             _drop_es(archive)
         shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            shutil.rmtree(args.keep / "search", ignore_errors=True)
 
 
 def _mkdir(path: Path) -> Path:

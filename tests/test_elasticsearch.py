@@ -251,3 +251,19 @@ def test_no_query_makes_elasticsearch_fail(sample_archive_on_es: Path, query: st
         finally:
             backend.close()
     assert results.total >= 0
+
+
+def test_ingest_indexes_into_both_backends_as_it_goes(tmp_path: Path, es_url: str) -> None:
+    source = tmp_path / "release"
+    source.mkdir()
+    (source / "letter.txt").write_text("The detainer was lodged on 2017-06-08.\n")
+    (source / "cases.csv").write_text("case,status\nA-1,detainer lodged\nA-2,released\n")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    use_elasticsearch(archive, es_url)
+    result = run_cli("ingest", source, "--id", "p2", "--agency", "CBP", "--quiet", archive=archive)
+    assert result.exit_code == 0, result.output
+    for backend in index.BACKENDS:
+        found = run_json("search", "detainer agency:cbp", "--backend", backend, archive=archive)
+        assert found["backend"] == backend
+        assert sorted(h["path"] for h in found["hits"]) == ["cases.csv", "letter.txt"]
