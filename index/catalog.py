@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -104,6 +104,10 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE pages ADD COLUMN citations TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE pages ADD COLUMN withheld_pages TEXT NOT NULL DEFAULT '[]';
+    """,
+    # 3: a table's header, so a column released blank everywhere is still known (diffs).
+    """
+    ALTER TABLE documents ADD COLUMN columns TEXT NOT NULL DEFAULT '[]';
     """,
 ]
 
@@ -257,6 +261,7 @@ class Catalog:
         """Write a document and all its pages at once, replacing any earlier version."""
         row = document.to_dict()
         row["ingested_at"] = row["ingested_at"] or now_iso()
+        row["columns"] = json.dumps(row["columns"])
         with self.transaction() as db:
             db.execute("DELETE FROM pages WHERE document_id = ?", (document.id,))
             columns = ", ".join(row)
@@ -292,7 +297,7 @@ class Catalog:
 
     def document(self, document_id: str) -> Document | None:
         row = self._db.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
-        return Document.from_dict(dict(row)) if row else None
+        return _document(row) if row else None
 
     def find_documents(self, reference: str) -> list[Document]:
         """Documents named by id, by id prefix, or by 'production/path'."""
@@ -301,7 +306,7 @@ class Catalog:
             "OR production_id || '/' || path = ? ORDER BY id LIMIT 20",
             (reference, _like_prefix(reference), reference),
         ).fetchall()
-        return [Document.from_dict(dict(r)) for r in rows]
+        return [_document(r) for r in rows]
 
     def documents(
         self, production_id: str | None = None, status: str | None = None
@@ -315,7 +320,7 @@ class Catalog:
             sql += " AND status = ?"
             params.append(status)
         rows = self._db.execute(sql + " ORDER BY production_id, path", params).fetchall()
-        return [Document.from_dict(dict(r)) for r in rows]
+        return [_document(r) for r in rows]
 
     def pages(self, document_id: str) -> list[Page]:
         rows = self._db.execute(
@@ -399,6 +404,12 @@ def _production(row: sqlite3.Row) -> Production:
     data = dict(row)
     data["exemptions_cited"] = json.loads(data["exemptions_cited"])
     return Production.from_dict(data)
+
+
+def _document(row: sqlite3.Row) -> Document:
+    data = dict(row)
+    data["columns"] = json.loads(data["columns"])
+    return Document.from_dict(data)
 
 
 def _page(row: sqlite3.Row) -> Page:

@@ -37,6 +37,7 @@ from ingest.ocr import (
     check_languages,
     tesseract_version,
 )
+from ingest.textual import Table
 from schemas import Document, Event, Page, Production
 
 OcrMode = Literal["auto", "always", "never"]
@@ -448,7 +449,9 @@ class _Run:
         self.report.pages_ocr += 1
         self.progress.advance(1)
 
-    def _on_textual(self, job: _Job, pages: list[Page]) -> None:
+    def _on_textual(self, job: _Job, table: Table) -> None:
+        pages = table.pages
+        job.document.columns = table.columns
         if len(pages) > self.options.limits.max_pages:
             job.error = (
                 f"{len(pages)} pages of text, over the limit of {self.options.limits.max_pages}"

@@ -17,7 +17,6 @@ from ingest.identify import XLSX
 from ingest.limits import Limits
 from ingest.ocr import OcrResult, OcrSettings
 from ingest.ocr import ocr_image as ocr_image_file
-from schemas import Page
 
 
 def worker_init() -> None:
@@ -46,9 +45,9 @@ def ocr_image(path: Path, number: int, settings: OcrSettings, limits: Limits) ->
     return ocr_image_file(image, settings, dpi=dpi, limits=limits)
 
 
-def textual(path: Path, media_type: str, encoding: str, limits: Limits) -> list[Page]:
+def textual(path: Path, media_type: str, encoding: str, limits: Limits) -> textual_pages.Table:
     if media_type == "text/csv":
         return textual_pages.csv_pages(path, encoding, limits)
     if media_type == XLSX:
         return textual_pages.xlsx_pages(path, limits)
-    return textual_pages.text_pages(path, encoding)
+    return textual_pages.Table(textual_pages.text_pages(path, encoding), [])

@@ -11,6 +11,7 @@ import csv
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from ingest.errors import IngestError
 from ingest.limits import Limits
@@ -19,6 +20,11 @@ from schemas import Page
 ROWS_PER_PAGE = 50
 TEXT_PAGE_CHARS = 20_000
 _XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+
+
+class Table(NamedTuple):
+    pages: list[Page]
+    columns: list[str]  # the header as released (sheets' headers in order, each name once)
 
 
 def text_pages(path: Path, encoding: str) -> list[Page]:
@@ -43,7 +49,7 @@ def text_pages(path: Path, encoding: str) -> list[Page]:
     ]
 
 
-def csv_pages(path: Path, encoding: str, limits: Limits) -> list[Page]:
+def csv_pages(path: Path, encoding: str, limits: Limits) -> Table:
     try:
         with path.open(encoding=encoding or "utf-8", errors="replace", newline="") as handle:
             sample = handle.read(64 * 1024)
@@ -60,7 +66,7 @@ def csv_pages(path: Path, encoding: str, limits: Limits) -> list[Page]:
         raise IngestError(f"cannot read the file: {exc}") from None
 
 
-def xlsx_pages(path: Path, limits: Limits) -> list[Page]:
+def xlsx_pages(path: Path, limits: Limits) -> Table:
     _check_zip_bomb(path)
     from openpyxl import load_workbook
 
@@ -69,18 +75,21 @@ def xlsx_pages(path: Path, limits: Limits) -> list[Page]:
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise IngestError(f"damaged or unreadable XLSX: {exc}") from None
     pages: list[Page] = []
+    columns: dict[str, None] = {}
     try:
         for sheet in workbook.worksheets:
             rows = (
                 ["" if v is None else str(v) for v in row]
                 for row in sheet.iter_rows(values_only=True)
             )
-            for page in _row_pages(_bounded(rows, limits, path.name), label=sheet.title):
+            table = _row_pages(_bounded(rows, limits, path.name), label=sheet.title)
+            columns.update(dict.fromkeys(table.columns))
+            for page in table.pages:
                 page.number = len(pages) + 1
                 pages.append(page)
     finally:
         workbook.close()
-    return pages or [Page(number=1, text="", text_source="text")]
+    return Table(pages or [Page(number=1, text="", text_source="text")], list(columns))
 
 
 def _check_zip_bomb(path: Path) -> None:
@@ -100,10 +109,10 @@ def _bounded(rows: Iterable[list[str]], limits: Limits, name: str) -> Iterator[l
         yield row
 
 
-def _row_pages(rows: Iterator[list[str]], label: str | None) -> list[Page]:
+def _row_pages(rows: Iterator[list[str]], label: str | None) -> Table:
     header = next(rows, None)
     if header is None:
-        return []
+        return Table([], [])
     columns = [h.strip() or f"column {i + 1}" for i, h in enumerate(header)]
     pages: list[Page] = []
     block: list[str] = []
@@ -129,4 +138,4 @@ def _row_pages(rows: Iterator[list[str]], label: str | None) -> list[Page]:
             block, first_row = [], row_number + 1
     if block or not pages:
         flush(row_number)
-    return pages
+    return Table(pages, columns)

@@ -94,6 +94,7 @@ class Document(_Record):
     bates_last: str = ""
     text_source: TextSource = "none"
     ocr_confidence: float | None = None
+    columns: list[str] = field(default_factory=list)  # a table's header, as released
     status: Literal["ok", "error"] = "ok"
     error: str = ""
     ingested_at: str = ""

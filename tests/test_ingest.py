@@ -52,6 +52,14 @@ def test_every_kind_of_file_in_the_sample_is_cataloged(sample_archive: Path) -> 
     assert letter.created.startswith("2017-06-08")
     assert docs["detainer-form.jpg"].media_type == "image/jpeg"
     assert docs["removals-by-county.csv"].page_count == 3  # 120 rows, 50 rows a page
+    assert docs["removals-by-county.csv"].columns == [
+        "case_id",
+        "county",
+        "arrest_date",
+        "charge",
+        "officer",
+        "removed",
+    ]
 
 
 def test_scanned_pages_are_read_by_ocr(sample_archive: Path) -> None:
@@ -163,6 +171,9 @@ def test_xlsx_rows_are_searchable_by_column(formats_archive: Path) -> None:
     text = _page_texts(formats_archive, "admissions.xlsx")[0]
     assert "facility: Northwest Detention Center" in text
     assert text.startswith("Admissions, rows 2-2")
+    with index.open_catalog(formats_archive) as catalog:
+        (book,) = [d for d in catalog.documents() if d.path == "admissions.xlsx"]
+    assert book.columns == ["booking", "facility", "reason"]
 
 
 # -- bad input ----------------------------------------------------------------------------
