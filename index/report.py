@@ -71,10 +71,7 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
             if page.redactions:
                 report.pages_with_redactions += 1
                 report.redaction_boxes += len(page.redactions)
-                report.redacted_area_pages += sum(
-                    (r["box"][2] - r["box"][0]) * (r["box"][3] - r["box"][1])
-                    for r in page.redactions
-                )
+                report.redacted_area_pages += page.redacted_area()
                 hidden = sum(
                     r.get("text_under", 0)
                     for r in page.redactions

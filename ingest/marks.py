@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import regex
 
-from ingest import redactions
 from ingest.redactions import WITHHELD_COVERAGE
 from schemas import Bates, Document, Page, find_bates, prefix_key
 
@@ -175,7 +174,7 @@ def annotate(page: Page) -> None:
     sheet = deleted_page_sheet(page.text)
     page.withheld_pages = [{"page": w.page, "reasons": list(w.reasons)} for w in sheet]
     page.withheld_in_full = not sheet and (
-        is_withheld_placeholder(page.text) or redactions.area(page.redactions) >= WITHHELD_COVERAGE
+        is_withheld_placeholder(page.text) or page.redacted_area() >= WITHHELD_COVERAGE
     )
 
 

@@ -31,12 +31,6 @@ def box(
     }
 
 
-def area(redactions: list[dict[str, Any]]) -> float:
-    """Share of the page covered by redaction boxes (overlaps counted once, roughly)."""
-    total = sum((r["box"][2] - r["box"][0]) * (r["box"][3] - r["box"][1]) for r in redactions)
-    return round(min(1.0, total), 4)
-
-
 # -- scanned pages --------------------------------------------------------------------------
 def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, Any]]:
     """Solid dark boxes and outlined boxes in a page image.

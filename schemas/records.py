@@ -72,6 +72,11 @@ class Page(_Record):
     withheld_in_full: bool = False  # a placeholder standing for a withheld page
     withheld_pages: list[dict[str, Any]] = field(default_factory=list)  # listed on this sheet
 
+    def redacted_area(self) -> float:
+        """Share of the page under redaction boxes (overlapping boxes counted twice, at most 1)."""
+        covered = sum((b[2] - b[0]) * (b[3] - b[1]) for b in (r["box"] for r in self.redactions))
+        return round(min(1.0, covered), 4)
+
 
 @dataclass
 class Document(_Record):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -23,7 +24,13 @@ EXIT_FILES_FAILED = 3
 EXIT_INDEX_BEHIND = 4
 EXIT_INTERRUPTED = 130
 
+
+class OutputError(Exception):
+    """The report cannot be written where the user asked."""
+
+
 _USER_ERRORS = (
+    OutputError,
     index.CatalogError,
     index.QueryError,
     index.BackendError,
@@ -569,6 +576,67 @@ def sample_command(folder: Path) -> None:
 
     manifest = build_sample_production(folder)
     click.echo(f"sample production written to {folder}; manifest: {manifest}")
+
+
+@cli.command(
+    "diff",
+    epilog="""\b
+Examples:
+  foiarchive diff ice-2016-r1 ice-2017-r1
+  foiarchive diff ice-2016-r1 ice-2017-r1 --format html --output changes.html
+  foiarchive diff ice-2016-r1 ice-2017-r1 --format csv > changes.csv
+
+\b
+Documents are matched across the releases by content (identical files, the same text
+re-processed, tables with the same header), whatever their names, Bates numbers or page
+order. Reported: pages added and removed, redaction boxes and area, exemption codes gained
+and dropped, passages released before and missing now (and the reverse), and for tables the
+columns dropped, added, blanked or withheld.""",
+)
+@click.argument("old")
+@click.argument("new")
+@_format_option(["text", "json", "csv", "html"], "text")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout."
+)
+@click.pass_context
+@_friendly_errors
+def diff_command(
+    ctx: click.Context, old: str, new: str, output_format: str, output: Path | None
+) -> None:
+    """Compare two releases: what did the agency stop (or start) disclosing?"""
+    from index.diff import diff_productions
+    from search_cli import diff_output
+
+    with index.open_catalog(_archive(ctx)) as catalog:
+        diff = diff_productions(catalog, old, new)
+    with _destination(output) as stream:
+        if output_format == "json":
+            emit_json(diff.to_dict(), stream=stream)
+        elif output_format == "csv":
+            emit_csv(diff_output.CSV_COLUMNS, diff_output.csv_rows(diff), stream=stream)
+        elif output_format == "html":
+            stream.write(diff_output.html_report(diff) + "\n")
+        else:
+            stream.writelines(line + "\n" for line in diff_output.text_report(diff))
+    if output is not None:
+        click.echo(f"wrote {output}", err=True)
+
+
+@contextlib.contextmanager
+def _destination(output: Path | None) -> Iterator[TextIO]:
+    """stdout, or a file written whole or not at all."""
+    if output is None:
+        yield sys.stdout
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as stream:
+            yield stream
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from None
 
 
 @cli.command(

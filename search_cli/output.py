@@ -8,20 +8,22 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+def emit_json(data: Any, stream: TextIO | None = None) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False), file=stream)
 
 
-def emit_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
+def emit_csv(
+    columns: Sequence[str], rows: Iterable[dict[str, Any]], stream: TextIO | None = None
+) -> None:
     writer = csv.DictWriter(
-        sys.stdout, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+        stream or sys.stdout, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
     )
     writer.writeheader()
     for row in rows:

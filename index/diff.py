@@ -1,0 +1,489 @@
+"""Compare two releases of the same records: what did the agency stop disclosing?
+
+Works from the catalog alone (no OCR, no originals reopened) and is deterministic. Documents
+are matched across releases whatever their file names, Bates prefixes or page order:
+identical files by hash; re-processed documents by their pages' text (MinHash candidates,
+then exact shingle overlap, see index.similarity), so the cost grows with the pages, not with
+their pairs; tables by their header. Within a matched document pages are paired by text, and
+a page with no text of its own (a "withheld in full" sheet) takes the place of the unmatched
+page between the same neighbours. Each pair is compared for redaction boxes and area,
+exemption codes and the passages of text one side has and the other lacks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from index.analysis import Token, tokenize
+from index.catalog import Catalog, CatalogError
+from index.diff_tables import TableChange, compare_tables
+from index.similarity import ShingledPage, best_pairs, candidate_pairs, jaccard, similarity
+from schemas import Document, Page, find_bates
+
+#: Two pages are the same page re-released when this much of the shorter one's text is shared.
+PAGE_MATCH = 0.5
+#: Two tables are the same table when this share of their column names is shared.
+HEADER_MATCH = 0.5
+#: Shorter runs of changed words are OCR noise or stamps, not passages.
+MIN_PASSAGE_WORDS = 3
+#: Pairs of pages compared exactly within one matched document before relying on MinHash.
+EXHAUSTIVE_PAIRS = 40_000
+
+
+@dataclass
+class Release:
+    """How much one release disclosed."""
+
+    production: str
+    release_date: str = ""
+    documents: int = 0
+    pages: int = 0
+    words: int = 0
+    pages_with_redactions: int = 0
+    redaction_boxes: int = 0
+    redacted_area: float = 0.0  # pages' worth of area under boxes
+    withheld_in_full: int = 0
+    exemptions: dict[str, int] = field(default_factory=dict)  # pages citing each code
+
+    @property
+    def redacted_share(self) -> float:
+        return round(self.redacted_area / self.pages, 4) if self.pages else 0.0
+
+
+@dataclass
+class Passage:
+    page: int
+    words: int
+    text: str
+
+
+@dataclass
+class PageChange:
+    old_page: int | None
+    new_page: int | None
+    old_bates: str = ""
+    new_bates: str = ""
+    old_boxes: int = 0
+    new_boxes: int = 0
+    old_area: float = 0.0
+    new_area: float = 0.0
+    exemptions_gained: list[str] = field(default_factory=list)
+    exemptions_dropped: list[str] = field(default_factory=list)
+    old_withheld: bool = False
+    new_withheld: bool = False
+    removed: list[Passage] = field(default_factory=list)  # text in the old page only
+    added: list[Passage] = field(default_factory=list)  # text in the new page only
+
+
+@dataclass
+class DocumentRef:
+    document: str
+    path: str
+    pages: int
+    redacted_share: float
+
+
+@dataclass
+class DocumentChange:
+    kind: Literal["identical", "reprocessed", "table"]
+    old: DocumentRef
+    new: DocumentRef
+    similarity: float
+    pages_removed: list[int] = field(default_factory=list)  # old page numbers
+    pages_added: list[int] = field(default_factory=list)  # new page numbers
+    reordered: bool = False
+    pages: list[PageChange] = field(default_factory=list)  # only pages that changed
+    table: TableChange | None = None
+
+    @property
+    def words_removed(self) -> int:
+        return sum(p.words for change in self.pages for p in change.removed)
+
+    @property
+    def words_added(self) -> int:
+        return sum(p.words for change in self.pages for p in change.added)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.pages_removed
+            or self.pages_added
+            or self.reordered
+            or self.pages
+            or (self.table and any(c.verdict for c in self.table.columns))
+        )
+
+
+@dataclass
+class Diff:
+    old: Release
+    new: Release
+    matched: list[DocumentChange]
+    only_old: list[DocumentRef]
+    only_new: list[DocumentRef]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["old"]["redacted_share"] = self.old.redacted_share
+        data["new"]["redacted_share"] = self.new.redacted_share
+        for out, change in zip(data["matched"], self.matched, strict=True):
+            out["words_removed"], out["words_added"] = change.words_removed, change.words_added
+            out["changed"] = change.changed
+            if change.table is not None:
+                out["table"] = change.table.to_dict()
+        data["summary"] = summarize(self)
+        return data
+
+
+_Loaded = tuple[Document, list[Page]]
+
+
+def diff_productions(catalog: Catalog, old_id: str, new_id: str) -> Diff:
+    """The changes from release `old_id` to release `new_id`; raises CatalogError if unknown."""
+    old_docs, old_release = _load(catalog, old_id)
+    new_docs, new_release = _load(catalog, new_id)
+    pairs, only_old, only_new = _match_documents(old_docs, new_docs)
+    matched = [_compare(old_docs[o], new_docs[n], kind, score) for kind, score, o, n in pairs]
+    matched.sort(key=lambda c: (c.old.path, c.new.path))
+    return Diff(
+        old_release,
+        new_release,
+        matched,
+        sorted((_ref(*old_docs[i]) for i in only_old), key=lambda r: r.path),
+        sorted((_ref(*new_docs[i]) for i in only_new), key=lambda r: r.path),
+    )
+
+
+def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]:
+    production = catalog.production(production_id)
+    if production is None:
+        raise CatalogError(f"no production {production_id!r}; see 'foiarchive productions'")
+    release = Release(production.id, production.release_date)
+    codes: Counter[str] = Counter()
+    loaded = []
+    for document in catalog.documents(production_id):
+        if document.status != "ok":
+            continue
+        pages = catalog.pages(document.id)
+        loaded.append((document, pages))
+        release.documents += 1
+        for page in pages:
+            release.pages += 1
+            release.words += len(page.text.split())
+            release.pages_with_redactions += bool(page.redactions)
+            release.redaction_boxes += len(page.redactions)
+            release.redacted_area += page.redacted_area()
+            release.withheld_in_full += page.withheld_in_full
+            codes.update(page.exemptions)
+    release.redacted_area = round(release.redacted_area, 3)
+    release.exemptions = dict(sorted(codes.items()))
+    return loaded, release
+
+
+def _ref(document: Document, pages: list[Page]) -> DocumentRef:
+    share = sum(p.redacted_area() for p in pages) / len(pages) if pages else 0.0
+    return DocumentRef(document.id, document.path, len(pages), round(share, 4))
+
+
+# -- matching documents ---------------------------------------------------------------------
+def _match_documents(
+    old: list[_Loaded], new: list[_Loaded]
+) -> tuple[list[tuple[str, float, int, int]], list[int], list[int]]:
+    pairs: list[tuple[str, float, int, int]] = []
+    free_old, free_new = set(range(len(old))), set(range(len(new)))
+
+    def take(kind: str, score: float, o: int, n: int) -> None:
+        pairs.append((kind, score, o, n))
+        free_old.discard(o)
+        free_new.discard(n)
+
+    # 1. the same file: same hash (the same path first, if a file was released twice)
+    by_hash: dict[str, list[int]] = defaultdict(list)
+    for i, (document, _) in enumerate(old):
+        by_hash[document.sha256].append(i)
+    for n, (document, _) in enumerate(new):
+        olds = [o for o in by_hash.get(document.sha256, []) if o in free_old]
+        if olds:
+            same_path = [o for o in olds if old[o][0].path == document.path]
+            take("identical", 1.0, (same_path or olds)[0], n)
+    # 2. the same text, re-processed: pages matched one to one, documents by their pages' votes
+    votes: Counter[tuple[int, int]] = Counter()
+    for score, (o, _), (n, _) in _page_pairs(old, new, free_old, free_new):
+        votes[(o, n)] += score
+    for score, o, n in best_pairs(((s, o, n) for (o, n), s in votes.items()), PAGE_MATCH):
+        kind = "table" if old[o][0].columns and new[n][0].columns else "reprocessed"
+        pages = max(len(old[o][1]), len(new[n][1]), 1)
+        take(kind, round(min(1.0, score / pages), 4), o, n)
+    # 3. tables of another year: the same header
+    header_scores = []
+    for o in free_old:
+        for n in free_new:
+            a, b = _header(old[o][0]), _header(new[n][0])
+            if a and b:
+                header_scores.append((len(a & b) / len(a | b), o, n))
+    for score, o, n in best_pairs(header_scores, HEADER_MATCH):
+        take("table", round(score, 4), o, n)
+    # 4. nothing to compare by (no text, no header): the same path
+    old_paths = {old[o][0].path: o for o in sorted(free_old)}
+    for n in sorted(free_new):
+        o = old_paths.get(new[n][0].path)
+        if o is not None and o in free_old:
+            take("reprocessed", 0.0, o, n)
+    return pairs, sorted(free_old), sorted(free_new)
+
+
+def _header(document: Document) -> frozenset[str]:
+    return frozenset(" ".join(c.lower().replace("_", " ").split()) for c in document.columns)
+
+
+def _page_pairs(
+    old: list[_Loaded], new: list[_Loaded], free_old: set[int], free_new: set[int]
+) -> list[tuple[float, tuple[int, int], tuple[int, int]]]:
+    """One-to-one page matches between the unmatched documents of the two releases."""
+    term_hashes: dict[str, int] = {}
+    shingled_old = _shingle(old, free_old, term_hashes)
+    shingled_new = _shingle(new, free_new, term_hashes)
+    lookup_old, lookup_new = dict(shingled_old), dict(shingled_new)
+    scored = (
+        (similarity(lookup_old[a], lookup_new[b]), a, b)
+        for a, b in candidate_pairs(shingled_old, shingled_new)
+    )
+    return best_pairs(scored, PAGE_MATCH)
+
+
+def _shingle(
+    documents: list[_Loaded], which: set[int], term_hashes: dict[str, int]
+) -> list[tuple[tuple[int, int], ShingledPage]]:
+    return [
+        ((i, page.number), ShingledPage(page.text, term_hashes))
+        for i in sorted(which)
+        for page in documents[i][1]
+        if page.text.strip()
+    ]
+
+
+# -- comparing one matched document ---------------------------------------------------------
+def _compare(old: _Loaded, new: _Loaded, kind: str, score: float) -> DocumentChange:
+    change = DocumentChange(kind, _ref(*old), _ref(*new), score)  # type: ignore[arg-type]
+    (old_doc, old_pages), (new_doc, new_pages) = old, new
+    if kind == "identical":
+        return change
+    if old_doc.columns or new_doc.columns:
+        change.table = compare_tables(old_pages, old_doc.columns, new_pages, new_doc.columns)
+        if kind == "table":
+            return change
+    pairs = _align_pages(old_pages, new_pages)
+    paired_old = {o for o, _ in pairs}
+    paired_new = {n for _, n in pairs}
+    change.pages_removed = [p.number for p in old_pages if p.number not in paired_old]
+    change.pages_added = [p.number for p in new_pages if p.number not in paired_new]
+    in_new_order = [o for o, _ in sorted(pairs, key=lambda pair: pair[1])]
+    change.reordered = in_new_order != sorted(in_new_order)
+    old_by_number = {p.number: p for p in old_pages}
+    new_by_number = {p.number: p for p in new_pages}
+    for o, n in sorted(pairs, key=lambda pair: pair[1]):
+        page_change = _compare_pages(old_by_number[o], new_by_number[n])
+        if page_change is not None:
+            change.pages.append(page_change)
+    return change
+
+
+def _align_pages(old: list[Page], new: list[Page]) -> list[tuple[int, int]]:
+    """(old number, new number) pairs: by text first, then textless pages by position."""
+    term_hashes: dict[str, int] = {}
+    a = [(p.number, ShingledPage(p.text, term_hashes)) for p in old if p.text.strip()]
+    b = [(p.number, ShingledPage(p.text, term_hashes)) for p in new if p.text.strip()]
+    if len(a) * len(b) <= EXHAUSTIVE_PAIRS:
+        candidates = {(x, y) for x, _ in a for y, _ in b}
+    else:
+        candidates = candidate_pairs(a, b)
+    lookup_a, lookup_b = dict(a), dict(b)
+    scored = [
+        (max(similarity(lookup_a[x], lookup_b[y]), jaccard(lookup_a[x], lookup_b[y])), x, y)
+        for x, y in candidates
+    ]
+    pairs = {n: o for _, o, n in best_pairs(scored, PAGE_MATCH)}
+    # Unpaired new pages take an unpaired old page lying between the same paired neighbours.
+    used_old = set(pairs.values())
+    new_numbers = [p.number for p in new]
+    old_numbers = [p.number for p in old]
+    for position, n in enumerate(new_numbers):
+        if n in pairs:
+            continue
+        before = next((pairs[m] for m in reversed(new_numbers[:position]) if m in pairs), 0)
+        after = next((pairs[m] for m in new_numbers[position + 1 :] if m in pairs), None)
+        gap = [
+            o
+            for o in old_numbers
+            if o not in used_old and o > before and (after is None or o < after)
+        ]
+        if gap:
+            pairs[n] = gap[0]
+            used_old.add(gap[0])
+    return sorted((o, n) for n, o in pairs.items())
+
+
+def _compare_pages(old: Page, new: Page) -> PageChange | None:
+    change = PageChange(
+        old.number,
+        new.number,
+        old.bates[0] if old.bates else "",
+        new.bates[0] if new.bates else "",
+        len(old.redactions),
+        len(new.redactions),
+        old.redacted_area(),
+        new.redacted_area(),
+        sorted(set(new.exemptions) - set(old.exemptions)),
+        sorted(set(old.exemptions) - set(new.exemptions)),
+        old.withheld_in_full,
+        new.withheld_in_full,
+    )
+    if old.text != new.text:
+        change.removed, change.added = _passages(old, new)
+    differs = (
+        change.old_boxes != change.new_boxes
+        or abs(change.old_area - change.new_area) > 0.001
+        or change.exemptions_gained
+        or change.exemptions_dropped
+        or change.old_withheld != change.new_withheld
+        or change.removed
+        or change.added
+    )
+    return change if differs else None
+
+
+def _passages(old: Page, new: Page) -> tuple[list[Passage], list[Passage]]:
+    """Runs of words one page has and the other lacks (stamps and short OCR slips left out)."""
+    a, b = _words(old), _words(new)
+    matcher = difflib.SequenceMatcher(None, [t.term for t in a], [t.term for t in b], False)
+    # Changed runs separated by a word or two in common ("in", "the") are one change.
+    regions: list[list[int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if regions and i1 - regions[-1][1] < MIN_PASSAGE_WORDS:
+            regions[-1][1], regions[-1][3] = i2, j2
+        else:
+            regions.append([i1, i2, j1, j2])
+    removed, added = [], []
+    for i1, i2, j1, j2 in regions:
+        removed += _passage(old, a[i1:i2]) if i2 > i1 else []
+        added += _passage(new, b[j1:j2]) if j2 > j1 else []
+    return removed, added
+
+
+def _words(page: Page) -> list[Token]:
+    """The page's tokens without its Bates stamps: a new stamp is not new text."""
+    stamps = []
+    for stamp in {b.text for b in find_bates(page.text)}:
+        start = page.text.find(stamp)
+        while start != -1:
+            stamps.append((start, start + len(stamp)))
+            start = page.text.find(stamp, start + 1)
+    tokens = tokenize(page.text)
+    if not stamps:
+        return tokens
+    return [t for t in tokens if not any(s <= t.start < e for s, e in stamps)]
+
+
+def _passage(page: Page, tokens: list[Token]) -> list[Passage]:
+    if sum(not t.term.isdigit() for t in tokens) < MIN_PASSAGE_WORDS:
+        return []
+    start, end = tokens[0].start, tokens[-1].end
+    while start > 0 and _is_punctuation(page.text[start - 1]):
+        start -= 1  # keep an opening quote or parenthesis
+    while end < len(page.text) and _is_punctuation(page.text[end]):
+        end += 1  # and the closing punctuation, for quoting
+    return [Passage(page.number, len(tokens), " ".join(page.text[start:end].split()))]
+
+
+def _is_punctuation(character: str) -> bool:
+    return not character.isspace() and not character.isalnum()
+
+
+# -- plain words ----------------------------------------------------------------------------
+def exemption_label(code: str) -> str:
+    """b7c -> (b)(7)(C): the form agencies stamp and journalists quote."""
+    if not code.startswith("b") or len(code) < 2:
+        return code
+    label = f"(b)({code[1]})"
+    return label + (f"({code[2:].upper()})" if len(code) > 2 else "")
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def _was(new: float | int, old: float | int, *, percent: bool = False) -> str:
+    show = _percent if percent else (lambda v: f"{v:,}")
+    return f"{show(new)} (was {show(old)})"  # type: ignore[operator]
+
+
+def summarize(diff: Diff) -> list[str]:
+    """The changes in sentences a journalist can quote, largest first."""
+    old, new = diff.old, diff.new
+    o_name = f"{old.production}" + (f" ({old.release_date})" if old.release_date else "")
+    n_name = f"{new.production}" + (f" ({new.release_date})" if new.release_date else "")
+    lines = [
+        f"{n_name} released {new.pages:,} pages in {new.documents:,} documents; "
+        f"{o_name} released {old.pages:,} pages in {old.documents:,} documents.",
+        f"Redaction boxes cover {_percent(new.redacted_share)} of the page area in "
+        f"{new.production}, against {_percent(old.redacted_share)} in {old.production}; "
+        f"pages with redactions: {_was(new.pages_with_redactions, old.pages_with_redactions)}.",
+        f"Pages withheld in full: {_was(new.withheld_in_full, old.withheld_in_full)}.",
+    ]
+    codes = set(old.exemptions) | set(new.exemptions)
+    moves = sorted(
+        codes,
+        key=lambda c: (-abs(new.exemptions.get(c, 0) - old.exemptions.get(c, 0)), c),
+    )
+    for code in moves[:6]:
+        before, after = old.exemptions.get(code, 0), new.exemptions.get(code, 0)
+        if before != after:
+            pages = "page" if after == 1 else "pages"
+            lines.append(
+                f"Exemption {exemption_label(code)}: cited on {after:,} {pages} (was {before:,})."
+            )
+    identical = sum(c.kind == "identical" for c in diff.matched)
+    changed = [c for c in diff.matched if c.changed]
+    lines.append(
+        f"{len(diff.matched):,} documents appear in both releases ({identical:,} identical, "
+        f"{len(changed):,} changed); {len(diff.only_old):,} only in {old.production}, "
+        f"{len(diff.only_new):,} only in {new.production}."
+    )
+    removed = sum(c.words_removed for c in diff.matched)
+    if removed:
+        passages = sum(len(p.removed) for c in diff.matched for p in c.pages)
+        documents = sum(1 for c in diff.matched if c.words_removed)
+        lines.append(
+            f"{removed:,} words released in {old.production} are missing from "
+            f"{new.production}, in {passages:,} passages of {documents:,} documents."
+        )
+    for change in diff.matched:
+        if change.table is None:
+            continue
+        for column in change.table.columns:
+            if column.verdict:
+                lines.append(_column_sentence(change, column, old.production, new.production))
+        if change.table.old_rows != change.table.new_rows:
+            lines.append(
+                f"{change.new.path}: {change.table.new_rows:,} rows "
+                f"(was {change.table.old_rows:,} in {change.old.path})."
+            )
+    return lines
+
+
+def _column_sentence(change: DocumentChange, column: Any, old: str, new: str) -> str:
+    where = f"{change.new.path}: column '{column.name}'"
+    if column.verdict == "dropped":
+        return f"{where} was in {old} and is gone from {new}."
+    if column.verdict == "added":
+        return f"{where} is new in {new}."
+    return (
+        f"{where} was filled in {_percent(column.old_filled)} of rows in {old} and "
+        f"{_percent(column.new_filled)} in {new} ({_percent(column.new_withheld)} exemption "
+        f"codes or 'withheld', {_percent(column.new_blank)} blank): {column.verdict}."
+    )

@@ -1,0 +1,213 @@
+"""Two releases of a table (yearly case-by-case data): which columns the agency stopped filling.
+
+Rows are read back from the catalog's row pages ("column: value | column: value", blank cells
+left out; see ingest.textual), so no original is reopened. A cell counts as withheld when it
+holds nothing but exemption codes or words such as REDACTED or WITHHELD.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import Page
+
+_CODE = (
+    r"(?:\(\s*b\s*\)\s*\(\s*[1-9]\s*\)(?:\s*\(\s*[a-f]\s*\))?"  # (b)(7)(C)
+    r"|b\s*[1-9]\s*[a-f]?"  # b6, B7C
+    r"|ex(?:emption|\.)?\s*[1-9]\s*(?:\(?\s*[a-f]\s*\))?)"  # Ex. 6, Exemption 7(C)
+)
+_WITHHELD_CELL = re.compile(
+    rf"^[\s\[(]*(?:{_CODE}|redacted|withheld|exempt(?:ed)?|not\s+released)"
+    rf"(?:[\s,;/&]+(?:and\s+)?{_CODE})*[\s\])]*$",
+    re.IGNORECASE,
+)
+_KEY_NAME = re.compile(r"(?:^|[\s_#-])(?:id|no|num|number|key|case|record)(?:$|[\s_#-])", re.I)
+#: A change in a column's filled share smaller than this is noise, not news.
+NOTABLE = 0.10
+
+
+def is_withheld_cell(value: str) -> bool:
+    return bool(_WITHHELD_CELL.match(value))
+
+
+@dataclass
+class ColumnProfile:
+    rows: int = 0
+    blank: int = 0
+    withheld: int = 0
+    values: list[str] = field(default_factory=list)
+
+    @property
+    def filled(self) -> int:
+        return self.rows - self.blank - self.withheld
+
+
+@dataclass
+class ColumnChange:
+    name: str
+    in_old: bool
+    in_new: bool
+    old_blank: float
+    new_blank: float
+    old_withheld: float
+    new_withheld: float
+    verdict: str  # dropped, added, withheld, blanked, released, less filled, more filled, ""
+
+    @property
+    def old_filled(self) -> float:
+        return round(1 - self.old_blank - self.old_withheld, 4) if self.in_old else 0.0
+
+    @property
+    def new_filled(self) -> float:
+        return round(1 - self.new_blank - self.new_withheld, 4) if self.in_new else 0.0
+
+
+@dataclass
+class TableChange:
+    old_rows: int
+    new_rows: int
+    columns: list[ColumnChange]
+    key: str = ""
+    old_key_range: list[str] = field(default_factory=list)
+    new_key_range: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old_rows": self.old_rows,
+            "new_rows": self.new_rows,
+            "key": self.key,
+            "old_key_range": self.old_key_range,
+            "new_key_range": self.new_key_range,
+            "columns": [
+                {**c.__dict__, "old_filled": c.old_filled, "new_filled": c.new_filled}
+                for c in self.columns
+            ],
+        }
+
+
+def rows(pages: list[Page], columns: list[str]) -> list[dict[str, str]]:
+    """The table's rows, each {column: value} for its non-blank cells."""
+    known = sorted(columns, key=len, reverse=True)
+    table = []
+    for page in pages:
+        for line in page.text.split("\n")[1:]:  # the first line names the rows
+            row: dict[str, str] = {}
+            last = ""
+            for cell in line.split(" | ") if line else []:
+                name = next((c for c in known if cell.startswith(c + ": ")), None)
+                if name is None and ": " in cell and not known:
+                    name = cell.split(": ", 1)[0]
+                if name is None:  # a value that itself held " | "
+                    if last:
+                        row[last] += " | " + cell
+                    continue
+                row[name] = cell[len(name) + 2 :]
+                last = name
+            table.append(row)
+    return table
+
+
+def _profiles(table: list[dict[str, str]], columns: list[str]) -> dict[str, ColumnProfile]:
+    profiles = {name: ColumnProfile(rows=len(table)) for name in columns}
+    for row in table:
+        for name, profile in profiles.items():
+            value = row.get(name, "").strip()
+            if not value:
+                profile.blank += 1
+            elif is_withheld_cell(value):
+                profile.withheld += 1
+            else:
+                profile.values.append(value)
+    return profiles
+
+
+def _normal(name: str) -> str:
+    return " ".join(name.lower().replace("_", " ").split())
+
+
+def compare_tables(
+    old_pages: list[Page], old_columns: list[str], new_pages: list[Page], new_columns: list[str]
+) -> TableChange:
+    old_columns = old_columns or _seen_columns(old_pages)
+    new_columns = new_columns or _seen_columns(new_pages)
+    old_table, new_table = rows(old_pages, old_columns), rows(new_pages, new_columns)
+    old_profiles = _profiles(old_table, old_columns)
+    new_profiles = _profiles(new_table, new_columns)
+    new_by_name = {_normal(c): c for c in new_columns}
+    changes = []
+    for name in old_columns:
+        twin = new_by_name.pop(_normal(name), None)
+        changes.append(_column(name, old_profiles[name], new_profiles.get(twin) if twin else None))
+    for twin in new_by_name.values():
+        changes.append(_column(twin, None, new_profiles[twin]))
+    change = TableChange(len(old_table), len(new_table), changes)
+    key = _key_column(old_profiles, new_profiles, new_columns)
+    if key:
+        old_key, new_key = key
+        change.key = old_key
+        change.old_key_range = _range(old_profiles[old_key].values)
+        change.new_key_range = _range(new_profiles[new_key].values)
+    return change
+
+
+def _column(name: str, old: ColumnProfile | None, new: ColumnProfile | None) -> ColumnChange:
+    def share(profile: ColumnProfile | None, count: str) -> float:
+        if profile is None or not profile.rows:
+            return 0.0
+        return round(getattr(profile, count) / profile.rows, 4)
+
+    change = ColumnChange(
+        name,
+        old is not None,
+        new is not None,
+        share(old, "blank"),
+        share(new, "blank"),
+        share(old, "withheld"),
+        share(new, "withheld"),
+        "",
+    )
+    if old is None:
+        change.verdict = "added"
+    elif new is None:
+        change.verdict = "dropped"
+    elif change.old_filled >= 0.5 > change.new_filled:
+        change.verdict = "withheld" if change.new_withheld >= change.new_blank else "blanked"
+    elif change.new_filled >= 0.5 > change.old_filled:
+        change.verdict = "released"
+    elif change.new_filled <= change.old_filled - NOTABLE:
+        change.verdict = "less filled"
+    elif change.new_filled >= change.old_filled + NOTABLE:
+        change.verdict = "more filled"
+    return change
+
+
+def _seen_columns(pages: list[Page]) -> list[str]:
+    """Columns named in the rows, for tables cataloged before headers were kept."""
+    return list(dict.fromkeys(name for row in rows(pages, []) for name in row))
+
+
+def _key_column(
+    old: dict[str, ColumnProfile], new: dict[str, ColumnProfile], new_columns: list[str]
+) -> tuple[str, str] | None:
+    """A column in both releases whose values are present and distinct in each: the record id."""
+    new_by_name = {_normal(c): c for c in new_columns}
+    candidates = []
+    for name, profile in old.items():
+        twin = new_by_name.get(_normal(name))
+        if twin is None:
+            continue
+        both = (profile, new[twin])
+        if all(p.values and len(set(p.values)) == p.rows for p in both):
+            candidates.append((0 if _KEY_NAME.search(name) else 1, len(candidates), name, twin))
+    return min(candidates)[2:] if candidates else None
+
+
+def _range(values: list[str]) -> list[str]:
+    try:
+        numbers = sorted(values, key=float)
+        return [numbers[0], numbers[-1]]
+    except ValueError:
+        ordered = sorted(values)
+        return [ordered[0], ordered[-1]]

@@ -1,0 +1,223 @@
+"""The diff report as text, CSV rows and a self-contained HTML page with a chart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html import escape
+from typing import Any
+
+from index.diff import Diff, DocumentChange, PageChange, exemption_label, summarize
+from index.diff_tables import ColumnChange
+
+CSV_COLUMNS = [
+    "change",
+    "old_document",
+    "old_path",
+    "old_page",
+    "new_document",
+    "new_path",
+    "new_page",
+    "detail",
+]
+CHART_DOCUMENTS = 40
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f}%"
+
+
+def page_facts(change: PageChange) -> list[str]:
+    """The changes of one page pair, each a short phrase."""
+    facts = []
+    if change.old_boxes != change.new_boxes or abs(change.old_area - change.new_area) > 0.001:
+        facts.append(
+            f"redaction boxes {change.old_boxes} -> {change.new_boxes}, "
+            f"area {_pct(change.old_area)} -> {_pct(change.new_area)}"
+        )
+    facts += [f"+{exemption_label(c)}" for c in change.exemptions_gained]
+    facts += [f"-{exemption_label(c)}" for c in change.exemptions_dropped]
+    if change.old_withheld != change.new_withheld:
+        facts.append("now withheld in full" if change.new_withheld else "no longer withheld")
+    return facts
+
+
+def column_change(column: ColumnChange) -> str:
+    if column.verdict in ("dropped", "added"):
+        return f"'{column.name}': {column.verdict}"
+    return (
+        f"'{column.name}': {column.verdict} (filled {_pct(column.old_filled)} -> "
+        f"{_pct(column.new_filled)})"
+    )
+
+
+def _where(change: PageChange) -> str:
+    old = f"p. {change.old_page}" + (f" {change.old_bates}" if change.old_bates else "")
+    new = f"p. {change.new_page}" + (f" {change.new_bates}" if change.new_bates else "")
+    return f"{old} -> {new}"
+
+
+def text_report(diff: Diff) -> Iterator[str]:
+    yield f"{diff.old.production} -> {diff.new.production}"
+    yield ""
+    yield from (f"* {line}" for line in summarize(diff))
+    changed = [c for c in diff.matched if c.changed]
+    yield ""
+    yield f"Changed documents ({len(changed)} of {len(diff.matched)} in both releases):"
+    for change in changed:
+        yield from _document_lines(change)
+    for label, refs in ((diff.old.production, diff.only_old), (diff.new.production, diff.only_new)):
+        if refs:
+            yield ""
+            yield f"Only in {label} ({len(refs)}):"
+            yield from (f"  {r.path} ({r.pages} pages)" for r in refs)
+
+
+def _document_lines(change: DocumentChange) -> Iterator[str]:
+    names = (
+        change.old.path
+        if change.old.path == change.new.path
+        else (f"{change.old.path} -> {change.new.path}")
+    )
+    yield f"  [{change.kind}] {names}"
+    if change.pages_removed:
+        yield f"    pages removed: {', '.join(map(str, change.pages_removed))}"
+    if change.pages_added:
+        yield f"    pages added: {', '.join(map(str, change.pages_added))}"
+    if change.reordered:
+        yield "    pages reordered"
+    for page in change.pages:
+        facts = page_facts(page)
+        yield f"    {_where(page)}" + (f": {'; '.join(facts)}" if facts else "")
+        for passage in page.removed:
+            yield f'      - "{passage.text}"'
+        for passage in page.added:
+            yield f'      + "{passage.text}"'
+    if change.table is not None:
+        table = change.table
+        if table.old_rows != table.new_rows:
+            yield f"    rows: {table.old_rows:,} -> {table.new_rows:,}"
+        if table.key:
+            yield (
+                f"    {table.key}: {' to '.join(table.old_key_range)} -> "
+                f"{' to '.join(table.new_key_range)}"
+            )
+        for column in table.columns:
+            if column.verdict:
+                yield f"    column {column_change(column)}"
+
+
+def csv_rows(diff: Diff) -> Iterator[dict[str, Any]]:
+    """One row per change, for spreadsheets."""
+    for ref in diff.only_old:
+        yield _row("document_only_in_old", old=(ref.document, ref.path, ""))
+    for ref in diff.only_new:
+        yield _row("document_only_in_new", new=(ref.document, ref.path, ""))
+    for change in diff.matched:
+        old = (change.old.document, change.old.path)
+        new = (change.new.document, change.new.path)
+        for number in change.pages_removed:
+            yield _row("page_removed", old=(*old, number), new=(*new, ""))
+        for number in change.pages_added:
+            yield _row("page_added", old=(*old, ""), new=(*new, number))
+        if change.reordered:
+            yield _row("pages_reordered", old=(*old, ""), new=(*new, ""))
+        for page in change.pages:
+            ends = {"old": (*old, page.old_page), "new": (*new, page.new_page)}
+            for fact in page_facts(page):
+                yield _row("page_marks", detail=fact, **ends)
+            for passage in page.removed:
+                yield _row("text_removed", detail=passage.text, **ends)
+            for passage in page.added:
+                yield _row("text_added", detail=passage.text, **ends)
+        if change.table is not None:
+            for column in change.table.columns:
+                if column.verdict:
+                    detail = column_change(column)
+                    yield _row("column", detail=detail, old=(*old, ""), new=(*new, ""))
+            if change.table.old_rows != change.table.new_rows:
+                detail = f"{change.table.old_rows} -> {change.table.new_rows}"
+                yield _row("rows", detail=detail, old=(*old, ""), new=(*new, ""))
+
+
+def _row(
+    change: str,
+    *,
+    old: tuple[Any, ...] = ("", "", ""),
+    new: tuple[Any, ...] = ("", "", ""),
+    detail: str = "",
+) -> dict[str, Any]:
+    return dict(zip(CSV_COLUMNS, (change, *old, *new, detail), strict=True))
+
+
+def html_report(diff: Diff) -> str:
+    """A single page with no outside resources: summary, chart, changes."""
+    title = f"{diff.old.production} -> {diff.new.production}"
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{escape(title)}: what changed</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1><h2>Summary</h2><ul>",
+        *(f"<li>{escape(line)}</li>" for line in summarize(diff)),
+        "</ul>",
+        _chart(diff),
+        "<h2>Changed documents</h2>",
+    ]
+    for change in (c for c in diff.matched if c.changed):
+        parts.append(f"<h3>{escape(change.old.path)} &rarr; {escape(change.new.path)}</h3><ul>")
+        parts += [f"<li>{escape(line.strip())}</li>" for line in list(_document_lines(change))[1:]]
+        parts.append("</ul>")
+    for label, refs in ((diff.old.production, diff.only_old), (diff.new.production, diff.only_new)):
+        if refs:
+            parts.append(f"<h2>Only in {escape(label)}</h2><ul>")
+            parts += [f"<li>{escape(r.path)} ({r.pages} pages)</li>" for r in refs]
+            parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _chart(diff: Diff) -> str:
+    """Redacted share per document, old beside new, the largest changes first (inline SVG)."""
+    changes = sorted(
+        diff.matched,
+        key=lambda c: (-abs(c.new.redacted_share - c.old.redacted_share), c.new.path),
+    )[:CHART_DOCUMENTS]
+    if not changes:
+        return ""
+    bar, gap, label_width, width = 9, 8, 260, 360
+    height = len(changes) * (2 * bar + gap) + 30
+    rows = []
+    for i, change in enumerate(changes):
+        y = 20 + i * (2 * bar + gap)
+        name = change.new.path if len(change.new.path) <= 40 else "…" + change.new.path[-39:]
+        rows.append(
+            f"<text x='{label_width - 6}' y='{y + bar + 3}' text-anchor='end'>{escape(name)}</text>"
+        )
+        for j, (share, css) in enumerate(
+            ((change.old.redacted_share, "old"), (change.new.redacted_share, "new"))
+        ):
+            rows.append(
+                f"<rect class='{css}' x='{label_width}' y='{y + j * bar}' "
+                f"width='{max(share * width, 0.5):.1f}' height='{bar - 1}'>"
+                f"<title>{css}: {_pct(share)}</title></rect>"
+            )
+    legend = (
+        f"<rect class='old' x='{label_width}' y='2' width='10' height='8'/>"
+        f"<text x='{label_width + 14}' y='10'>{escape(diff.old.production)}</text>"
+        f"<rect class='new' x='{label_width + 160}' y='2' width='10' height='8'/>"
+        f"<text x='{label_width + 174}' y='10'>{escape(diff.new.production)}</text>"
+    )
+    return (
+        "<h2>Redacted share of each document's page area</h2>"
+        f"<svg role='img' aria-label='Redacted share per document, old and new' "
+        f"viewBox='0 0 {label_width + width + 40} {height}' width='100%'>"
+        + legend
+        + "".join(rows)
+        + "</svg>"
+    )
+
+
+_STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}
+h3{font-size:1rem;margin-bottom:.2rem} li{margin:.15rem 0} svg text{font-size:10px}
+rect.old{fill:#8a9bb0} rect.new{fill:#b03a2e}
+"""
