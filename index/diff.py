@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from index.analysis import Token, tokenize
 from index.catalog import Catalog, CatalogError
 from index.diff_tables import TableChange, compare_tables
-from index.similarity import ShingledPage, best_pairs, candidate_pairs, jaccard, similarity
+from index.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from schemas import Document, Page, find_bates
 
 #: Two pages are the same page re-released when this much of the shorter one's text is shared.
@@ -145,8 +146,14 @@ def diff_productions(catalog: Catalog, old_id: str, new_id: str) -> Diff:
     """The changes from release `old_id` to release `new_id`; raises CatalogError if unknown."""
     old_docs, old_release = _load(catalog, old_id)
     new_docs, new_release = _load(catalog, new_id)
-    pairs, only_old, only_new = _match_documents(old_docs, new_docs)
-    matched = [_compare(old_docs[o], new_docs[n], kind, score) for kind, score, o, n in pairs]
+    shingler = _Shingler()
+    pairs, only_old, only_new = _match_documents(old_docs, new_docs, shingler)
+    matched = [
+        _compare(
+            old_docs[o], new_docs[n], kind, score, shingler.of("old", o), shingler.of("new", n)
+        )
+        for kind, score, o, n in pairs
+    ]
     matched.sort(key=lambda c: (c.old.path, c.new.path))
     return Diff(
         old_release,
@@ -189,8 +196,26 @@ def _ref(document: Document, pages: list[Page]) -> DocumentRef:
 
 
 # -- matching documents ---------------------------------------------------------------------
+class _Shingler:
+    """Shingles each page once, whichever step needs it first."""
+
+    def __init__(self) -> None:
+        self.term_hashes: dict[str, int] = {}
+        self.cache: dict[tuple[str, int, int], ShingledPage] = {}
+
+    def of(self, side: str, document: int) -> Callable[[Page], ShingledPage]:
+        def shingled(page: Page) -> ShingledPage:
+            key = (side, document, page.number)
+            found = self.cache.get(key)
+            if found is None:
+                found = self.cache[key] = ShingledPage(page.text, self.term_hashes)
+            return found
+
+        return shingled
+
+
 def _match_documents(
-    old: list[_Loaded], new: list[_Loaded]
+    old: list[_Loaded], new: list[_Loaded], shingler: _Shingler
 ) -> tuple[list[tuple[str, float, int, int]], list[int], list[int]]:
     pairs: list[tuple[str, float, int, int]] = []
     free_old, free_new = set(range(len(old))), set(range(len(new)))
@@ -211,7 +236,7 @@ def _match_documents(
             take("identical", 1.0, (same_path or olds)[0], n)
     # 2. the same text, re-processed: pages matched one to one, documents by their pages' votes
     votes: Counter[tuple[int, int]] = Counter()
-    for score, (o, _), (n, _) in _page_pairs(old, new, free_old, free_new):
+    for score, (o, _), (n, _) in _page_pairs(old, new, free_old, free_new, shingler):
         votes[(o, n)] += score
     for score, o, n in best_pairs(((s, o, n) for (o, n), s in votes.items()), PAGE_MATCH):
         kind = "table" if old[o][0].columns and new[n][0].columns else "reprocessed"
@@ -240,12 +265,15 @@ def _header(document: Document) -> frozenset[str]:
 
 
 def _page_pairs(
-    old: list[_Loaded], new: list[_Loaded], free_old: set[int], free_new: set[int]
+    old: list[_Loaded],
+    new: list[_Loaded],
+    free_old: set[int],
+    free_new: set[int],
+    shingler: _Shingler,
 ) -> list[tuple[float, tuple[int, int], tuple[int, int]]]:
     """One-to-one page matches between the unmatched documents of the two releases."""
-    term_hashes: dict[str, int] = {}
-    shingled_old = _shingle(old, free_old, term_hashes)
-    shingled_new = _shingle(new, free_new, term_hashes)
+    shingled_old = _shingled(old, free_old, "old", shingler)
+    shingled_new = _shingled(new, free_new, "new", shingler)
     lookup_old, lookup_new = dict(shingled_old), dict(shingled_new)
     scored = (
         (similarity(lookup_old[a], lookup_new[b]), a, b)
@@ -254,11 +282,11 @@ def _page_pairs(
     return best_pairs(scored, PAGE_MATCH)
 
 
-def _shingle(
-    documents: list[_Loaded], which: set[int], term_hashes: dict[str, int]
+def _shingled(
+    documents: list[_Loaded], which: set[int], side: str, shingler: _Shingler
 ) -> list[tuple[tuple[int, int], ShingledPage]]:
     return [
-        ((i, page.number), ShingledPage(page.text, term_hashes))
+        ((i, page.number), shingler.of(side, i)(page))
         for i in sorted(which)
         for page in documents[i][1]
         if page.text.strip()
@@ -266,7 +294,14 @@ def _shingle(
 
 
 # -- comparing one matched document ---------------------------------------------------------
-def _compare(old: _Loaded, new: _Loaded, kind: str, score: float) -> DocumentChange:
+def _compare(
+    old: _Loaded,
+    new: _Loaded,
+    kind: str,
+    score: float,
+    shingle_old: Callable[[Page], ShingledPage],
+    shingle_new: Callable[[Page], ShingledPage],
+) -> DocumentChange:
     change = DocumentChange(kind, _ref(*old), _ref(*new), score)  # type: ignore[arg-type]
     (old_doc, old_pages), (new_doc, new_pages) = old, new
     if kind == "identical":
@@ -275,7 +310,7 @@ def _compare(old: _Loaded, new: _Loaded, kind: str, score: float) -> DocumentCha
         change.table = compare_tables(old_pages, old_doc.columns, new_pages, new_doc.columns)
         if kind == "table":
             return change
-    pairs = _align_pages(old_pages, new_pages)
+    pairs = _align_pages(old_pages, new_pages, shingle_old, shingle_new)
     paired_old = {o for o, _ in pairs}
     paired_new = {n for _, n in pairs}
     change.pages_removed = [p.number for p in old_pages if p.number not in paired_old]
@@ -291,21 +326,31 @@ def _compare(old: _Loaded, new: _Loaded, kind: str, score: float) -> DocumentCha
     return change
 
 
-def _align_pages(old: list[Page], new: list[Page]) -> list[tuple[int, int]]:
-    """(old number, new number) pairs: by text first, then textless pages by position."""
-    term_hashes: dict[str, int] = {}
-    a = [(p.number, ShingledPage(p.text, term_hashes)) for p in old if p.text.strip()]
-    b = [(p.number, ShingledPage(p.text, term_hashes)) for p in new if p.text.strip()]
+def _align_pages(
+    old: list[Page],
+    new: list[Page],
+    shingle_old: Callable[[Page], ShingledPage],
+    shingle_new: Callable[[Page], ShingledPage],
+) -> list[tuple[int, int]]:
+    """(old number, new number) pairs: the same text, similar text, then by position."""
+    same_text: dict[str, list[int]] = defaultdict(list)
+    for page in old:
+        if page.text.strip():
+            same_text[page.text].append(page.number)
+    pairs: dict[int, int] = {}
+    for page in new:
+        if same_text.get(page.text):
+            pairs[page.number] = same_text[page.text].pop(0)
+    used = set(pairs.values())
+    a = [(p.number, shingle_old(p)) for p in old if p.text.strip() and p.number not in used]
+    b = [(p.number, shingle_new(p)) for p in new if p.text.strip() and p.number not in pairs]
     if len(a) * len(b) <= EXHAUSTIVE_PAIRS:
         candidates = {(x, y) for x, _ in a for y, _ in b}
     else:
         candidates = candidate_pairs(a, b)
     lookup_a, lookup_b = dict(a), dict(b)
-    scored = [
-        (max(similarity(lookup_a[x], lookup_b[y]), jaccard(lookup_a[x], lookup_b[y])), x, y)
-        for x, y in candidates
-    ]
-    pairs = {n: o for _, o, n in best_pairs(scored, PAGE_MATCH)}
+    scored = [(similarity(lookup_a[x], lookup_b[y]), x, y) for x, y in candidates]
+    pairs.update((n, o) for _, o, n in best_pairs(scored, PAGE_MATCH))
     # Unpaired new pages take an unpaired old page lying between the same paired neighbours.
     used_old = set(pairs.values())
     new_numbers = [p.number for p in new]

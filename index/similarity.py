@@ -67,11 +67,6 @@ def similarity(a: ShingledPage, b: ShingledPage) -> float:
     return shared / min(len(a.shingles), len(b.shingles)) if shared >= 2 else 0.0
 
 
-def jaccard(a: ShingledPage, b: ShingledPage) -> float:
-    union = len(a.shingles | b.shingles)
-    return len(a.shingles & b.shingles) / union if union else 0.0
-
-
 def candidate_pairs(
     old: Sequence[tuple[K, ShingledPage]], new: Sequence[tuple[K, ShingledPage]]
 ) -> set[tuple[K, K]]:
