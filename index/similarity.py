@@ -49,7 +49,7 @@ class ShingledPage:
                 hashes = np.unique((windows * _POWERS).sum(axis=1, dtype=np.uint64))
         else:
             hashes = np.unique(codes)
-        self.shingles = frozenset(hashes.tolist())
+        self.shingles = hashes  # sorted, distinct: 8 bytes a shingle, not a Python set's ~60
         if len(hashes):
             with np.errstate(over="ignore"):
                 permuted = (np.outer(_A, hashes) + _B[:, None]) & _MASK
@@ -61,9 +61,9 @@ class ShingledPage:
 def similarity(a: ShingledPage, b: ShingledPage) -> float:
     """How much of the shorter page the other holds: 1.0 when one page's text contains the
     other's (a page re-released with passages blacked out still scores high)."""
-    if not a.shingles or not b.shingles:
+    if not len(a.shingles) or not len(b.shingles):
         return 0.0
-    shared = len(a.shingles & b.shingles)
+    shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
     return shared / min(len(a.shingles), len(b.shingles)) if shared >= 2 else 0.0
 
 
