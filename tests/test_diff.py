@@ -303,3 +303,34 @@ def test_withheld_cells(cell: str, withheld: bool) -> None:
 
 def test_exemption_labels() -> None:
     assert [exemption_label(c) for c in ("b6", "b7c", "b5")] == ["(b)(6)", "(b)(7)(C)", "(b)(5)"]
+
+
+def test_two_real_ingests_of_a_release(sample_source: Path, tmp_path: Path) -> None:
+    """End to end: the sample production, then a second release of it with changes."""
+    import shutil
+
+    second = tmp_path / "release-2"
+    shutil.copytree(sample_source, second)
+    (second / "scans").mkdir(exist_ok=True)
+    scanned = next(p for p in second.rglob("*.pdf") if "scanned" in p.name)
+    scanned.rename(second / "scans" / "renamed memo.pdf")
+    (second / "README-from-agency.txt").unlink()
+    table = second / "removals-by-county.csv"
+    lines = list(csv.reader(table.open(newline="")))
+    with table.open("w", newline="") as handle:
+        csv.writer(handle).writerows([lines[0]] + [[r[0], "", *r[2:]] for r in lines[1:]])
+    archive = tmp_path / "archive"
+    for folder, production in ((sample_source, "r1"), (second, "r2")):
+        result = run_cli(
+            "ingest", folder, "--id", production, "--agency", "ICE", "--quiet", archive=archive
+        )
+        assert result.exit_code == 0, result.output
+    report = run_json("diff", "r1", "r2", archive=archive)
+    renamed = [c for c in report["matched"] if c["new"]["path"] == "scans/renamed memo.pdf"]
+    assert len(renamed) == 1 and renamed[0]["kind"] == "identical"
+    assert [r["path"] for r in report["only_old"]] == ["README-from-agency.txt"]
+    assert report["only_new"] == []
+    (cases,) = [c for c in report["matched"] if c["new"]["path"] == "removals-by-county.csv"]
+    verdicts = {c["name"]: c["verdict"] for c in cases["table"]["columns"]}
+    assert verdicts == {n: "blanked" if n == "county" else "" for n in verdicts}
+    assert [c for c in report["matched"] if c["changed"]] == [cases]
