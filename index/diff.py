@@ -473,8 +473,9 @@ def summarize(diff: Diff) -> list[str]:
     o_name = f"{old.production}" + (f" ({old.release_date})" if old.release_date else "")
     n_name = f"{new.production}" + (f" ({new.release_date})" if new.release_date else "")
     lines = [
-        f"{n_name} released {new.pages:,} pages in {new.documents:,} documents; "
-        f"{o_name} released {old.pages:,} pages in {old.documents:,} documents.",
+        f"{n_name} released {new.pages:,} pages ({new.words:,} words) in {new.documents:,} "
+        f"documents; {o_name} released {old.pages:,} pages ({old.words:,} words) in "
+        f"{old.documents:,} documents.",
         f"Redaction boxes cover {_percent(new.redacted_share)} of the page area in "
         f"{new.production}, against {_percent(old.redacted_share)} in {old.production}; "
         f"pages with redactions: {_was(new.pages_with_redactions, old.pages_with_redactions)}.",
