@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -108,6 +108,12 @@ _MIGRATIONS: list[str] = [
     # 3: a table's header, so a column released blank everywhere is still known (diffs).
     """
     ALTER TABLE documents ADD COLUMN columns TEXT NOT NULL DEFAULT '[]';
+    """,
+    # 4: documents found inside ZIP archives and emails, and the headers of emails.
+    """
+    ALTER TABLE documents ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN email TEXT NOT NULL DEFAULT '{}';
+    CREATE INDEX documents_parent ON documents(parent);
     """,
 ]
 
@@ -262,6 +268,7 @@ class Catalog:
         row = document.to_dict()
         row["ingested_at"] = row["ingested_at"] or now_iso()
         row["columns"] = json.dumps(row["columns"])
+        row["email"] = json.dumps(row["email"])
         with self.transaction() as db:
             db.execute("DELETE FROM pages WHERE document_id = ?", (document.id,))
             columns = ", ".join(row)
@@ -409,6 +416,7 @@ def _production(row: sqlite3.Row) -> Production:
 def _document(row: sqlite3.Row) -> Document:
     data = dict(row)
     data["columns"] = json.loads(data["columns"])
+    data["email"] = json.loads(data["email"])
     return Document.from_dict(data)
 
 

@@ -25,6 +25,8 @@ from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
 from index.catalog import IndexablePage
 from index.fields import page_fields
 from index.query import (
+    DATE_FIELDS,
+    TEXT_FIELDS,
     And,
     DateRange,
     Flag,
@@ -41,7 +43,7 @@ from index.settings import ElasticsearchSettings
 from schemas import elasticsearch_mapping
 
 #: Bump when the mapping changes: an index of another version is rebuilt from the catalog.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"  # 2: email fields
 BULK_CHUNK_PAGES = 500
 BULK_CHUNK_BYTES = 10 * 1024 * 1024
 BULK_RETRIES = 5
@@ -142,10 +144,11 @@ class ElasticsearchBackend:
             actions.extend({"_op_type": "delete", "_index": target, "_id": key} for key in stale)
         for item in pages:
             fields = page_fields(item)
-            fields["text"] = index_text(fields["text"])
-            fields["title"] = index_text(fields["title"])
-            if fields["released"] is not None:
-                fields["released"] = fields["released"].isoformat()
+            for name in TEXT_FIELDS:
+                fields[name] = index_text(fields[name])
+            for name in DATE_FIELDS:
+                if fields[name] is not None:
+                    fields[name] = fields[name].isoformat()
             actions.append({"_index": target, "_id": item.key, "_source": fields})
         self._bulk(actions)
 

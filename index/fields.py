@@ -27,6 +27,7 @@ def page_fields(item: IndexablePage) -> dict[str, Any]:
     """The indexed representation of one page."""
     page, document, production = item.page, item.document, item.production
     released = _parse_date(production.release_date)
+    mail = document.email
     return {
         "key": item.key,
         "document": normalize_keyword(document.id),
@@ -44,6 +45,11 @@ def page_fields(item: IndexablePage) -> dict[str, Any]:
         "type": normalize_keyword(document.media_type),
         "released": released,
         "year": released.year if released else None,
+        # emails: who wrote, who received (to, cc, bcc), about what, when
+        "from": mail.get("from", ""),
+        "to": " ".join(filter(None, (mail.get(k, "") for k in ("to", "cc", "bcc")))),
+        "subject": mail.get("subject", ""),
+        "sent": _parse_date(mail.get("sent", "")[:10]),
     }
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from index.analysis import terms
 from index.backend import SearchBackend
 from index.catalog import Catalog
+from index.fields import page_fields
 from index.query import And, Node, Not, Or, PageKeys, QueryError, Text
 
 #: A proximity search over more candidate pages than this is refused as too broad.
@@ -60,22 +61,18 @@ def _every_word(node: Text) -> And:
 
 
 def _field_reader(catalog: Catalog, field: str) -> Callable[[str], str]:
-    """key -> the text the index holds in `field` for that page (see index.fields)."""
+    """key -> the text the index holds in `field` for that page (index.fields decides)."""
 
-    @lru_cache(maxsize=1024)
-    def title(document_id: str) -> str:
-        document = catalog.document(document_id)
-        if document is None:
-            return ""
-        production = catalog.production(document.production_id)
-        return " ".join(filter(None, (document.title, production.title if production else "")))
+    @lru_cache(maxsize=256)
+    def of_document(document_id: str) -> dict[int, str]:
+        return {
+            item.page.number: page_fields(item)[field]
+            for item in catalog.indexable_pages(document_id)
+        }
 
     def read(key: str) -> str:
         document_id, _, number = key.rpartition(":")
-        if field == "title":
-            return title(document_id)
-        page = catalog.page(document_id, int(number))
-        return page.text if page else ""
+        return of_document(document_id).get(int(number), "")
 
     return read
 

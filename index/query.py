@@ -12,6 +12,7 @@ Grammar (the luqum library parses the Lucene syntax):
     agency:ICE production:ice-2017-r1 document:ID exemption:b6 bates:ICE-000120
     source:ocr type:pdf title:memo redacted:true withheld:false
     released:[2017-01-01 TO 2017-06-30]  released:>=2017  released:2017-06
+    from:smith to:ice.dhs.gov subject:detainer sent:2017-03   (emails)
 """
 
 from __future__ import annotations
@@ -101,10 +102,10 @@ class Not:
 
 Node = MatchAll | Text | TextPrefix | Keyword | Flag | DateRange | PageKeys | And | Or | Not
 
-TEXT_FIELDS = ("text", "title")
+TEXT_FIELDS = ("text", "title", "from", "to", "subject")
 KEYWORD_FIELDS = ("agency", "production", "document", "exemption", "bates", "source", "type")
 FLAG_FIELDS = ("redacted", "withheld")
-DATE_FIELDS = ("released",)
+DATE_FIELDS = ("released", "sent")
 ALL_FIELDS = TEXT_FIELDS + KEYWORD_FIELDS + FLAG_FIELDS + DATE_FIELDS
 
 # Short names researchers type for media types.

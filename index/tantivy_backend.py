@@ -15,6 +15,7 @@ from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
 from index.catalog import IndexablePage
 from index.fields import page_fields
 from index.query import (
+    TEXT_FIELDS,
     And,
     DateRange,
     Flag,
@@ -29,7 +30,7 @@ from index.query import (
 )
 
 #: Bump when the schema below changes: an index of another version is rebuilt from the catalog.
-SCHEMA_VERSION = "2"  # 2: lowercasing as Lucene does (İ, final Σ)
+SCHEMA_VERSION = "3"  # 2: lowercasing as Lucene does (İ, final Σ); 3: email fields
 _TERMS_TOKENIZER = "foiarchive_terms"
 _KEYWORD_FIELDS = (
     "key",
@@ -50,12 +51,13 @@ def _schema() -> tantivy.Schema:
     for name in _KEYWORD_FIELDS:
         builder.add_text_field(name, stored=name == "key", fast=name != "key", tokenizer_name="raw")
     # Text arrives as analyzer terms joined by spaces (index.analysis.index_text).
-    builder.add_text_field("text", tokenizer_name=_TERMS_TOKENIZER)
-    builder.add_text_field("title", tokenizer_name=_TERMS_TOKENIZER)
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name=_TERMS_TOKENIZER)
     builder.add_integer_field("page", stored=True, indexed=True, fast=True)
     builder.add_boolean_field("redacted", indexed=True, fast=True)
     builder.add_boolean_field("withheld", indexed=True, fast=True)
     builder.add_date_field("released", indexed=True, fast=True)
+    builder.add_date_field("sent", indexed=True, fast=True)
     builder.add_integer_field("year", indexed=True, fast=True)
     return builder.build()
 
@@ -183,14 +185,17 @@ def _to_tantivy(fields: dict[str, Any]) -> tantivy.Document:
         for value in values if isinstance(values, list) else [values]:
             if value:
                 doc.add_text(name, value)
-    doc.add_text("text", index_text(fields["text"]))
-    doc.add_text("title", index_text(fields["title"]))
+    for name in TEXT_FIELDS:
+        if fields[name]:
+            doc.add_text(name, index_text(fields[name]))
     doc.add_integer("page", fields["page"])
     doc.add_boolean("redacted", fields["redacted"])
     doc.add_boolean("withheld", fields["withheld"])
-    if fields["released"] is not None:
-        released = fields["released"]
-        doc.add_date("released", dt.datetime(released.year, released.month, released.day))
+    for name in ("released", "sent"):
+        day = fields[name]
+        if day is not None:
+            doc.add_date(name, dt.datetime(day.year, day.month, day.day))
+    if fields["year"] is not None:
         doc.add_integer("year", fields["year"])
     return doc
 

@@ -16,6 +16,12 @@ from pathlib import Path
 from ingest.errors import UnsupportedFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"
+EML = "message/rfc822"
+MBOX = "application/mbox"
+MSG = "application/vnd.ms-outlook"
+#: Files that hold other files; each member becomes a document of its own.
+CONTAINERS = (ZIP, EML, MBOX, MSG)
 
 _PDF_PRONOM = {
     "1.0": "fmt/14",
@@ -39,6 +45,10 @@ _EXTENSIONS = {
     "text/plain": {".txt", ".text", ".log", ".md", ""},
     "text/csv": {".csv", ".tsv", ".txt"},
     XLSX: {".xlsx", ".xlsm"},
+    ZIP: {".zip"},
+    EML: {".eml", ".txt", ""},
+    MBOX: {".mbox", ".mbx", ""},
+    MSG: {".msg"},
 }
 _SAMPLE = 64 * 1024
 
@@ -94,10 +104,46 @@ def _by_magic(path: Path, head: bytes) -> Identification | None:
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise UnsupportedFile(
-            "legacy Microsoft Office file (OLE2: .doc/.xls/.msg) is not supported yet"
-        )
-    return None
+        return _ole_kind(path)
+    return _mail_kind(head)
+
+
+def _ole_kind(path: Path) -> Identification:
+    import olefile  # comes with extract-msg
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
+    except (OSError, ValueError) as exc:
+        raise UnsupportedFile(f"damaged OLE2 compound file: {exc}") from None
+    if any(name.startswith("__substg1.0_") for name in streams):
+        return Identification(MSG, "x-fmt/430")
+    raise UnsupportedFile("legacy Microsoft Office file (OLE2: .doc/.xls) is not supported yet")
+
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?.*$")
+_MAIL_HEADERS = {b"from", b"to", b"cc", b"date", b"subject"}
+#: Headers mail software writes and a typed memo ("TO: / FROM: / DATE: / SUBJECT:") does not.
+_TRANSPORT_HEADERS = {b"message-id", b"received", b"mime-version", b"return-path"}
+
+
+def _mail_kind(head: bytes) -> Identification | None:
+    """An email (RFC 5322 headers first) or a mailbox of them (each after a 'From ' line)."""
+    lines = head.split(b"\n", 60)[:60]
+    mbox = bool(lines) and lines[0].startswith(b"From ")
+    names = set()
+    for line in lines[1:] if mbox else lines:
+        line = line.rstrip(b"\r")
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded header continues
+        if not _HEADER_LINE.match(line):
+            return None
+        names.add(line.split(b":", 1)[0].lower())
+    if len(names & _MAIL_HEADERS) < 2 or not (mbox or names & _TRANSPORT_HEADERS):
+        return None
+    return Identification(MBOX, "fmt/278") if mbox else Identification(EML, "fmt/278")
 
 
 def _zip_kind(path: Path) -> Identification:
@@ -108,9 +154,9 @@ def _zip_kind(path: Path) -> Identification:
         raise UnsupportedFile(f"damaged ZIP container: {exc}") from None
     if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
         return Identification(XLSX, "fmt/214")
-    raise UnsupportedFile(
-        "ZIP archives and Office documents other than .xlsx are not supported yet"
-    )
+    if "[Content_Types].xml" in names:
+        raise UnsupportedFile("Office documents other than .xlsx are not supported yet")
+    return Identification(ZIP, "x-fmt/263")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")

@@ -25,10 +25,10 @@ from typing import Any, Literal, Protocol
 import index
 import preservation
 from index.catalog import Catalog, now_iso
-from ingest import images, marks, pdf, preserve, tasks
-from ingest.discover import Found, discover, empty_folders
+from ingest import containers, images, marks, pdf, preserve, tasks
+from ingest.discover import Found, discover, display_name, empty_folders
 from ingest.errors import IngestError, OcrUnavailable
-from ingest.identify import Identification, identify
+from ingest.identify import CONTAINERS, EML, MSG, Identification, identify
 from ingest.limits import Limits
 from ingest.ocr import (
     OcrCache,
@@ -37,7 +37,7 @@ from ingest.ocr import (
     check_languages,
     tesseract_version,
 )
-from ingest.textual import Table
+from ingest.textual import Table, split_text
 from schemas import Document, Event, Page, Production
 
 OcrMode = Literal["auto", "always", "never"]
@@ -142,6 +142,7 @@ class _Planned:
     pages: int = 0
     error: str = ""
     crashes: int = 0
+    parent: str = ""  # the id of the container document it came out of
 
 
 def _plan(found: Found, limits: Limits) -> _Planned:
@@ -164,6 +165,22 @@ def _plan(found: Found, limits: Limits) -> _Planned:
     except OSError as exc:
         planned.error = f"cannot read the file: {exc.strerror or exc}"
     return planned
+
+
+def _new_document(production_id: str, planned: _Planned) -> Document:
+    ident = planned.identification
+    assert ident is not None
+    return Document(
+        id=Document.make_id(production_id, planned.found.path),
+        production_id=production_id,
+        path=planned.found.path,
+        sha256=planned.sha256,
+        size=planned.found.size,
+        media_type=ident.media_type,
+        pronom=ident.pronom,
+        page_count=planned.pages,
+        parent=planned.parent,
+    )
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -200,6 +217,8 @@ class _Run:
         self.indexer = index.Indexer(archive, catalog, es_url=options.es_url)
         self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
+        self.scratch = containers.Scratch(preserve.staging_dir(archive) / f"members-{os.getpid()}")
+        self.containers: list[_Job] = []
 
     # scheduling ---------------------------------------------------------------------
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
@@ -217,25 +236,87 @@ class _Run:
             if found.note:
                 self.report.warnings.append(FileIssue(found.path, found.note))
                 continue
-            self.report.files += 1
-            planned = _plan(found, self.options.limits)
-            if planned.sha256:
-                self.sources[found.path] = (found.source, planned.sha256)
-            if planned.error:
-                failed.append(planned)
-            elif self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
-                self.report.skipped += 1
-            else:
-                if planned.identification and planned.identification.warning:
-                    warning = planned.identification.warning
-                    self.report.warnings.append(FileIssue(found.path, warning))
-                if self.pool is None:
-                    # Start the workers now, so they get ready while the rest is planned.
-                    self.pool = self._new_pool()
-                    for _ in range(self.options.jobs):
-                        self.pool.submit(tasks.ready)
-                todo.append(planned)
+            self._plan_file(found, todo, failed, parent=None, depth=0)
         return todo, failed
+
+    def _plan_file(
+        self,
+        found: Found,
+        todo: list[_Planned],
+        failed: list[_Planned],
+        parent: Document | None,
+        depth: int,
+    ) -> None:
+        self.report.files += 1
+        planned = _plan(found, self.options.limits)
+        planned.parent = parent.id if parent else ""
+        if planned.sha256 and parent is None:
+            self.sources[found.path] = (found.source, planned.sha256)  # an original for the bag
+        if planned.error:
+            failed.append(planned)
+            return
+        if self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
+            self.report.skipped += 1
+            return
+        ident = planned.identification
+        assert ident is not None
+        if ident.warning:
+            self.report.warnings.append(FileIssue(found.path, ident.warning))
+        if ident.media_type in CONTAINERS:
+            self._open_container(planned, todo, failed, depth)
+            return
+        if self.pool is None:
+            # Start the workers now, so they get ready while the rest is planned.
+            self.pool = self._new_pool()
+            for _ in range(self.options.jobs):
+                self.pool.submit(tasks.ready)
+        todo.append(planned)
+
+    def _open_container(
+        self, planned: _Planned, todo: list[_Planned], failed: list[_Planned], depth: int
+    ) -> None:
+        """A ZIP, a mailbox or an email: its members are planned as files of their own.
+
+        The container's own record is written after all its members (see finish_containers),
+        so an interrupted run opens it again next time.
+        """
+        limits = self.options.limits
+        ident = planned.identification
+        assert ident is not None
+        if depth >= limits.max_nesting:
+            planned.error = f"containers nested more than {limits.max_nesting} deep"
+            failed.append(planned)
+            return
+        document = _new_document(self.production.id, planned)
+        source = planned.found.source
+        try:
+            if ident.media_type in (EML, MSG):
+                mail = containers.read_email(source, ident.media_type, self.scratch, limits)
+                document.email = {k: v for k, v in mail.headers.items() if v}
+                document.title = mail.headers.get("subject", "")
+                pages = split_text(mail.text())
+                inside = mail.attachments
+            else:
+                pages = []
+                inside = containers.members(source, ident.media_type, self.scratch, limits)
+        except IngestError as exc:
+            planned.error = str(exc)
+            failed.append(planned)
+            return
+        self.containers.append(_Job(planned, document, {p.number: p for p in pages}))
+        for member in inside:
+            found = Found(
+                member.source or source,
+                f"{planned.found.path}!/{display_name(member.name)}",
+                member.size,
+                member.problem,
+            )
+            self._plan_file(found, todo, failed, parent=document, depth=depth + 1)
+
+    def finish_containers(self) -> None:
+        """Record the containers, innermost first, now that their members are in."""
+        while self.containers:
+            self._finish(self.containers.pop())
 
     def harmonize_bates(self) -> None:
         """One spelling per Bates prefix across the production: the one on most pages."""
@@ -263,6 +344,7 @@ class _Run:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        shutil.rmtree(self.scratch.folder, ignore_errors=True)
         self.indexer.close()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -323,16 +405,7 @@ class _Run:
     def _start(self, planned: _Planned) -> None:
         ident = planned.identification
         assert ident is not None
-        document = Document(
-            id=Document.make_id(self.production.id, planned.found.path),
-            production_id=self.production.id,
-            path=planned.found.path,
-            sha256=planned.sha256,
-            size=planned.found.size,
-            media_type=ident.media_type,
-            pronom=ident.pronom,
-            page_count=planned.pages,
-        )
+        document = _new_document(self.production.id, planned)
         job = _Job(planned, document)
         source = planned.found.source
         if ident.media_type == "application/pdf":
@@ -508,6 +581,7 @@ class _Run:
                 pronom=ident.pronom if ident else "",
                 status="error",
                 error=reason,
+                parent=planned.parent,
                 ingested_at=now_iso(),
             )
         )
@@ -578,6 +652,8 @@ def ingest_production(
             run.fail(planned, planned.error)
         if todo:
             run.execute(todo)
+        if todo or run.containers:
+            run.finish_containers()
             run.harmonize_bates()
         changed = production_changed or run.report.ingested or run.report.failures
         if changed:

@@ -77,8 +77,8 @@ def preserve_production(
     payload: list[PayloadFile] = []
     outcome = BagOutcome()
     for document in documents:
-        if not document.sha256:
-            continue  # a link or special file: nothing was read, nothing to keep
+        if not document.is_original:
+            continue  # nothing was read, or its bytes are inside the ZIP or email kept
         source = sources.get(document.path)
         if source is not None and source[1] == document.sha256:
             payload.append(PayloadFile(document.path, source[0], document.sha256))
@@ -175,7 +175,7 @@ def verify(
     if (bag / "manifest-sha256.txt").is_file():
         listed = preservation.read_manifest(bag, "sha256")
         for document in catalog.documents(production_id):
-            if document.sha256 and listed.get(f"data/{document.path}") != document.sha256:
+            if document.is_original and listed.get(f"data/{document.path}") != document.sha256:
                 problems.append(
                     Problem(
                         f"data/{document.path}",

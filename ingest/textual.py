@@ -33,6 +33,11 @@ def text_pages(path: Path, encoding: str) -> list[Page]:
         content = path.read_text(encoding=encoding or "utf-8", errors="replace")
     except OSError as exc:
         raise IngestError(f"cannot read the file: {exc}") from None
+    return split_text(content)
+
+
+def split_text(content: str) -> list[Page]:
+    """Text as pages: split on form feeds, long runs cut at line ends."""
     chunks: list[str] = []
     for part in content.split("\f"):
         while len(part) > TEXT_PAGE_CHARS:

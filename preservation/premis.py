@@ -52,6 +52,17 @@ def document_events(document: Document, agent: str) -> list[Event]:
     return events
 
 
+def _identify(element: etree._Element, document: Document) -> None:
+    """Originals are named by their place in the bag; a member of a ZIP or an email is no file
+    of the bag, so it is named by its path inside its container."""
+    if document.parent:
+        _el(element, f"{element.tag.split('}')[1]}Type", "foiarchive-member")
+        _el(element, f"{element.tag.split('}')[1]}Value", document.path)
+    else:
+        _el(element, f"{element.tag.split('}')[1]}Type", "local")
+        _el(element, f"{element.tag.split('}')[1]}Value", f"data/{document.path}")
+
+
 def premis_xml(
     production: Production, documents: Iterable[Document], events: Iterable[Event], agent: str
 ) -> bytes:
@@ -61,12 +72,12 @@ def premis_xml(
     )
     root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
     all_events = list(events)
+    documents = list(documents)
+    by_id = {d.id: d for d in documents}
     for document in documents:
         obj = _el(root, "object")
         obj.set(f"{{{XSI_NS}}}type", "premis:file")
-        identifier = _el(obj, "objectIdentifier")
-        _el(identifier, "objectIdentifierType", "local")
-        _el(identifier, "objectIdentifierValue", f"data/{document.path}")
+        _identify(_el(obj, "objectIdentifier"), document)
         characteristics = _el(obj, "objectCharacteristics")
         fixity = _el(characteristics, "fixity")
         _el(fixity, "messageDigestAlgorithm", "SHA-256")
@@ -79,6 +90,12 @@ def premis_xml(
             registry = _el(fmt, "formatRegistry")
             _el(registry, "formatRegistryName", "PRONOM")
             _el(registry, "formatRegistryKey", document.pronom)
+        parent = by_id.get(document.parent)
+        if parent is not None:
+            relationship = _el(obj, "relationship")
+            _el(relationship, "relationshipType", "structural")
+            _el(relationship, "relationshipSubType", "is included in")
+            _identify(_el(relationship, "relatedObjectIdentifier"), parent)
         all_events.extend(document_events(document, agent))
     for number, event in enumerate(sorted(all_events, key=lambda e: e.time), start=1):
         element = _el(root, "event")

@@ -100,6 +100,14 @@ class Document(_Record):
     text_source: TextSource = "none"
     ocr_confidence: float | None = None
     columns: list[str] = field(default_factory=list)  # a table's header, as released
+    parent: str = ""  # the id of the ZIP, mailbox or email this document was inside
+    email: dict[str, str] = field(default_factory=dict)  # from, to, cc, sent, subject, ...
+
+    @property
+    def is_original(self) -> bool:
+        """A file of the production as delivered, kept in the bag (not a ZIP or email member)."""
+        return bool(self.sha256) and not self.parent
+
     status: Literal["ok", "error"] = "ok"
     error: str = ""
     ingested_at: str = ""

@@ -31,6 +31,8 @@ PRODUCTIONS = [
     ),
 ]
 MEDIA = ["application/pdf", "application/pdf", "image/tiff", "text/csv"]
+SENDERS = ["Jane Smith", "Omar Haddad", "Li Wei", "Smith, John"]
+SUBJECTS = ["Detainer request", "RE: detainer request for county", "Weekly statistics"]
 SPECIAL = [
     "Don't release the 3.14 version; write to john.doe@agency.gov about it.",
     "La Déportation des étrangers: 中文字 records and naïve café notes.",
@@ -72,6 +74,15 @@ def build_corpus(archive: Path) -> dict[str, str]:
                     media_type=MEDIA[d % len(MEDIA)],
                     title=f"{'Memo' if d % 2 else 'Response letter'} {d}",
                 )
+                if d % 5 == 4:  # an email
+                    document.media_type = "message/rfc822"
+                    document.email = {
+                        "from": f"{rng.choice(SENDERS)} <{d}@ice.dhs.gov>",
+                        "to": "Field Office <ero@ice.dhs.gov>",
+                        "cc": "records@cbp.dhs.gov" if d % 2 else "",
+                        "subject": rng.choice(SUBJECTS),
+                        "sent": f"{production.release_date[:4]}-0{d % 9 + 1}-1{d % 10}T10:00:00",
+                    }
                 names[f"{production.id}/{d}"] = document.id
                 pages = []
                 for number in range(1, rng.randint(1, 6) + 1):
@@ -171,6 +182,14 @@ def query_suite(names: dict[str, str]) -> list[str]:
         "中",
         '"b 6"',
         "agency:ICE AND (released:2014 OR exemption:b5) -detainer",
+        "from:smith",
+        'from:"jane smith" detainer',
+        "to:cbp.dhs.gov",
+        "to:ero@ice.dhs.gov",
+        'subject:"detainer request"',
+        "subject:detain*",
+        "sent:[2017-01-01 TO 2017-06-30]",
+        "sent:>=2018-03 -subject:weekly",
         "nosuchwordanywhere",
     ]
 

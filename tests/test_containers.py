@@ -1,0 +1,263 @@
+"""Productions delivered as ZIP archives (nested, hostile) and as email (.eml, .mbox)."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+import index
+from ingest import IngestOptions, ingest_production
+from ingest.identify import EML, MBOX, ZIP, identify
+from ingest.limits import Limits
+from ingest.sample import write_text_pdf
+from schemas import Production
+
+from .conftest import run_cli, run_json
+
+# The fixture writes two members named same.txt on purpose; zipfile warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+
+
+def _documents(archive: Path) -> dict[str, index.catalog.Document]:
+    with index.open_catalog(archive) as catalog:
+        return {d.path: d for d in catalog.documents()}
+
+
+@pytest.fixture(scope="module")
+def zipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("zipped")
+    inner = source / "inner.zip"
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("deep/cases.csv", "case,status\nZ-1,deep nested detainer\nZ-2,closed\n")
+        archive.writestr("note.txt", "A note about the quokka program.\n")
+    with zipfile.ZipFile(source / "production.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("memo.txt", "Memorandum on the pangolin detention review.\n")
+        archive.write(inner, "inner.zip")
+        archive.writestr("../escape.txt", "climbing out")
+        archive.writestr("/etc/absolute.txt", "rooted")
+        link = zipfile.ZipInfo("link-to-passwd")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+        archive.writestr("locked.txt", "flagged as encrypted below")
+        archive.writestr("bomb.txt", b"\0" * (40 * 1024 * 1024))
+        archive.writestr("same.txt", "first")
+        archive.writestr("same.txt", "second")
+    inner.unlink()
+    _flag_encrypted(source / "production.zip", b"locked.txt")
+    return source
+
+
+def _flag_encrypted(path: Path, name: bytes) -> None:
+    """Set the 'encrypted' bit of one member in its local and central headers."""
+    data = bytearray(path.read_bytes())
+    for signature, flag_at, length_at, name_at in (
+        (b"PK\x03\x04", 6, 26, 30),
+        (b"PK\x01\x02", 8, 28, 46),
+    ):
+        start = data.find(signature)
+        while start != -1:
+            length = int.from_bytes(data[start + length_at : start + length_at + 2], "little")
+            if data[start + name_at : start + name_at + length] == name:
+                data[start + flag_at] |= 0x01
+            start = data.find(signature, start + 4)
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture(scope="module")
+def zipped_archive(zipped: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    archive = tmp_path_factory.mktemp("zipped-archive")
+    report = ingest_production(
+        archive, zipped, Production(id="z1", agency="ICE"), IngestOptions(jobs=2)
+    )
+    assert {f.path for f in report.failures} == {
+        "production.zip!/../escape.txt",
+        "production.zip!//etc/absolute.txt",
+        "production.zip!/link-to-passwd",
+        "production.zip!/locked.txt",
+        "production.zip!/bomb.txt",
+    }
+    return archive
+
+
+def test_members_become_documents_with_their_provenance(zipped_archive: Path) -> None:
+    documents = _documents(zipped_archive)
+    outer, inner = documents["production.zip"], documents["production.zip!/inner.zip"]
+    assert (outer.media_type, outer.page_count, outer.parent) == (ZIP, 0, "")
+    assert inner.parent == outer.id
+    nested = documents["production.zip!/inner.zip!/deep/cases.csv"]
+    assert nested.parent == inner.id and nested.columns == ["case", "status"]
+    assert documents["production.zip!/memo.txt"].parent == outer.id
+    assert {"production.zip!/same.txt", "production.zip!/same (2).txt"} <= set(documents)
+    hits = run_json("search", "quokka OR pangolin OR detainer", archive=zipped_archive)["hits"]
+    assert {h["path"] for h in hits} == {
+        "production.zip!/memo.txt",
+        "production.zip!/inner.zip!/note.txt",
+        "production.zip!/inner.zip!/deep/cases.csv",
+    }
+
+
+def test_hostile_members_are_reported_not_extracted(zipped_archive: Path, zipped: Path) -> None:
+    documents = _documents(zipped_archive)
+    reasons = {
+        path.split("!/", 1)[1]: d.error for path, d in documents.items() if d.status == "error"
+    }
+    assert "unsafe member name" in reasons["../escape.txt"]
+    assert "unsafe member name" in reasons["/etc/absolute.txt"]
+    assert "symbolic link" in reasons["link-to-passwd"]
+    assert "encrypted" in reasons["locked.txt"]
+    assert "zip bomb" in reasons["bomb.txt"]
+    for root in (zipped_archive, zipped.parent):
+        assert not list(root.rglob("escape.txt")) and not list(root.rglob("absolute.txt"))
+    assert not (zipped_archive / "staging").exists() or not any(
+        (zipped_archive / "staging").rglob("*.txt")
+    )  # the scratch folder is gone
+
+
+def test_the_bag_keeps_the_zip_not_its_members(zipped_archive: Path) -> None:
+    payload = zipped_archive / "bags" / "z1" / "data"
+    assert sorted(p.name for p in payload.rglob("*") if p.is_file()) == ["production.zip"]
+    assert run_cli("verify", "z1", archive=zipped_archive).exit_code == 0
+
+
+def test_an_unchanged_zip_is_not_opened_again(zipped: Path, zipped_archive: Path) -> None:
+    report = ingest_production(
+        zipped_archive, zipped, Production(id="z1", agency="ICE"), IngestOptions(jobs=2)
+    )
+    assert report.ingested == 0 and report.skipped == 1 and not report.failures
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        (Limits(max_unpacked_bytes=1024), "unpacks to"),
+        (Limits(max_members=3), "over the limit of 3"),
+    ],
+)
+def test_archive_wide_bounds(zipped: Path, tmp_path: Path, limits: Limits, reason: str) -> None:
+    report = ingest_production(
+        tmp_path / "a", zipped, Production(id="z2"), IngestOptions(jobs=1, limits=limits)
+    )
+    (failure,) = report.failures
+    assert failure.path == "production.zip" and reason in failure.reason
+
+
+def test_nesting_is_bounded(zipped: Path, tmp_path: Path) -> None:
+    report = ingest_production(
+        tmp_path / "a",
+        zipped,
+        Production(id="z3"),
+        IngestOptions(jobs=1, limits=Limits(max_nesting=1)),
+    )
+    nested = [f for f in report.failures if f.path == "production.zip!/inner.zip"]
+    assert nested and "nested more than 1 deep" in nested[0].reason
+
+
+# -- email ----------------------------------------------------------------------------------
+def _message(number: int, attachments: list[tuple[str, bytes, str]], html: bool = False):  # type: ignore[no-untyped-def]
+    message = EmailMessage()
+    message["From"] = f"Jane Smith <jsmith{number}@ice.dhs.gov>"
+    message["To"] = "Field Office <ero@ice.dhs.gov>"
+    message["Cc"] = "records@cbp.dhs.gov"
+    message["Date"] = f"Mon, 0{number} Mar 2017 10:15:00 -0500"
+    message["Subject"] = f"Detainer request {number}"
+    message["Message-ID"] = f"<{number}@ice.dhs.gov>"
+    body = f"Please lodge the narwhal detainer number {number} by Friday."
+    if html:
+        message.set_content(body)
+        message.add_alternative(
+            f"<html><body><p>{body}</p><script>x()</script></body></html>", subtype="html"
+        )
+    else:
+        message.set_content(body)
+    for name, data, kind in attachments:
+        if kind == "message/rfc822":
+            message.add_attachment(data, filename=name)  # an EmailMessage: message/rfc822
+        else:
+            maintype, subtype = kind.split("/")
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+@pytest.fixture(scope="module")
+def mail_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("mail")
+    pdf = source / "report.pdf"
+    write_text_pdf(pdf, [["Quarterly removals report", "The ocelot initiative."]])
+    forwarded = _message(2, [("inner.txt", b"The axolotl memo.", "text/plain")])
+    outer = _message(
+        1,
+        [
+            ("report.pdf", pdf.read_bytes(), "application/pdf"),
+            ("forward.eml", forwarded, "message/rfc822"),
+        ],
+        html=True,
+    )
+    pdf.unlink()
+    (source / "request.eml").write_bytes(outer.as_bytes())
+    with (source / "box.mbox").open("wb") as box:
+        for number in (3, 4):
+            box.write(b"From jsmith@ice.dhs.gov Mon Mar  6 10:15:00 2017\n")
+            box.write(_message(number, []).as_bytes().replace(b"\nFrom ", b"\n>From ") + b"\n")
+    assert identify(source / "request.eml").media_type == EML
+    assert identify(source / "box.mbox").media_type == MBOX
+    archive = tmp_path_factory.mktemp("mail-archive")
+    report = ingest_production(archive, source, Production(id="m1"), IngestOptions(jobs=2))
+    assert report.ok, report.failures
+    return archive
+
+
+def test_email_headers_body_and_attachments(mail_archive: Path) -> None:
+    documents = _documents(mail_archive)
+    email = documents["request.eml"]
+    assert email.email["from"] == "Jane Smith <jsmith1@ice.dhs.gov>"
+    assert email.email["sent"].startswith("2017-03-01T10:15:00")
+    assert email.title == "Detainer request 1"
+    with index.open_catalog(mail_archive) as catalog:
+        (page,) = catalog.pages(email.id)
+    assert "narwhal detainer number 1" in page.text and "x()" not in page.text
+    assert "Attachments: report.pdf, forward.eml" in page.text
+    report = documents["request.eml!/report.pdf"]
+    forward = documents["request.eml!/forward.eml"]
+    inner = documents["request.eml!/forward.eml!/inner.txt"]
+    assert report.parent == email.id and forward.parent == email.id and inner.parent == forward.id
+    assert forward.email["subject"] == "Detainer request 2"
+
+
+def test_mailbox_messages(mail_archive: Path) -> None:
+    documents = _documents(mail_archive)
+    box = documents["box.mbox"]
+    messages = [d for p, d in documents.items() if p.startswith("box.mbox!/")]
+    assert [d.path for d in messages] == [
+        "box.mbox!/message-0001.eml",
+        "box.mbox!/message-0002.eml",
+    ]
+    assert all(d.parent == box.id and d.media_type == EML for d in messages)
+    assert [d.email["subject"] for d in messages] == ["Detainer request 3", "Detainer request 4"]
+
+
+@pytest.mark.parametrize(
+    ("query", "paths"),
+    [
+        ("from:jsmith1", {"request.eml"}),
+        (
+            'from:"jane smith" narwhal',
+            {
+                "request.eml",
+                "request.eml!/forward.eml",
+                "box.mbox!/message-0001.eml",
+                "box.mbox!/message-0002.eml",
+            },
+        ),
+        ("to:cbp.dhs.gov subject:4", {"box.mbox!/message-0002.eml"}),
+        ("sent:2017-03-03", {"box.mbox!/message-0001.eml"}),
+        ("sent:[2017-03-01 TO 2017-03-02] axolotl OR ocelot", set()),
+        ("ocelot OR axolotl", {"request.eml!/report.pdf", "request.eml!/forward.eml!/inner.txt"}),
+    ],
+)
+def test_email_fields_are_searchable(mail_archive: Path, query: str, paths: set[str]) -> None:
+    hits = run_json("search", query, "--limit", "100", archive=mail_archive)["hits"]
+    assert {h["path"] for h in hits} == paths
