@@ -11,3 +11,7 @@ class UnsupportedFile(IngestError):
 
 class OcrUnavailable(IngestError):
     """Tesseract (or a requested language) is missing on this machine."""
+
+
+class DamagedPdf(IngestError):
+    """A PDF whose structure is broken (truncated, bad cross-reference table): worth a repair."""

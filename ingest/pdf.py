@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 from lxml import etree
 from PIL import Image
 
-from ingest.errors import IngestError
+from ingest.errors import DamagedPdf, IngestError
 from ingest.limits import Limits
 from ingest.redactions import find_in_pdf_page
 
@@ -47,7 +47,7 @@ def open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
         if "password" in message.lower():
             raise IngestError("encrypted PDF: a password is required to open it") from None
         if "format" in message.lower() or "file" in message.lower():
-            raise IngestError(f"damaged or truncated PDF ({message})") from None
+            raise DamagedPdf(f"damaged or truncated PDF ({message})") from None
         raise IngestError(f"cannot open PDF: {message}") from None
     try:
         yield pdf

@@ -27,7 +27,7 @@ import preservation
 from index.catalog import Catalog, now_iso
 from ingest import containers, images, marks, pdf, preserve, tasks
 from ingest.discover import Found, discover, display_name, empty_folders
-from ingest.errors import IngestError, OcrUnavailable
+from ingest.errors import DamagedPdf, IngestError, OcrUnavailable
 from ingest.identify import CONTAINERS, EML, MSG, Identification, identify
 from ingest.limits import Limits
 from ingest.ocr import (
@@ -37,6 +37,7 @@ from ingest.ocr import (
     check_languages,
     tesseract_version,
 )
+from ingest.repair import Repair, repair_pdf
 from ingest.textual import Table, split_text
 from schemas import Document, Event, Page, Production
 
@@ -133,6 +134,18 @@ def quarantine_dir(archive: Path) -> Path:
     return archive / "quarantine"
 
 
+def derivatives_dir(archive: Path) -> Path:
+    """Copies made to read a file (repaired PDFs); the originals stay as delivered."""
+    return archive / "derivatives"
+
+
+def _repair_note(repair: Repair) -> str:
+    return (
+        f"damaged PDF repaired with {repair.tool} ({repair.pages} pages recovered); "
+        "the original is kept as delivered"
+    )
+
+
 # -- planning -----------------------------------------------------------------------------
 @dataclass
 class _Planned:
@@ -143,9 +156,15 @@ class _Planned:
     error: str = ""
     crashes: int = 0
     parent: str = ""  # the id of the container document it came out of
+    repair: Repair | None = None  # a damaged PDF is read from its repaired copy
+
+    @property
+    def source(self) -> Path:
+        """The file the workers read."""
+        return self.repair.path if self.repair else self.found.source
 
 
-def _plan(found: Found, limits: Limits) -> _Planned:
+def _plan(found: Found, limits: Limits, derivatives: Path) -> _Planned:
     planned = _Planned(found)
     if found.problem:
         planned.error = found.problem
@@ -155,7 +174,15 @@ def _plan(found: Found, limits: Limits) -> _Planned:
         ident = identify(found.source)
         planned.identification = ident
         if ident.media_type == "application/pdf":
-            planned.pages = pdf.page_count(found.source, limits)
+            try:
+                planned.pages = pdf.page_count(found.source, limits)
+            except DamagedPdf as damaged:
+                fixed = repair_pdf(found.source, derivatives / f"{planned.sha256}.pdf", limits)
+                if fixed is None:
+                    raise IngestError(
+                        f"{damaged}; qpdf and Ghostscript could not repair it"
+                    ) from None
+                planned.repair, planned.pages = fixed, fixed.pages
         elif ident.media_type.startswith("image/"):
             planned.pages = images.frame_count(found.source, limits)
         else:
@@ -248,7 +275,7 @@ class _Run:
         depth: int,
     ) -> None:
         self.report.files += 1
-        planned = _plan(found, self.options.limits)
+        planned = _plan(found, self.options.limits, derivatives_dir(self.archive))
         planned.parent = parent.id if parent else ""
         if planned.sha256 and parent is None:
             self.sources[found.path] = (found.source, planned.sha256)  # an original for the bag
@@ -262,6 +289,8 @@ class _Run:
         assert ident is not None
         if ident.warning:
             self.report.warnings.append(FileIssue(found.path, ident.warning))
+        if planned.repair:
+            self.report.warnings.append(FileIssue(found.path, _repair_note(planned.repair)))
         if ident.media_type in CONTAINERS:
             self._open_container(planned, todo, failed, depth)
             return
@@ -407,7 +436,7 @@ class _Run:
         assert ident is not None
         document = _new_document(self.production.id, planned)
         job = _Job(planned, document)
-        source = planned.found.source
+        source = planned.source
         if ident.media_type == "application/pdf":
             for first in range(1, planned.pages + 1, TEXT_CHUNK_PAGES):
                 last = min(planned.pages, first + TEXT_CHUNK_PAGES - 1)
@@ -477,7 +506,7 @@ class _Run:
                     job,
                     item.number,
                     tasks.ocr_pdf_page,
-                    job.planned.found.source,
+                    job.planned.source,
                     fallback_text=item.text,
                     size=(item.width, item.height),
                 )
@@ -553,6 +582,18 @@ class _Run:
         doc.ocr_confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
         doc.ingested_at = now_iso()
         self.catalog.put_document(doc, pages)
+        if job.planned.repair:
+            self.catalog.add_event(
+                Event(
+                    "normalization",
+                    f"{doc.production_id}/{doc.path}",
+                    "success",
+                    _repair_note(job.planned.repair)
+                    + f"; read from derivatives/{job.planned.repair.path.name}",
+                    AGENT,
+                    now_iso(),
+                )
+            )
         self.report.ingested += 1
         self.report.pages += len(pages)
         self._unindexed_pages += len(pages)

@@ -184,6 +184,7 @@ def hostile_source(tmp_path: Path) -> Path:
     write_text_pdf(source / "good.pdf", [["A good letter about detainers and warrants."] * 4])
     good = (source / "good.pdf").read_bytes()
     (source / "truncated.pdf").write_bytes(good[: len(good) // 3])
+    (source / "repairable.pdf").write_bytes(good[: len(good) * 4 // 5])
     (source / "corrupt.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(2000))
     (source / "empty.pdf").write_bytes(b"")
     (source / "random.pdf").write_bytes(bytes(range(256)) * 10)
@@ -214,6 +215,7 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     report = json.loads(result.stdout)
     reasons = {f["path"]: f["reason"] for f in report["failures"]}
     assert "damaged or truncated PDF" in reasons["truncated.pdf"]
+    assert "qpdf and Ghostscript could not repair it" in reasons["truncated.pdf"]
     assert "PDF" in reasons["corrupt.pdf"]
     assert reasons["empty.pdf"] == "empty file (0 bytes)"
     assert "unrecognised binary content" in reasons["random.pdf"]
@@ -221,9 +223,11 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     assert "pixel limit" in reasons["bomb.png"]
     assert "outside the source folder" in reasons["escape.txt"]
     assert all("\n" not in reason for reason in reasons.values())
-    assert report["ingested"] == 4  # good.pdf, the mislabelled PNG, both odd names
+    # good.pdf, the repaired copy of a cut-short PDF, the mislabelled PNG, both odd names
+    assert report["ingested"] == 5
     warnings = {w["path"]: w["reason"] for w in report["warnings"]}
     assert "content is image/png" in warnings["picture-named.pdf"]
+    assert "damaged PDF repaired with qpdf" in warnings["repairable.pdf"]
     quarantine = archive / "quarantine" / "hostile"
     assert (quarantine / "truncated.pdf").read_bytes() == (
         hostile_source / "truncated.pdf"
@@ -233,9 +237,14 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     docs = _documents(archive)
     assert docs["good.pdf"].status == "ok"
     assert docs["encrypted.pdf"].status == "error"
+    repaired = docs["repairable.pdf"]
+    assert repaired.status == "ok" and repaired.page_count == 1
+    assert (archive / "derivatives" / f"{repaired.sha256}.pdf").exists()
+    bag_copy = archive / "bags" / "hostile" / "data" / "repairable.pdf"
+    assert bag_copy.read_bytes() == (hostile_source / "repairable.pdf").read_bytes()
     assert "latin1-\\xe9t\\xe9.txt" in docs
     assert "never ingest me" not in str(run_json("search", "never", archive=archive))
-    assert run_json("search", "warrants", archive=archive)["total"] == 2
+    assert run_json("search", "warrants", archive=archive)["total"] == 3  # one in the repaired
 
 
 def test_an_earlier_good_version_survives_a_later_corrupt_one(tmp_path: Path) -> None:
