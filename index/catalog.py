@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -114,6 +114,10 @@ _MIGRATIONS: list[str] = [
     ALTER TABLE documents ADD COLUMN parent TEXT NOT NULL DEFAULT '';
     ALTER TABLE documents ADD COLUMN email TEXT NOT NULL DEFAULT '{}';
     CREATE INDEX documents_parent ON documents(parent);
+    """,
+    # 5: records cut from a merged PDF keep where their pages sit in it.
+    """
+    ALTER TABLE documents ADD COLUMN page_offset INTEGER NOT NULL DEFAULT 0;
     """,
 ]
 

@@ -171,10 +171,14 @@ def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]
     release = Release(production.id, production.release_date)
     codes: Counter[str] = Counter()
     loaded = []
-    for document in catalog.documents(production_id):
+    documents = catalog.documents(production_id)
+    holders = {d.parent for d in documents if d.parent}
+    for document in documents:
         if document.status != "ok":
             continue
         pages = catalog.pages(document.id)
+        if document.id in holders and not pages:
+            continue  # a ZIP or a merged PDF is compared through what it holds
         loaded.append((document, pages))
         release.documents += 1
         for page in pages:

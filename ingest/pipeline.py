@@ -10,6 +10,7 @@ same sha256) and takes cached OCR for the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -25,7 +26,7 @@ from typing import Any, Literal, Protocol
 import index
 import preservation
 from index.catalog import Catalog, now_iso
-from ingest import containers, images, marks, pdf, preserve, tasks
+from ingest import containers, images, marks, pdf, preserve, split, tasks
 from ingest.discover import Found, discover, display_name, empty_folders
 from ingest.errors import DamagedPdf, IngestError, OcrUnavailable
 from ingest.identify import CONTAINERS, EML, MSG, Identification, identify
@@ -56,6 +57,7 @@ class IngestOptions:
     dpi: int = 300
     limits: Limits = field(default_factory=Limits)
     es_url: str | None = None  # None: from FOIARCHIVE_ES_URL or the archive's config.toml
+    split: str = ""  # cut merged PDFs into records: "auto" (page signals) or an inventory CSV
 
 
 @dataclass
@@ -80,6 +82,7 @@ class IngestReport:
     index_warning: str = ""
     bag_files: int = 0
     bag_warning: str = ""
+    splits: list[dict[str, Any]] = field(default_factory=list)  # merged PDFs cut into records
 
     @property
     def ok(self) -> bool:
@@ -100,6 +103,7 @@ class IngestReport:
             "seconds": round(self.seconds, 2),
             "indexed_pages": self.indexed_pages,
             "index_warning": self.index_warning,
+            "splits": self.splits,
             "bag_files": self.bag_files,
             "bag_warning": self.bag_warning,
         }
@@ -137,6 +141,27 @@ def quarantine_dir(archive: Path) -> Path:
 def derivatives_dir(archive: Path) -> Path:
     """Copies made to read a file (repaired PDFs); the originals stay as delivered."""
     return archive / "derivatives"
+
+
+def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Document, list[Page]]:
+    """One record of a merged PDF: its own document, pages numbered from 1."""
+    path = f"{doc.path}!/pages {segment.first}-{segment.last}"
+    record = dataclasses.replace(
+        doc,
+        id=Document.make_id(doc.production_id, path),
+        path=path,
+        size=0,  # no bytes of its own: they are the merged PDF's
+        parent=doc.id,
+        page_offset=segment.first - 1,
+        title=segment.title or doc.title,
+        columns=[],
+    )
+    own = [
+        dataclasses.replace(page, number=page.number - segment.first + 1)
+        for page in pages
+        if segment.first <= page.number <= segment.last
+    ]
+    return record, own
 
 
 def _repair_note(repair: Repair) -> str:
@@ -244,6 +269,11 @@ class _Run:
         self.indexer = index.Indexer(archive, catalog, es_url=options.es_url)
         self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
+        self.inventory = (
+            split.read_inventory(Path(options.split))
+            if options.split and options.split != "auto"
+            else None
+        )
         self.scratch = containers.Scratch(preserve.staging_dir(archive) / f"members-{os.getpid()}")
         self.containers: list[_Job] = []
 
@@ -332,6 +362,7 @@ class _Run:
             planned.error = str(exc)
             failed.append(planned)
             return
+        document.page_count = len(pages)
         self.containers.append(_Job(planned, document, {p.number: p for p in pages}))
         for member in inside:
             found = Found(
@@ -572,16 +603,16 @@ class _Run:
         pages = [job.pages[n] for n in sorted(job.pages)]
         for page in pages:
             marks.annotate(page)
-        if doc.media_type == "application/pdf" or doc.media_type.startswith("image/"):
-            # Stamps are on page images; a text file that mentions a range is not stamped.
-            doc.bates_first, doc.bates_last = marks.assign_bates(pages)
-        doc.page_count = len(pages)
-        sources = {p.text_source for p in pages if p.text_source != "none"}
-        doc.text_source = sources.pop() if len(sources) == 1 else ("mixed" if sources else "none")
-        confidences = [p.ocr_confidence for p in pages if p.ocr_confidence is not None]
-        doc.ocr_confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
-        doc.ingested_at = now_iso()
-        self.catalog.put_document(doc, pages)
+        segments = self._segments(doc, pages)
+        if len(segments) > 1:
+            self._record(doc, [])  # the merged PDF itself: its records hold the pages
+            for segment in segments:
+                self._record(*_cut(doc, pages, segment))
+            self.report.splits.append(
+                {"path": doc.path, "segments": [dataclasses.asdict(s) for s in segments]}
+            )
+        else:
+            self._record(doc, pages)
         if job.planned.repair:
             self.catalog.add_event(
                 Event(
@@ -594,12 +625,33 @@ class _Run:
                     now_iso(),
                 )
             )
-        self.report.ingested += 1
-        self.report.pages += len(pages)
-        self._unindexed_pages += len(pages)
         if self._unindexed_pages >= SYNC_EVERY_PAGES:
             self.sync_index()  # workers keep busy on queued tasks meanwhile
         self.progress.file_done(doc.path, None)
+
+    def _segments(self, doc: Document, pages: list[Page]) -> list[split.Segment]:
+        if not self.options.split or doc.media_type != "application/pdf" or len(pages) < 2:
+            return []
+        if self.inventory is not None:
+            return split.by_inventory(pages, self.inventory)
+        return split.by_signals(pages)
+
+    def _record(self, doc: Document, pages: list[Page]) -> None:
+        """Write a finished document with its pages."""
+        if doc.media_type == "application/pdf" or doc.media_type.startswith("image/"):
+            # Stamps are on page images; a text file that mentions a range is not stamped.
+            doc.bates_first, doc.bates_last = marks.assign_bates(pages)
+        if pages:  # a merged PDF cut into records keeps its own count; a ZIP has none
+            doc.page_count = len(pages)
+        sources = {p.text_source for p in pages if p.text_source != "none"}
+        doc.text_source = sources.pop() if len(sources) == 1 else ("mixed" if sources else "none")
+        confidences = [p.ocr_confidence for p in pages if p.ocr_confidence is not None]
+        doc.ocr_confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
+        doc.ingested_at = now_iso()
+        self.catalog.put_document(doc, pages)
+        self.report.ingested += 1
+        self.report.pages += len(pages)
+        self._unindexed_pages += len(pages)
 
     def fail(self, planned: _Planned, reason: str) -> None:
         """Record a file that could not be ingested; keep any earlier good version of it."""

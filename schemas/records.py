@@ -100,7 +100,8 @@ class Document(_Record):
     text_source: TextSource = "none"
     ocr_confidence: float | None = None
     columns: list[str] = field(default_factory=list)  # a table's header, as released
-    parent: str = ""  # the id of the ZIP, mailbox or email this document was inside
+    parent: str = ""  # the id of the ZIP, mailbox, email or merged PDF it was inside
+    page_offset: int = 0  # a record cut from a merged PDF: its page 1 is the PDF's page 1+offset
     email: dict[str, str] = field(default_factory=dict)  # from, to, cc, sent, subject, ...
 
     @property

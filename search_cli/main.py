@@ -148,6 +148,7 @@ Examples:
       --request-number 2017-ICFO-12345 --released 2017-06-08 --title "Secure Communities"
   foiarchive ingest ./release-1 --manifest production.json --jobs 2
   foiarchive ingest ./letters --id nist-2023 --ocr never --format json
+  foiarchive ingest ./fbi --id fbi-2019 --split ./fbi/inventory.csv   # merged PDF + index
 
 \b
 Running the same command again skips files already ingested (same path and sha256) and
@@ -186,6 +187,13 @@ finishes any run that was interrupted.""",
 )
 @_jobs_option("Worker processes.")
 @_format_option(["text", "json"], "text")
+@click.option(
+    "--split",
+    metavar="auto|INVENTORY.csv",
+    default="",
+    help="Cut merged PDFs into records: by page signals (auto: Bates restarts, printed email "
+    "headers, 'Page 1 of N', page size) or by the agency's inventory of Bates ranges.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -198,6 +206,7 @@ def ingest_command(
     ocr: str,
     languages: str,
     jobs: int,
+    split: str,
     **fields: str | None,
 ) -> None:
     """Ingest every file under SOURCE as one production.
@@ -213,8 +222,11 @@ def ingest_command(
         languages=languages,
         jobs=jobs,
         es_url=_es_url(ctx),
+        split=split,
     )
     exclude = {manifest} if manifest else set()
+    if split and split != "auto":
+        exclude.add(Path(split))
     from search_cli.progress import make_progress  # rich: only for ingest runs
 
     progress = make_progress(quiet or output_format == "json")
@@ -267,6 +279,11 @@ def _print_ingest_summary(report: ingest.IngestReport) -> None:
         f"in {report.seconds:.1f} s; {report.skipped} unchanged; {len(report.failures)} failed."
         + (f" Bag: {report.bag_files} originals." if report.bag_files else "")
     )
+    for cut in report.splits:
+        segments = cut["segments"]
+        click.echo(f"{printable(cut['path'])}: split into {len(segments)} records:")
+        for segment in segments:
+            click.echo(f"  pages {segment['first']}-{segment['last']}: {segment['reason']}")
     for warning in report.warnings:
         click.echo(f"warning: {printable(warning.path)}: {warning.reason}", err=True)
     if report.failures:

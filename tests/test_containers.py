@@ -261,3 +261,76 @@ def test_mailbox_messages(mail_archive: Path) -> None:
 def test_email_fields_are_searchable(mail_archive: Path, query: str, paths: set[str]) -> None:
     hits = run_json("search", query, "--limit", "100", archive=mail_archive)["hits"]
     assert {h["path"] for h in hits} == paths
+
+
+# -- merged production PDFs -----------------------------------------------------------------
+RECORDS = [  # (title, first line, pages)
+    ("Memo on detainers", "MEMORANDUM FOR FIELD OFFICES about the capybara program", 3),
+    (
+        "Email thread",
+        "From: Jane Smith\nSent: Monday, March 6, 2017\nTo: Field Office\nSubject: tapir update",
+        2,
+    ),
+    ("Statistics", "Page 1 of 4 Quarterly statistics on the okapi cases", 4),
+]
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("merged")
+    pages, number = [], 0
+    for _title, opening, count in RECORDS:
+        for page in range(count):
+            number += 1
+            lines = opening.split("\n") if page == 0 else [f"Page {page + 1} continued."]
+            pages.append([*lines, "Routine text of the record.", f"FBI-{number:06d}"])
+    write_text_pdf(source / "merged.pdf", pages)
+    rows = ["BegBates,EndBates,Title"]
+    first = 1
+    for title, _, count in RECORDS:
+        rows.append(f"FBI-{first:06d},FBI-{first + count - 1:06d},{title}")
+        first += count
+    (source / "inventory.csv").write_text("\n".join(rows) + "\n")
+    return source
+
+
+@pytest.mark.parametrize("mode", ["inventory", "auto"])
+def test_a_merged_pdf_is_split_into_records(merged: Path, tmp_path: Path, mode: str) -> None:
+    archive = tmp_path / "archive"
+    option = str(merged / "inventory.csv") if mode == "inventory" else "auto"
+    result = run_cli("ingest", merged, "--id", "fbi", "--split", option, archive=archive)
+    assert result.exit_code == 0, result.output
+    assert "merged.pdf: split into 3 records:" in result.output
+    documents = _documents(archive)
+    records = sorted((d for d in documents.values() if d.parent), key=lambda d: d.page_offset)
+    assert [(r.path, r.page_count, r.page_offset) for r in records] == [
+        ("merged.pdf!/pages 1-3", 3, 0),
+        ("merged.pdf!/pages 4-5", 2, 3),
+        ("merged.pdf!/pages 6-9", 4, 5),
+    ]
+    assert [(r.bates_first, r.bates_last) for r in records] == [
+        ("FBI-000001", "FBI-000003"),
+        ("FBI-000004", "FBI-000005"),
+        ("FBI-000006", "FBI-000009"),
+    ]
+    if mode == "inventory":
+        assert [r.title for r in records] == [t for t, _, _ in RECORDS]
+        assert "inventory.csv" not in documents  # the inventory describes; it is no record
+    else:
+        assert "a printed email begins" in result.output and "'Page 1 of N'" in result.output
+    merged_doc = documents["merged.pdf"]
+    assert merged_doc.page_count == 9 and all(r.parent == merged_doc.id for r in records)
+    hits = run_json("search", "tapir", archive=archive)["hits"]
+    assert [(h["path"], h["page"], h["bates"]) for h in hits] == [
+        ("merged.pdf!/pages 4-5", 1, "FBI-000004")
+    ]
+    payload = archive / "bags" / "fbi" / "data"
+    assert "merged.pdf" in {p.name for p in payload.rglob("*") if p.is_file()}
+    assert not any("!" in p.name for p in payload.rglob("*"))
+
+
+def test_a_bad_inventory_is_one_line(merged: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "index.csv"
+    bad.write_text("Record,Pages\n1,3\n")
+    result = run_cli("ingest", merged, "--id", "fbi", "--split", bad, archive=tmp_path / "a")
+    assert result.exit_code == 1 and "no first/last Bates columns" in result.stderr

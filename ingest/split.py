@@ -1,0 +1,170 @@
+"""Merged production PDFs (one 3,000-page file holding hundreds of records) cut into records.
+
+Two ways, chosen with `ingest --split`:
+
+* an inventory the agency supplied: a CSV with a first and a last Bates number per record
+  (columns such as BegBates/EndBates, Bates Begin/Bates End, Start/End; a Title or
+  Description column names the record), matched to the Bates stamps read on the pages;
+* page signals (`--split auto`): a Bates sequence that starts over or changes prefix, a page
+  that opens a printed email (From:/Sent:/To:/Subject: lines), "Page 1 of N", and a change
+  of page size.
+
+Each cut says why it was made, so the report shows the boundaries chosen.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import IngestError
+from schemas import Page, find_bates, parse_bates, prefix_key
+
+# An email printout opens its page with From:, then Sent: or Date:, then To: (a stamp or the
+# sender's name may come first); quoted headers further down a page are not a new record.
+_EMAIL_OPENING = re.compile(
+    r"\A(?:[^\n]*\n){0,3}?\s*From:[^\n]+\n(?:[^\n]*\n){0,4}?\s*(?:Sent|Date):[^\n]+\n"
+    r"(?:[^\n]*\n){0,4}?\s*To:",
+    re.I,
+)
+_PAGE_ONE = re.compile(r"\bPage\s+1\s+of\s+\d+\b", re.I)
+_SIZE_TOLERANCE = 0.03
+_BEGIN = ("begbates", "begbate", "begdoc", "batesbegin", "batesstart", "begin", "start", "first",
+          "startbates", "begno", "prodbeg", "beginbates")  # fmt: skip
+_END = ("endbates", "endbate", "enddoc", "batesend", "end", "last", "endbates", "endno",
+        "prodend", "stopbates")  # fmt: skip
+_TITLE = ("title", "description", "doctitle", "subject", "name", "document")
+
+
+@dataclass(frozen=True)
+class Segment:
+    first: int  # page numbers in the merged PDF, inclusive
+    last: int
+    reason: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    line: int
+    begin: str  # Bates as written
+    end: str
+    title: str
+
+
+def read_inventory(path: Path) -> list[InventoryRow]:
+    """The agency's index of records; IngestError names the file and what is wrong."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read the inventory: {exc.strerror or exc}") from None
+    if not rows:
+        raise IngestError(f"{path}: the inventory is empty")
+    names = [re.sub(r"[^a-z]", "", h.lower()) for h in rows[0]]
+    begin = next((i for i, n in enumerate(names) if n in _BEGIN), None)
+    end = next((i for i, n in enumerate(names) if n in _END), None)
+    title = next((i for i, n in enumerate(names) if n in _TITLE), None)
+    if begin is None or end is None:
+        raise IngestError(
+            f"{path}: no first/last Bates columns (expected names such as BegBates and EndBates; "
+            f"found {', '.join(rows[0])})"
+        )
+    inventory = []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) <= max(begin, end) or not row[begin].strip():
+            continue
+        inventory.append(
+            InventoryRow(
+                line,
+                row[begin].strip(),
+                row[end].strip() or row[begin].strip(),
+                row[title].strip() if title is not None and len(row) > title else "",
+            )
+        )
+    return inventory
+
+
+def by_inventory(pages: list[Page], inventory: list[InventoryRow]) -> list[Segment]:
+    """Segments for the rows whose Bates range holds pages of this PDF, in page order."""
+    stamps = _stamps(pages)
+    owner: dict[int, InventoryRow] = {}
+    for row in inventory:
+        first, last = parse_bates(row.begin), parse_bates(row.end)
+        if first is None or last is None:
+            continue
+        key = prefix_key(first.prefix)
+        for page in pages:
+            stamp = stamps.get(page.number)
+            if stamp and stamp[0] == key and first.number <= stamp[1] <= last.number:
+                owner.setdefault(page.number, row)
+    if not owner:
+        return []
+    segments: list[Segment] = []
+    for page in pages:
+        row = owner.get(page.number)
+        reason = (
+            f"inventory line {row.line}: {row.begin} to {row.end}"
+            if row
+            else ("pages outside every inventory range")
+        )
+        if segments and segments[-1].reason == reason and segments[-1].last == page.number - 1:
+            segments[-1] = Segment(segments[-1].first, page.number, reason, segments[-1].title)
+        else:
+            segments.append(Segment(page.number, page.number, reason, row.title if row else ""))
+    return segments
+
+
+def by_signals(pages: list[Page]) -> list[Segment]:
+    """Segments starting where a new record visibly begins."""
+    stamps = _stamps(pages)
+    segments: list[Segment] = []
+    previous: Page | None = None
+    for page in pages:
+        reason = "first page" if previous is None else _starts_record(previous, page, stamps)
+        if reason:
+            segments.append(Segment(page.number, page.number, reason))
+        else:
+            start = segments[-1]
+            segments[-1] = Segment(start.first, page.number, start.reason, start.title)
+        previous = page
+    return segments
+
+
+def _starts_record(previous: Page, page: Page, stamps: dict[int, tuple[str, int]]) -> str:
+    before, now = stamps.get(previous.number), stamps.get(page.number)
+    if before and now:
+        if now[0] != before[0]:
+            return "the Bates prefix changes"
+        if now[1] <= before[1]:
+            return "the Bates numbers start over"
+    if _EMAIL_OPENING.search(page.text.lstrip()[:1500]):
+        return "a printed email begins"
+    if _PAGE_ONE.search(page.text) and not _PAGE_ONE.search(previous.text):
+        return "'Page 1 of N'"
+    if _resized(previous, page):
+        return "the page size changes"
+    return ""
+
+
+def _resized(previous: Page, page: Page) -> bool:
+    sizes = (previous.width, previous.height, page.width, page.height)
+    if not all(sizes):
+        return False
+    width, height, new_width, new_height = sizes  # type: ignore[misc]
+    return (
+        abs(new_width - width) > _SIZE_TOLERANCE * width
+        or abs(new_height - height) > _SIZE_TOLERANCE * height
+    )
+
+
+def _stamps(pages: list[Page]) -> dict[int, tuple[str, int]]:
+    """page -> (prefix key, number) of the last Bates-like stamp read on it."""
+    found = {}
+    for page in pages:
+        stamps = find_bates(page.text)
+        if stamps:
+            found[page.number] = (prefix_key(stamps[-1].prefix), stamps[-1].number)
+    return found
