@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import office
 from ingest.errors import UnsupportedFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,6 +47,15 @@ _EXTENSIONS = {
     "text/csv": {".csv", ".tsv", ".txt"},
     XLSX: {".xlsx", ".xlsm"},
     ZIP: {".zip"},
+    office.DOCX: {".docx", ".docm", ".dotx"},
+    office.PPTX: {".pptx", ".pptm", ".ppsx"},
+    office.DOC: {".doc", ".dot"},
+    office.XLS: {".xls", ".xlt"},
+    office.PPT: {".ppt", ".pps"},
+    office.RTF: {".rtf", ".doc"},
+    office.ODT: {".odt"},
+    office.ODS: {".ods"},
+    office.ODP: {".odp"},
     EML: {".eml", ".txt", ""},
     MBOX: {".mbox", ".mbx", ""},
     MSG: {".msg"},
@@ -103,6 +113,8 @@ def _by_magic(path: Path, head: bytes) -> Identification | None:
         return Identification("image/webp")
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
+    if head.startswith(b"{\\rtf"):
+        return Identification(office.RTF, "fmt/355")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return _ole_kind(path)
     return _mail_kind(head)
@@ -118,7 +130,15 @@ def _ole_kind(path: Path) -> Identification:
         raise UnsupportedFile(f"damaged OLE2 compound file: {exc}") from None
     if any(name.startswith("__substg1.0_") for name in streams):
         return Identification(MSG, "x-fmt/430")
-    raise UnsupportedFile("legacy Microsoft Office file (OLE2: .doc/.xls) is not supported yet")
+    if "WordDocument" in streams:
+        return Identification(office.DOC, "fmt/40")
+    if "Workbook" in streams or "Book" in streams:
+        return Identification(office.XLS, "fmt/61")
+    if "PowerPoint Document" in streams:
+        return Identification(office.PPT, "fmt/126")
+    raise UnsupportedFile(
+        "an OLE2 compound file that is no Word, Excel, PowerPoint or Outlook file"
+    )
 
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?.*$")
@@ -152,11 +172,29 @@ def _zip_kind(path: Path) -> Identification:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise UnsupportedFile(f"damaged ZIP container: {exc}") from None
-    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-        return Identification(XLSX, "fmt/214")
     if "[Content_Types].xml" in names:
-        raise UnsupportedFile("Office documents other than .xlsx are not supported yet")
+        for folder, media_type, pronom in (
+            ("xl/", XLSX, "fmt/214"),
+            ("word/", office.DOCX, "fmt/412"),
+            ("ppt/", office.PPTX, "fmt/215"),
+        ):
+            if any(n.startswith(folder) for n in names):
+                return Identification(media_type, pronom)
+    if "mimetype" in names:
+        kind = _member_text(path, "mimetype")
+        for media_type, pronom in ((office.ODT, "fmt/291"), (office.ODS, "fmt/295"),
+                                   (office.ODP, "fmt/293")):  # fmt: skip
+            if kind == media_type:
+                return Identification(media_type, pronom)
     return Identification(ZIP, "x-fmt/263")
+
+
+def _member_text(path: Path, name: str) -> str:
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+        if info.file_size > 200:
+            return ""
+        return archive.read(name).decode("ascii", "replace").strip()
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")

@@ -26,10 +26,10 @@ from typing import Any, Literal, Protocol
 import index
 import preservation
 from index.catalog import Catalog, now_iso
-from ingest import containers, images, marks, pdf, preserve, split, tasks
+from ingest import containers, images, marks, office, pdf, preserve, split, tasks
 from ingest.discover import Found, discover, display_name, empty_folders
 from ingest.errors import DamagedPdf, IngestError, OcrUnavailable
-from ingest.identify import CONTAINERS, EML, MSG, Identification, identify
+from ingest.identify import CONTAINERS, EML, MSG, XLSX, Identification, identify
 from ingest.limits import Limits
 from ingest.ocr import (
     OcrCache,
@@ -164,6 +164,15 @@ def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Docu
     return record, own
 
 
+@dataclass(frozen=True)
+class Derivative:
+    """A copy made to read a file: the original stays in the bag as delivered."""
+
+    path: Path
+    event: str  # the PREMIS event that made it: normalization (repair), migration (rendition)
+    note: str
+
+
 def _repair_note(repair: Repair) -> str:
     return (
         f"damaged PDF repaired with {repair.tool} ({repair.pages} pages recovered); "
@@ -181,12 +190,12 @@ class _Planned:
     error: str = ""
     crashes: int = 0
     parent: str = ""  # the id of the container document it came out of
-    repair: Repair | None = None  # a damaged PDF is read from its repaired copy
+    derived: Derivative | None = None  # a copy read in its place (repaired, rendered)
 
     @property
     def source(self) -> Path:
         """The file the workers read."""
-        return self.repair.path if self.repair else self.found.source
+        return self.derived.path if self.derived else self.found.source
 
 
 def _plan(found: Found, limits: Limits, derivatives: Path) -> _Planned:
@@ -207,7 +216,8 @@ def _plan(found: Found, limits: Limits, derivatives: Path) -> _Planned:
                     raise IngestError(
                         f"{damaged}; qpdf and Ghostscript could not repair it"
                     ) from None
-                planned.repair, planned.pages = fixed, fixed.pages
+                planned.derived = Derivative(fixed.path, "normalization", _repair_note(fixed))
+                planned.pages = fixed.pages
         elif ident.media_type.startswith("image/"):
             planned.pages = images.frame_count(found.source, limits)
         else:
@@ -319,8 +329,8 @@ class _Run:
         assert ident is not None
         if ident.warning:
             self.report.warnings.append(FileIssue(found.path, ident.warning))
-        if planned.repair:
-            self.report.warnings.append(FileIssue(found.path, _repair_note(planned.repair)))
+        if planned.derived:
+            self.report.warnings.append(FileIssue(found.path, planned.derived.note))
         if ident.media_type in CONTAINERS:
             self._open_container(planned, todo, failed, depth)
             return
@@ -469,11 +479,14 @@ class _Run:
         job = _Job(planned, document)
         source = planned.source
         if ident.media_type == "application/pdf":
-            for first in range(1, planned.pages + 1, TEXT_CHUNK_PAGES):
-                last = min(planned.pages, first + TEXT_CHUNK_PAGES - 1)
-                self._submit(
-                    job, self._on_text_layer, tasks.text_layer, source, first, last, first == 1
-                )
+            self._read_pdf(job, source, planned.pages)
+        elif ident.media_type in office.RENDITIONS:
+            fmt = office.RENDITIONS[ident.media_type]
+            target = derivatives_dir(self.archive) / f"{planned.sha256}.{fmt}"
+            self._submit(
+                job, self._on_rendition, tasks.render_office, source, target, fmt,
+                self.options.limits,
+            )  # fmt: skip
         elif ident.media_type.startswith("image/"):
             for number in range(1, planned.pages + 1):
                 self._ocr(job, number, tasks.ocr_image, source, fallback_text="")
@@ -489,6 +502,26 @@ class _Run:
             )
         if job.outstanding == 0:
             self._finish(job)
+
+    def _read_pdf(self, job: _Job, source: Path, pages: int) -> None:
+        """The text layer in chunks of pages; pages without real text go to OCR from there."""
+        for first in range(1, pages + 1, TEXT_CHUNK_PAGES):
+            last = min(pages, first + TEXT_CHUNK_PAGES - 1)
+            self._submit(
+                job, self._on_text_layer, tasks.text_layer, source, first, last, first == 1
+            )
+
+    def _on_rendition(self, job: _Job, result: tuple[Path, int]) -> None:
+        """An Office file's rendition is ready: read it as the PDF or workbook it now is."""
+        path, pages = result
+        job.planned.derived = Derivative(
+            path, "migration", f"rendered as {path.suffix[1:].upper()} by {office.version()}"
+        )
+        if path.suffix == ".pdf":
+            job.document.page_count = pages
+            self._read_pdf(job, path, pages)
+        else:
+            self._submit(job, self._on_textual, tasks.textual, path, XLSX, "", self.options.limits)
 
     def _ocr(
         self,
@@ -613,14 +646,14 @@ class _Run:
             )
         else:
             self._record(doc, pages)
-        if job.planned.repair:
+        derived = job.planned.derived
+        if derived:
             self.catalog.add_event(
                 Event(
-                    "normalization",
+                    derived.event,
                     f"{doc.production_id}/{doc.path}",
                     "success",
-                    _repair_note(job.planned.repair)
-                    + f"; read from derivatives/{job.planned.repair.path.name}",
+                    f"{derived.note}; read from derivatives/{derived.path.name}",
                     AGENT,
                     now_iso(),
                 )

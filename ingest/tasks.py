@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ingest import images, pdf
+from ingest import images, office, pdf
 from ingest import textual as textual_pages
 from ingest.identify import XLSX
 from ingest.limits import Limits
@@ -43,6 +43,12 @@ def ocr_pdf_page(path: Path, number: int, settings: OcrSettings, limits: Limits)
 def ocr_image(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
     image, dpi = images.load_frame(path, number, limits)
     return ocr_image_file(image, settings, dpi=dpi, limits=limits)
+
+
+def render_office(source: Path, target: Path, fmt: str, limits: Limits) -> tuple[Path, int]:
+    """An Office file's rendition (see ingest.office), and its page count when a PDF."""
+    path = office.render(source, target, fmt)
+    return path, pdf.page_count(path, limits) if fmt == "pdf" else 0
 
 
 def textual(path: Path, media_type: str, encoding: str, limits: Limits) -> textual_pages.Table:

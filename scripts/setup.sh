@@ -8,7 +8,8 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 
 packages=(python3 python3-venv python3-pip tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
-          poppler-utils fonts-dejavu-core ghostscript)
+          poppler-utils fonts-dejavu-core ghostscript
+          libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
