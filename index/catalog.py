@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -118,6 +118,10 @@ _MIGRATIONS: list[str] = [
     # 5: records cut from a merged PDF keep where their pages sit in it.
     """
     ALTER TABLE documents ADD COLUMN page_offset INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 6: the fields of a litigation load file (Concordance DAT) for the documents it lists.
+    """
+    ALTER TABLE documents ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
     """,
 ]
 
@@ -273,6 +277,7 @@ class Catalog:
         row["ingested_at"] = row["ingested_at"] or now_iso()
         row["columns"] = json.dumps(row["columns"])
         row["email"] = json.dumps(row["email"])
+        row["fields"] = json.dumps(row["fields"])
         with self.transaction() as db:
             db.execute("DELETE FROM pages WHERE document_id = ?", (document.id,))
             columns = ", ".join(row)
@@ -421,6 +426,7 @@ def _document(row: sqlite3.Row) -> Document:
     data = dict(row)
     data["columns"] = json.loads(data["columns"])
     data["email"] = json.loads(data["email"])
+    data["fields"] = json.loads(data["fields"])
     return Document.from_dict(data)
 
 

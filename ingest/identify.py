@@ -21,6 +21,8 @@ ZIP = "application/zip"
 EML = "message/rfc822"
 MBOX = "application/mbox"
 MSG = "application/vnd.ms-outlook"
+DAT = "application/x-concordance-dat"
+OPT = "application/x-opticon-opt"
 #: Files that hold other files; each member becomes a document of its own.
 CONTAINERS = (ZIP, EML, MBOX, MSG)
 
@@ -59,6 +61,8 @@ _EXTENSIONS = {
     EML: {".eml", ".txt", ""},
     MBOX: {".mbox", ".mbx", ""},
     MSG: {".msg"},
+    DAT: {".dat", ".txt"},
+    OPT: {".opt", ".txt", ".log"},
 }
 _SAMPLE = 64 * 1024
 
@@ -113,6 +117,8 @@ def _by_magic(path: Path, head: bytes) -> Identification | None:
         return Identification("image/webp")
     if head.startswith(b"PK\x03\x04"):
         return _zip_kind(path)
+    if b"\xfe\x14\xfe" in head[:8192] or b"\xc3\xbe\x14\xc3\xbe" in head[:8192]:
+        return Identification(DAT)  # Concordance: fields in thorns, separated by ASCII 20
     if head.startswith(b"{\\rtf"):
         return Identification(office.RTF, "fmt/355")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -205,6 +211,8 @@ def _as_text(head: bytes) -> Identification | None:
     if encoding is None:
         return None
     sample = head.decode(encoding, errors="ignore")
+    if _looks_opticon(sample):
+        return Identification(OPT, "", encoding)
     if _looks_tabular(sample):
         return Identification("text/csv", "x-fmt/18", encoding)
     return Identification("text/plain", "x-fmt/111", encoding)
@@ -226,6 +234,24 @@ def _text_encoding(head: bytes) -> str | None:
         if len(_CONTROL.findall(text)) <= len(text) // 1000:
             return encoding
     return None
+
+
+_IMAGE_FILE = re.compile(r"\.(?:tiff?|jpe?g|png|pdf|gif|bmp)$", re.I)
+
+
+def _looks_opticon(sample: str) -> bool:
+    """An Opticon image cross-reference: key,volume,image path,Y or nothing,...,...,pages."""
+    lines = [line for line in sample.splitlines()[:30] if line.strip()]
+    if len(lines) > 1 and not sample.endswith("\n"):
+        lines = lines[:-1]
+    if not lines:
+        return False
+    for row in csv.reader(lines):
+        if len(row) < 4 or not _IMAGE_FILE.search(row[2].strip()):
+            return False
+        if row[3].strip().upper() not in ("Y", ""):
+            return False
+    return True
 
 
 def _looks_tabular(sample: str) -> bool:

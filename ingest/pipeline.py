@@ -11,6 +11,7 @@ same sha256) and takes cached OCR for the rest.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -26,10 +27,10 @@ from typing import Any, Literal, Protocol
 import index
 import preservation
 from index.catalog import Catalog, now_iso
-from ingest import containers, images, marks, office, pdf, preserve, split, tasks
+from ingest import containers, images, loadfile, marks, office, pdf, preserve, split, tasks
 from ingest.discover import Found, discover, display_name, empty_folders
 from ingest.errors import DamagedPdf, IngestError, OcrUnavailable
-from ingest.identify import CONTAINERS, EML, MSG, XLSX, Identification, identify
+from ingest.identify import CONTAINERS, DAT, EML, MSG, OPT, XLSX, Identification, identify
 from ingest.limits import Limits
 from ingest.ocr import (
     OcrCache,
@@ -164,6 +165,14 @@ def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Docu
     return record, own
 
 
+@dataclass
+class _LoadSet:
+    dat: Found
+    opt: Found
+    documents: list[loadfile.Assembled]
+    images: dict[str, Path]  # image path as the OPT writes it -> the file
+
+
 @dataclass(frozen=True)
 class Derivative:
     """A copy made to read a file: the original stays in the bag as delivered."""
@@ -191,6 +200,9 @@ class _Planned:
     crashes: int = 0
     parent: str = ""  # the id of the container document it came out of
     derived: Derivative | None = None  # a copy read in its place (repaired, rendered)
+    fields: dict[str, str] = field(default_factory=dict)  # a load file's fields
+    assembly: list[tuple[str, Path, tuple[str, str]]] = field(default_factory=list)
+    # ^ a load-file document: (Bates key, page image, (its sha256, media type)) per page
 
     @property
     def source(self) -> Path:
@@ -286,6 +298,8 @@ class _Run:
         )
         self.scratch = containers.Scratch(preserve.staging_dir(archive) / f"members-{os.getpid()}")
         self.containers: list[_Job] = []
+        self.covered: set[Path] = set()  # load files and their page images
+        self.page_images: dict[Path, tuple[str, str]] = {}  # image -> (sha256, media type)
 
     # scheduling ---------------------------------------------------------------------
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
@@ -299,12 +313,86 @@ class _Run:
         """Hash and identify every file; what needs reading, and what cannot be read."""
         todo: list[_Planned] = []
         failed: list[_Planned] = []
-        for found in discover(source, exclude):
+        files = list(discover(source, exclude))
+        load_sets = self._read_load_files(source, files)
+        for found in files:
             if found.note:
                 self.report.warnings.append(FileIssue(found.path, found.note))
                 continue
             self._plan_file(found, todo, failed, parent=None, depth=0)
+        for load_set in load_sets:
+            self._plan_assembled(load_set, todo, failed)
         return todo, failed
+
+    def _read_load_files(self, root: Path, files: list[Found]) -> list[_LoadSet]:
+        """Concordance DAT + Opticon OPT pairs: the documents they assemble from page images."""
+        by_kind: dict[str, list[Found]] = {DAT: [], OPT: []}
+        for found in files:
+            if found.problem or found.note or found.source.suffix.lower() not in (".dat", ".opt"):
+                continue
+            try:
+                kind = identify(found.source).media_type
+            except (IngestError, OSError):
+                continue
+            if kind in by_kind:
+                by_kind[kind].append(found)
+        sets = []
+        for dat in by_kind[DAT]:
+            same_folder = [o for o in by_kind[OPT] if o.source.parent == dat.source.parent]
+            opt = next((o for o in same_folder if o.source.stem == dat.source.stem), None)
+            opt = opt or (same_folder[0] if same_folder else None)
+            if opt is None:
+                self.report.warnings.append(FileIssue(dat.path, "a DAT load file without an OPT"))
+                continue
+            try:
+                assembled, problems = loadfile.assemble(
+                    loadfile.parse_dat(dat.source), loadfile.parse_opt(opt.source)
+                )
+            except (IngestError, OSError) as exc:
+                self.report.warnings.append(FileIssue(dat.path, str(exc)))
+                continue
+            for problem in problems:
+                self.report.warnings.append(FileIssue(dat.path, problem))
+            images = {}
+            for document in assembled:
+                for _key, written in document.pages:
+                    found_image = loadfile.image_path(root, opt.source, written)
+                    if found_image is not None:
+                        images[written] = found_image.resolve()
+            sets.append(_LoadSet(dat, opt, assembled, images))
+            self.covered.update(images.values())
+            self.covered.update({dat.source.resolve(), opt.source.resolve()})
+        return sets
+
+    def _plan_assembled(
+        self, load_set: _LoadSet, todo: list[_Planned], failed: list[_Planned]
+    ) -> None:
+        dat_id = Document.make_id(self.production.id, load_set.dat.path)
+        for document in load_set.documents:
+            found = Found(load_set.dat.source, f"{load_set.dat.path}!/{document.begin}", 0)
+            planned = _Planned(found, parent=dat_id, fields=document.fields)
+            pages = []
+            for key, written in document.pages:
+                image = load_set.images.get(written)
+                read = self.page_images.get(image) if image else None
+                if read is None:
+                    planned.error = f"page {key}: image {written} is missing or unreadable"
+                    break
+                pages.append((key, image, read))
+            self.report.files += 1
+            if planned.error:
+                failed.append(planned)
+                continue
+            planned.assembly = pages
+            planned.pages = len(pages)
+            planned.identification = Identification(pages[0][2][1])
+            digest = hashlib.sha256("".join(read[0] for _, _, read in pages).encode())
+            planned.sha256 = digest.hexdigest()
+            if self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
+                self.report.skipped += 1
+                continue
+            self._start_pool()
+            todo.append(planned)
 
     def _plan_file(
         self,
@@ -322,6 +410,18 @@ class _Run:
         if planned.error:
             failed.append(planned)
             return
+        if parent is None and found.source.resolve() in self.covered:
+            # A load file or one of its page images: the assembled documents hold the pages.
+            assert planned.identification is not None
+            self.page_images[found.source.resolve()] = (
+                planned.sha256,
+                planned.identification.media_type,
+            )
+            if self.catalog.ingested_sha256(self.production.id, found.path) != planned.sha256:
+                document = _new_document(self.production.id, planned)
+                document.page_count = 0
+                self.containers.append(_Job(planned, document))
+            return
         if self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
             self.report.skipped += 1
             return
@@ -334,12 +434,15 @@ class _Run:
         if ident.media_type in CONTAINERS:
             self._open_container(planned, todo, failed, depth)
             return
+        self._start_pool()
+        todo.append(planned)
+
+    def _start_pool(self) -> None:
         if self.pool is None:
             # Start the workers now, so they get ready while the rest is planned.
             self.pool = self._new_pool()
             for _ in range(self.options.jobs):
                 self.pool.submit(tasks.ready)
-        todo.append(planned)
 
     def _open_container(
         self, planned: _Planned, todo: list[_Planned], failed: list[_Planned], depth: int
@@ -478,7 +581,13 @@ class _Run:
         document = _new_document(self.production.id, planned)
         job = _Job(planned, document)
         source = planned.source
-        if ident.media_type == "application/pdf":
+        if planned.assembly:
+            document.fields = planned.fields
+            document.bates_first = planned.assembly[0][0]
+            document.bates_last = planned.assembly[-1][0]
+            for number, (_, image, (sha256, _)) in enumerate(planned.assembly, start=1):
+                self._ocr(job, number, tasks.ocr_image, image, "", frame=(sha256, 1))
+        elif ident.media_type == "application/pdf":
             self._read_pdf(job, source, planned.pages)
         elif ident.media_type in office.RENDITIONS:
             fmt = office.RENDITIONS[ident.media_type]
@@ -531,8 +640,13 @@ class _Run:
         source: Path,
         fallback_text: str,
         size: tuple[float, float] | None = None,
+        frame: tuple[str, int] | None = None,
     ) -> None:
-        """OCR one page, from the cache when this file's page was read before."""
+        """OCR one page, from the cache when this file's page was read before.
+
+        `frame` is (sha256 of the file read, its page number) when that is not the document's
+        own page `number` (a load-file document assembled from page images)."""
+        sha256, in_file = frame or (job.document.sha256, number)
         if self.options.ocr == "never":
             job.pages[number] = Page(
                 number=number,
@@ -543,16 +657,17 @@ class _Run:
             )
             self.progress.advance(1)
             return
-        cached = self.cache.get(job.document.sha256, number, self.settings)
+        cached = self.cache.get(sha256, in_file, self.settings)
         if cached is not None:
             self.report.pages_ocr_cached += 1
-            self._on_ocr(job, cached, number, fallback_text, size, store=False)
+            self._on_ocr(job, cached, number, fallback_text, size)
             return
 
         def handler(job: _Job, result: OcrResult) -> None:
-            self._on_ocr(job, result, number, fallback_text, size, store=True)
+            self.cache.put(sha256, in_file, self.settings, result)
+            self._on_ocr(job, result, number, fallback_text, size)
 
-        self._submit(job, handler, task, source, number, self.settings, self.options.limits)
+        self._submit(job, handler, task, source, in_file, self.settings, self.options.limits)
 
     # results ------------------------------------------------------------------------
     def _on_text_layer(self, job: _Job, result: tuple[list[pdf.PageText], Any]) -> None:
@@ -592,11 +707,7 @@ class _Run:
         number: int,
         layer_text: str,
         size: tuple[float, float] | None,
-        *,
-        store: bool,
     ) -> None:
-        if store:
-            self.cache.put(job.document.sha256, number, self.settings, result)
         text = result.text
         extra = _words_missing(layer_text, text)
         if extra:
@@ -636,6 +747,8 @@ class _Run:
         pages = [job.pages[n] for n in sorted(job.pages)]
         for page in pages:
             marks.annotate(page)
+        for page, (key, _, _) in zip(pages, job.planned.assembly, strict=False):
+            page.bates = [key]  # the load file's numbering is the record's
         segments = self._segments(doc, pages)
         if len(segments) > 1:
             self._record(doc, [])  # the merged PDF itself: its records hold the pages
@@ -671,7 +784,9 @@ class _Run:
 
     def _record(self, doc: Document, pages: list[Page]) -> None:
         """Write a finished document with its pages."""
-        if doc.media_type == "application/pdf" or doc.media_type.startswith("image/"):
+        if not doc.fields and (
+            doc.media_type == "application/pdf" or doc.media_type.startswith("image/")
+        ):
             # Stamps are on page images; a text file that mentions a range is not stamped.
             doc.bates_first, doc.bates_last = marks.assign_bates(pages)
         if pages:  # a merged PDF cut into records keeps its own count; a ZIP has none

@@ -103,6 +103,7 @@ class Document(_Record):
     parent: str = ""  # the id of the ZIP, mailbox, email or merged PDF it was inside
     page_offset: int = 0  # a record cut from a merged PDF: its page 1 is the PDF's page 1+offset
     email: dict[str, str] = field(default_factory=dict)  # from, to, cc, sent, subject, ...
+    fields: dict[str, str] = field(default_factory=dict)  # a load file's fields (BEGBATES, ...)
 
     @property
     def is_original(self) -> bool:
