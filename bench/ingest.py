@@ -30,6 +30,7 @@ from bench.common import FOIARCHIVE, parallel, print_table, timed  # noqa: E402
 from ingest.sample import dense_page_lines, render_scan, save_scanned_pdf, write_text_pdf  # noqa: E402
 
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
+MIXED_KINDS = ("zip", "mbox", "docx", "load file")
 
 
 def make_scanned(folder: Path, pages: int) -> None:
@@ -123,6 +124,101 @@ def foiarchive_ingest(
     return run.seconds, run.peak_rss_mb, json.loads(run.stdout)
 
 
+# -- productions as agencies deliver them ----------------------------------------------------
+def make_mixed(work: Path, kind: str, rng: random.Random) -> tuple[Path, Path, str]:
+    """(delivered folder, baseline folder or file list, baseline kind) for one format.
+
+    zip and mbox are compared with the same files delivered loose (what unpacking costs);
+    docx with LibreOffice converting the same files alone; load files with tesseract on
+    the same page images."""
+    delivered, loose = work / f"{kind}-delivered", work / f"{kind}-loose"
+    delivered.mkdir()
+    loose.mkdir()
+    if kind in ("zip", "mbox"):
+        import mailbox
+        import zipfile
+        from email.message import EmailMessage
+
+        for n in range(20):
+            write_text_pdf(
+                loose / f"record-{n:02d}.pdf",
+                [dense_page_lines(rng, lines=50, width=95) for _ in range(5)],
+            )
+        if kind == "zip":
+            with zipfile.ZipFile(delivered / "production.zip", "w", zipfile.ZIP_DEFLATED) as z:
+                for pdf in sorted(loose.iterdir()):
+                    z.write(pdf, f"records/{pdf.name}")
+        else:
+            box = mailbox.mbox(str(delivered / "mail.mbox"))
+            for pdf in sorted(loose.iterdir()):
+                message = EmailMessage()
+                message["From"], message["To"] = "a@agency.gov", "b@agency.gov"
+                message["Subject"], message["Date"] = pdf.stem, "Mon, 06 Mar 2017 10:00:00 -0500"
+                message.set_content("See attached.")
+                message.add_attachment(
+                    pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name
+                )
+                box.add(message)
+            box.close()
+        return delivered, loose, "foiarchive, loose files"
+    if kind == "docx":
+        import docx
+
+        for n in range(6):
+            document = docx.Document()
+            for page in range(4):
+                for line in dense_page_lines(rng, lines=30, width=90):
+                    document.add_paragraph(line)
+                if page < 3:
+                    document.add_page_break()
+            document.save(delivered / f"memo-{n}.docx")
+        return delivered, delivered, "soffice"
+    folder = delivered / "IMAGES"
+    folder.mkdir()
+    keys = [f"LF{n:06d}" for n in range(1, 13)]
+    for n, key in enumerate(keys):
+        render_scan(dense_page_lines(rng, lines=30, width=70), seed=n).save(folder / f"{key}.tif")
+        render_scan(dense_page_lines(random.Random(n), lines=30, width=70), seed=n).save(
+            loose / f"{key}.png"
+        )
+    (delivered / "VOL.opt").write_text(
+        "".join(
+            f"{k},VOL,IMAGES\\{k}.tif,{'Y' if i % 3 == 0 else ''},,,\n" for i, k in enumerate(keys)
+        )
+    )
+    thorn, sep = "\u00fe", "\x14"
+    rows = [["BEGBATES", "ENDBATES"]] + [[keys[i], keys[i + 2]] for i in range(0, 12, 3)]
+    (delivered / "VOL.dat").write_text(
+        "\n".join(sep.join(f"{thorn}{c}{thorn}" for c in row) for row in rows), encoding="utf-8"
+    )
+    return delivered, folder, "tesseract"
+
+
+def mixed_baseline(kind: str, folder: Path, work: Path, jobs: int) -> float:
+    if kind == "foiarchive, loose files":
+        return foiarchive_ingest(folder, work / "loose-archive", jobs)[0]
+    if kind == "soffice":
+        commands = [
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{work}/lo-{n}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(work / "lo-out"),
+                str(path),
+            ]
+            for n, path in enumerate(sorted(folder.glob("*.docx")))
+        ]
+        return parallel(commands, jobs)
+    commands = [
+        ["tesseract", str(path), str(work / path.stem), "--psm", "3"]
+        for path in sorted(folder.glob("*.tif"))
+    ]
+    return parallel(commands, jobs, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
@@ -137,6 +233,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument("--no-mixed", action="store_true", help="Skip the per-format runs.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="foiarchive-bench-"))
     rows: list[list[object]] = []
@@ -215,6 +312,39 @@ def main() -> None:
             if (args.corpus / kind).is_dir():
                 compare(f"corpus {kind}", args.corpus / kind, baseline)
 
+    mixed_rows = []
+    if not args.no_mixed:
+        rng = random.Random(3)
+        for kind in MIXED_KINDS:
+            delivered, baseline_input, baseline = make_mixed(work, kind, rng)
+            scratch = work / f"{kind}-baseline-work"
+            scratch.mkdir()
+            base_seconds = mixed_baseline(baseline, baseline_input, scratch, args.jobs)
+            seconds, peak, report = foiarchive_ingest(
+                delivered, work / f"{kind}-archive", args.jobs
+            )
+            figures[f"format {kind}"] = {
+                "documents": report["ingested"],
+                "pages": report["pages"],
+                "seconds": round(seconds, 2),
+                "baseline": baseline,
+                "baseline_seconds": round(base_seconds, 2),
+                "failed": report["failed"],
+            }
+            mixed_rows.append(
+                [
+                    kind,
+                    report["ingested"],
+                    report["pages"],
+                    f"{seconds:.1f}",
+                    f"{report['pages'] / seconds:.1f}",
+                    baseline,
+                    f"{base_seconds:.1f}",
+                    f"{seconds / base_seconds:.2f}x",
+                    f"{peak:.0f}",
+                ]
+            )
+
     print(
         f"\nIngest benchmark, --jobs {args.jobs}, {os.cpu_count()} CPUs "
         "(baselines measured in this run on the same pages)\n"
@@ -223,6 +353,22 @@ def main() -> None:
         ["kind", "pages", "OCR'd", "ours s", "ours p/s", "base s", "base p/s", "ratio", "peak MB"],
         rows,
     )
+    if mixed_rows:
+        print("\nProductions as delivered (per format; baseline on the same content, this run)")
+        print_table(
+            [
+                "format",
+                "documents",
+                "pages",
+                "ours s",
+                "pages/s",
+                "baseline",
+                "base s",
+                "time vs baseline",
+                "peak MB",
+            ],
+            mixed_rows,
+        )
     print(
         f"\nrepeat ingest of the unchanged scanned production: {repeat.seconds:.2f} s vs "
         f"{first:.1f} s first ({first / repeat.seconds:.0f}x faster)"
