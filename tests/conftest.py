@@ -74,8 +74,9 @@ def _no_user_cluster() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def es_url() -> str:
-    """The test cluster's URL; skips without one, fails when CI requires one."""
+def es_url() -> Iterator[str]:
+    """The test cluster's URL; skips without one, fails when CI requires one. The indexes the
+    tests made are deleted at the end, so a long-lived cluster does not fill up."""
     if not ES_URL:
         if ES_REQUIRED:
             pytest.fail("FOIARCHIVE_REQUIRE_ES=1 but FOIARCHIVE_TEST_ES_URL is not set")
@@ -86,7 +87,15 @@ def es_url() -> str:
     except (OSError, ValueError) as exc:
         pytest.fail(f"Elasticsearch at {ES_URL} does not answer: {exc}")
     assert status in ("green", "yellow"), status
-    return ES_URL
+    yield ES_URL
+    listing = f"{ES_URL}/_cat/indices/foiarchive-test-*?format=json&h=index"
+    with urllib.request.urlopen(listing, timeout=30) as response:
+        names = [row["index"] for row in json.load(response)]
+    for start in range(0, len(names), 50):
+        request = urllib.request.Request(
+            f"{ES_URL}/{','.join(names[start : start + 50])}", method="DELETE"
+        )
+        urllib.request.urlopen(request, timeout=60).close()
 
 
 def use_elasticsearch(archive: Path, es_url: str) -> str:
