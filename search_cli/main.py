@@ -531,8 +531,12 @@ def show_command(ctx: click.Context, document: str, page: int | None, output_for
         emit_json({"document": doc.to_dict(), "pages": [p.to_dict() for p in selected]})
         return
     for name, value in doc.to_dict().items():
-        if value not in ("", None):
-            click.echo(f"{name:>15}: {printable(str(value))}")
+        if isinstance(value, dict):  # email headers, load-file fields: one line each
+            for key, item in value.items():
+                click.echo(f"{name + '.' + key:>15}: {printable(str(item))}")
+        elif value not in ("", None, [], 0) or name == "page_count":
+            shown = ", ".join(value) if isinstance(value, list) else str(value)
+            click.echo(f"{name:>15}: {printable(shown)}")
     if page:
         p = selected[0]
         conf = f", OCR confidence {p.ocr_confidence:.0f}" if p.ocr_confidence is not None else ""
