@@ -350,6 +350,30 @@ class Catalog:
         ).fetchone()
         return _page(row) if row else None
 
+    def pages_at(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[Document, Page]]:
+        """Pages named by (document id, number), with their documents, in two queries: what a
+        page of search hits needs, without a round trip per hit."""
+        if not keys:
+            return {}
+        # An OR of primary-key matches: SQLite looks each one up in the index (a row-value IN
+        # over VALUES would scan the table).
+        matches = " OR ".join("(document_id = ? AND number = ?)" for _ in keys)
+        rows = self._db.execute(
+            f"SELECT * FROM pages WHERE {matches}", [value for key in keys for value in key]
+        ).fetchall()
+        ids = sorted({row["document_id"] for row in rows})
+        documents = {
+            row["id"]: _document(row)
+            for row in self._db.execute(
+                f"SELECT * FROM documents WHERE id IN ({', '.join('?' for _ in ids)})", ids
+            ).fetchall()
+        }
+        return {
+            (row["document_id"], row["number"]): (documents[row["document_id"]], _page(row))
+            for row in rows
+            if row["document_id"] in documents
+        }
+
     def indexable_pages(self, document_id: str) -> list[IndexablePage]:
         """Every page of a live document, with its document and production; [] if gone or failed."""
         document = self.document(document_id)

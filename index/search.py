@@ -112,22 +112,29 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
     node = resolve(parsed, catalog, backend)
     words, prefixes = highlight_terms(parsed)
 
-    def dress(raw_hit: RawHit) -> Hit | None:
-        document_id, _, number = raw_hit.key.rpartition(":")
-        document = catalog.document(document_id)
-        page = catalog.page(document_id, int(number))
-        if document is None or page is None:
-            return None  # removed from the catalog since the index was last synced
-        return Hit(
-            production=document.production_id,
-            document=document.id,
-            path=document.path,
-            page=page.number,
-            bates=page.bates[0] if page.bates else "",
-            score=round(raw_hit.score, 4),
-            snippet=snippet(page.text, words, prefixes),
-            text_source=page.text_source,
-        )
+    def dress(raw_hits: list[RawHit]) -> list[Hit]:
+        """Paths, Bates numbers and snippets from the catalog (hits it no longer has are
+        dropped: removed since the index was last synced)."""
+        keys = [_key(h) for h in raw_hits]
+        found = catalog.pages_at(keys)
+        hits = []
+        for raw_hit, key in zip(raw_hits, keys, strict=True):
+            if key not in found:
+                continue
+            document, page = found[key]
+            hits.append(
+                Hit(
+                    production=document.production_id,
+                    document=document.id,
+                    path=document.path,
+                    page=page.number,
+                    bates=page.bates[0] if page.bates else "",
+                    score=round(raw_hit.score, 4),
+                    snippet=snippet(page.text, words, prefixes),
+                    text_source=page.text_source,
+                )
+            )
+        return hits
 
     facet_fields = {name: FACET_FIELDS[name] for name in request.facets}
     if request.by_document:
@@ -146,7 +153,7 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
         groups = _document_groups(backend, node, request, counts)
         documents = []
         for document_id, page_hits in groups:
-            dressed = [h for h in map(dress, page_hits) if h is not None]
+            dressed = dress(page_hits)
             document = catalog.document(document_id)
             if document is None or not dressed:
                 continue
@@ -170,7 +177,7 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
             facets=facet_fields,
             facet_size=request.facet_size,
         )
-        hits = [h for h in map(dress, raw.hits) if h is not None]
+        hits = dress(raw.hits)
         documents = None
     facets = {
         name: [{"value": value, "count": count} for value, count in buckets]
@@ -187,6 +194,11 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
         documents=documents,
         total_documents=len(counts) if request.by_document else 0,
     )
+
+
+def _key(hit: RawHit) -> tuple[str, int]:
+    document_id, _, number = hit.key.rpartition(":")
+    return document_id, int(number)
 
 
 def _document_groups(
