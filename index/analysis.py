@@ -31,6 +31,7 @@ _WORD_SEGMENT = regex.compile(r"\w.*?\b", flags=regex.WORD | regex.V1)
 _ASCII_WORD = re.compile(
     r"[A-Za-z0-9_]+(?:(?:(?<=[A-Za-z])[:.'](?=[A-Za-z])|(?<=[0-9])[.,;'](?=[0-9]))[A-Za-z0-9_]+)*"
 )
+_LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_LENGTH + 1}}}")
 _IDEOGRAPHIC = regex.compile(r"[\p{Han}\p{Hiragana}]", flags=regex.V1)
 
 
@@ -87,7 +88,9 @@ def index_text(text: str) -> str:
     phrase and proximity queries behave as they do on Elasticsearch.
     """
     words = (_ASCII_WORD if text.isascii() else _WORD_SEGMENT).findall(text)
-    if words and _needs_pieces(text, max(map(len, words))):
+    # A token over the length limit needs that many characters without a space: a C-speed test.
+    longest = max(map(len, words)) if _LONG_RUN.search(text) else 0
+    if words and _needs_pieces(text, longest):
         words = [piece for word in words for _, piece in _pieces(word)]
     return lowercase(" ".join(words))
 

@@ -20,13 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 import elasticsearch
 from elasticsearch import helpers
 
-from index.analysis import index_text
 from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
 from index.catalog import IndexablePage
-from index.fields import page_fields
+from index.fields import analyzed_text, page_fields
 from index.query import (
     DATE_FIELDS,
-    TEXT_FIELDS,
     And,
     DateRange,
     Flag,
@@ -144,8 +142,7 @@ class ElasticsearchBackend:
             actions.extend({"_op_type": "delete", "_index": target, "_id": key} for key in stale)
         for item in pages:
             fields = page_fields(item)
-            for name in TEXT_FIELDS:
-                fields[name] = index_text(fields[name])
+            fields.update(analyzed_text(fields))
             for name in DATE_FIELDS:
                 if fields[name] is not None:
                     fields[name] = fields[name].isoformat()

@@ -6,11 +6,13 @@ Keyword fields hold normalized values (trimmed, lowercased) so filters are case-
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
-from index.analysis import normalize_keyword
+from index.analysis import index_text, normalize_keyword
 from index.catalog import IndexablePage
+from index.query import TEXT_FIELDS
 from schemas import parse_bates
 
 #: facet name -> index field that is counted
@@ -50,6 +52,19 @@ def page_fields(item: IndexablePage) -> dict[str, Any]:
         "to": " ".join(filter(None, (mail.get(k, "") for k in ("to", "cc", "bcc")))),
         "subject": mail.get("subject", ""),
         "sent": _parse_date(mail.get("sent", "")[:10]),
+    }
+
+
+#: Title and email fields repeat on every page of a document: each is analyzed once.
+_document_terms = functools.lru_cache(maxsize=4096)(index_text)
+
+
+def analyzed_text(fields: dict[str, Any]) -> dict[str, str]:
+    """The full-text fields of a page record as analyzer terms joined by spaces: what both
+    backends index (see index.analysis.index_text)."""
+    return {
+        name: index_text(fields[name]) if name == "text" else _document_terms(fields[name])
+        for name in TEXT_FIELDS
     }
 
 

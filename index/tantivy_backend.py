@@ -10,10 +10,9 @@ from typing import Any
 
 import tantivy
 
-from index.analysis import index_text
 from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
 from index.catalog import IndexablePage
-from index.fields import page_fields
+from index.fields import analyzed_text, page_fields
 from index.query import (
     TEXT_FIELDS,
     And,
@@ -185,9 +184,9 @@ def _to_tantivy(fields: dict[str, Any]) -> tantivy.Document:
         for value in values if isinstance(values, list) else [values]:
             if value:
                 doc.add_text(name, value)
-    for name in TEXT_FIELDS:
-        if fields[name]:
-            doc.add_text(name, index_text(fields[name]))
+    for name, terms in analyzed_text(fields).items():
+        if terms:
+            doc.add_text(name, terms)
     doc.add_integer("page", fields["page"])
     doc.add_boolean("redacted", fields["redacted"])
     doc.add_boolean("withheld", fields["withheld"])
