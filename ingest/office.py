@@ -5,11 +5,14 @@ its image are read like any PDF, with OCR where a page is a picture); legacy Exc
 OpenDocument spreadsheets become .xlsx and are read as tables. Renditions are derivatives in
 ARCHIVE/derivatives/, made once per file content; the originals go into the bag untouched.
 Each conversion runs with its own throwaway LibreOffice profile, so parallel workers do not
-collide, and never runs macros (LibreOffice's default in headless conversion).
+collide, never runs macros (LibreOffice's default in headless conversion), and, where the
+system allows a private network namespace (`unshare -rn`), cannot reach the network: a
+document's remote links and images stay unfetched.
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -53,6 +56,19 @@ def libreoffice() -> str:
     return found
 
 
+@functools.cache
+def _offline() -> list[str]:
+    """A command prefix that runs a program without network access, when the system allows."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return []
+    try:
+        probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [unshare, "-rn"] if probe.returncode == 0 else []
+
+
 def version() -> str:
     try:
         done = subprocess.run(
@@ -75,6 +91,7 @@ def render(source: Path, target: Path, fmt: str) -> Path:
         staged = work / f"input{source.suffix.lower() or '.bin'}"
         shutil.copyfile(source, staged)
         command = [
+            *_offline(),
             soffice,
             f"-env:UserInstallation={(work / 'profile').as_uri()}",
             "--headless",

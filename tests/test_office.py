@@ -113,3 +113,23 @@ def test_rtf_is_not_mistaken_for_plain_text(tmp_path: Path) -> None:
     path.write_text(r"{\rtf1 hello}")
     found = identify(path)
     assert found.media_type == office.RTF and "named .txt" in found.warning
+
+
+def test_conversions_run_without_network(tmp_path: Path) -> None:
+    """LibreOffice runs in a private network namespace: a listening local port is unreachable."""
+    import socket
+    import sys
+
+    prefix = office._offline()
+    if not prefix:
+        pytest.skip("this system allows no private network namespace (unshare -rn)")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+        inside = subprocess.run([*prefix, sys.executable, "-c", probe], capture_output=True)
+        outside = subprocess.run([sys.executable, "-c", probe], capture_output=True)
+    assert outside.returncode == 0
+    assert inside.returncode != 0
+    assert any(word in inside.stderr.lower() for word in (b"unreachable", b"refused"))
