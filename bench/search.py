@@ -322,7 +322,10 @@ def _mkdir(path: Path) -> Path:
 def _es_size(archive: Path) -> float:
     backend = index.open_backend(archive, "elasticsearch")
     client = backend._client  # type: ignore[attr-defined]
-    client.indices.forcemerge(index=backend.generation, max_num_segments=1)
+    client.options(request_timeout=3600).indices.forcemerge(
+        index=backend.generation, max_num_segments=1
+    )
+    client.indices.refresh(index=backend.generation)  # let go of the merged-away segments
     stats = client.indices.stats(index=backend.generation, metric="store")
     backend.close()
     return stats["_all"]["primaries"]["store"]["size_in_bytes"] / 1e6
