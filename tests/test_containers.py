@@ -353,18 +353,21 @@ def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
     for key, text in zip(keys, texts, strict=True):
         render_scan([text], seed=len(key)).save(source / "IMAGES" / "001" / f"{key}.tif")
     breaks = {0, 2, 3}
+    render_scan(["A secret outside the production."]).save(tmp_path / "secret.tif")
     (source / "VOL001.opt").write_text(
         "".join(
             f"{key},VOL001,IMAGES\\001\\{key}.tif,{'Y' if i in breaks else ''},,,\r\n"
             for i, key in enumerate(keys)
         )
+        + "ABC000006,VOL001,..\\secret.tif,Y,,,\r\n"
     )
     thorn, sep = "\u00fe", "\x14"
     rows = [["BEGBATES", "ENDBATES", "CUSTODIAN", "DOCTYPE"],
             ["ABC000001", "ABC000002", "Smith, Jane", "Memo"],
             ["ABC000003", "ABC000003", "Lee, Ann", "Letter"],
             ["ABC000004", "ABC000005", "Lee, Ann", "Spreadsheet"],
-            ["ABC000009", "ABC000010", "Nobody", "Missing"]]  # fmt: skip
+            ["ABC000009", "ABC000010", "Nobody", "Missing"],
+            ["ABC000006", "ABC000006", "Nobody", "Escape"]]  # fmt: skip
     (source / "VOL001.dat").write_bytes(
         "\r\n".join(sep.join(f"{thorn}{cell}{thorn}" for cell in row) for row in rows).encode(
             "utf-8"
@@ -373,7 +376,7 @@ def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
     Image.new("L", (10, 10), 255).save(source / "unrelated.png")
     archive = tmp_path / "archive"
     result = run_cli("ingest", source, "--id", "lf", "--format", "json", archive=archive)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # the document whose image lies outside
     documents = _documents(archive)
     assembled = {p: d for p, d in documents.items() if p.startswith("VOL001.dat!/")}
     assert sorted(assembled) == ["VOL001.dat!/ABC000001", "VOL001.dat!/ABC000003",
@@ -393,5 +396,9 @@ def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
     assert run_json("search", "bates:ABC000002", archive=archive)["hits"][0]["page"] == 2
     report = json.loads(result.stdout)
     assert any("ABC000009: no such page" in w["reason"] for w in report["warnings"])
+    (escape,) = report["failures"]
+    assert escape["path"] == "VOL001.dat!/ABC000006"
+    assert "image ..\\secret.tif is missing or unreadable" in escape["reason"]
+    assert "secret" not in str(run_json("search", "secret", archive=archive))
     payload = archive / "bags" / "lf" / "data"
     assert (payload / "VOL001.dat").exists() and (payload / "IMAGES/001/ABC000005.tif").exists()

@@ -6,6 +6,7 @@ Tantivy index and a real Elasticsearch index; each query of the suite runs on bo
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import urllib.request
@@ -295,3 +296,40 @@ def test_within_slop_counts_moves_like_lucene() -> None:
     assert not within_slop(["b", "a"], ["a", "b"], 1)
     assert not within_slop(["a", "b"], ["a", "a", "b"], 5)  # a repeated word needs two places
     assert within_slop(["a", "a", "b"], ["a", "a", "b"], 0)
+
+
+def test_a_too_broad_proximity_search_is_refused(
+    corpus: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index import proximity
+
+    monkeypatch.setattr(proximity, "MAX_CANDIDATES", 3)
+    with pytest.raises(index.QueryError, match="too broad: more than 3 pages"):
+        _pages(corpus[0], "tantivy", '"secure communities program"~2')
+
+
+@pytest.mark.parametrize("backend", ["tantivy", "elasticsearch"])
+def test_grouping_past_the_deepest_window(
+    corpus: tuple[Path, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Documents whose pages all lie beyond the pages read still come, most pages first."""
+    search_module = importlib.import_module("index.search")  # `index.search` is the function
+
+    if backend == "elasticsearch":
+        request.getfixturevalue("corpus_on_es")
+    archive, _ = corpus
+    with index.open_catalog(archive) as catalog:
+        engine = index.open_backend(archive, backend)
+        grouped = index.SearchRequest("agency:ice", by_document=True, limit=30)
+        full = index.search(catalog, engine, grouped)
+        monkeypatch.setattr(search_module, "MAX_WINDOW", 40)  # fewer pages than match
+        narrow = index.search(catalog, engine, grouped)
+        engine.close()
+    assert full.total > 40  # so the narrow run had to fall back
+    assert full.total_documents == narrow.total_documents == 30
+    assert {d.document: d.matching_pages for d in narrow.documents or []} == {
+        d.document: d.matching_pages for d in full.documents or []
+    }
