@@ -6,8 +6,8 @@ Two ways, chosen with `ingest --split`:
   (columns such as BegBates/EndBates, Bates Begin/Bates End, Start/End; a Title or
   Description column names the record), matched to the Bates stamps read on the pages;
 * page signals (`--split auto`): a Bates sequence that starts over or changes prefix, a page
-  that opens a printed email (From:/Sent:/To:/Subject: lines), "Page 1 of N", and a change
-  of page size.
+  that opens a printed email (From:/Sent:/To:/Subject: lines), "Page 1 of N", the start or
+  end of FBI deleted page information sheets, and a change of page size.
 
 Each cut says why it was made, so the report shows the boundaries chosen.
 """
@@ -30,7 +30,11 @@ _EMAIL_OPENING = re.compile(
     re.I,
 )
 _PAGE_ONE = re.compile(r"\bPage\s+1\s+of\s+\d+\b", re.I)
-_SIZE_TOLERANCE = 0.03
+#: Scanned pages of one record differ in size by a few percent (612 to 633 points wide in
+#: one FBI release); letter to legal or A4 is a change of 6 % or more.
+_SIZE_TOLERANCE = 0.05
+#: Numbers skipped between two pages of one record (pages withheld in full, unnumbered sheets).
+_BATES_GAP = 50
 _BEGIN = ("begbates", "begbate", "begdoc", "batesbegin", "batesstart", "begin", "start", "first",
           "startbates", "begno", "prodbeg", "beginbates")  # fmt: skip
 _END = ("endbates", "endbate", "enddoc", "batesend", "end", "last", "endbates", "endno",
@@ -136,10 +140,18 @@ def by_signals(pages: list[Page]) -> list[Segment]:
 def _starts_record(previous: Page, page: Page, stamps: dict[int, tuple[str, int]]) -> str:
     before, now = stamps.get(previous.number), stamps.get(page.number)
     if before and now:
-        if now[0] != before[0]:
+        follows = before[1] < now[1] <= before[1] + _BATES_GAP
+        if now[0] != before[0] and not follows:
+            # A prefix OCR misread ("19-cy-4048" for "19-cv-4048") still numbers on: no cut.
             return "the Bates prefix changes"
         if now[1] <= before[1]:
             return "the Bates numbers start over"
+    if bool(previous.withheld_pages) != bool(page.withheld_pages):
+        return (
+            "deleted page information sheets begin"
+            if page.withheld_pages
+            else "the deleted page information sheets end"
+        )
     if _EMAIL_OPENING.search(page.text.lstrip()[:1500]):
         return "a printed email begins"
     if _PAGE_ONE.search(page.text) and not _PAGE_ONE.search(previous.text):

@@ -404,3 +404,29 @@ def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
     assert run_json("search", "secret", archive=archive)["total"] == 0  # never read
     payload = archive / "bags" / "lf" / "data"
     assert (payload / "VOL001.dat").exists() and (payload / "IMAGES/001/ABC000005.tif").exists()
+
+
+def test_page_signals_ignore_scanner_noise_and_ocr_slips() -> None:
+    from ingest.split import by_signals
+    from schemas import Page
+
+    def page(number: int, stamp: str, width: float = 612, **extra: object) -> Page:
+        return Page(number=number, text=f"Some text of the page.\n{stamp}", width=width,
+                    height=792, **extra)  # fmt: skip
+
+    sheet = [{"pages": [1, 2], "reasons": ["b6"]}]
+    pages = [
+        page(1, "", withheld_pages=sheet),  # an FBI deleted page information sheet
+        page(2, "19-cv-4048(FBI)-2632"),
+        page(3, "19-cv-4048(FBI)-2633", width=628),  # a scan 2.6 % wider: same record
+        page(4, "19-cy-4048(FBI)-2634"),  # the prefix misread by OCR, numbers go on
+        page(5, "19-cv-4048(FBI)-2650"),  # pages withheld in between
+        page(6, "19-cv-4048(FBI)-0001"),  # numbering starts over: a new record
+        page(7, "19-cv-4048(FBI)-0002", width=612 * 1.3),  # legal paper: a new record
+    ]
+    assert [(s.first, s.last, s.reason) for s in by_signals(pages)] == [
+        (1, 1, "first page"),
+        (2, 5, "the deleted page information sheets end"),
+        (6, 6, "the Bates numbers start over"),
+        (7, 7, "the page size changes"),
+    ]
