@@ -115,6 +115,7 @@ class DocumentChange:
             or self.reordered
             or self.pages
             or (self.table and any(c.verdict for c in self.table.columns))
+            or (self.table and self.table.other_sheets)
         )
 
 
@@ -522,6 +523,10 @@ def summarize(diff: Diff) -> list[str]:
             lines.append(
                 f"{change.new.path}: {change.table.new_rows:,} rows "
                 f"(was {change.table.old_rows:,} in {change.old.path})."
+            )
+        if change.table.other_sheets:
+            lines.append(
+                f"{change.new.path}: sheets not compared: {', '.join(change.table.other_sheets)}."
             )
     return lines
 

@@ -72,6 +72,9 @@ class TableChange:
     key: str = ""
     old_key_range: list[str] = field(default_factory=list)
     new_key_range: list[str] = field(default_factory=list)
+    old_sheet: str = ""  # the sheets compared, for workbooks ('' for a CSV)
+    new_sheet: str = ""
+    other_sheets: list[str] = field(default_factory=list)  # sheets left out, "name (old|new)"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,9 @@ class TableChange:
             "key": self.key,
             "old_key_range": self.old_key_range,
             "new_key_range": self.new_key_range,
+            "old_sheet": self.old_sheet,
+            "new_sheet": self.new_sheet,
+            "other_sheets": self.other_sheets,
             "columns": [
                 {**c.__dict__, "old_filled": c.old_filled, "new_filled": c.new_filled}
                 for c in self.columns
@@ -89,24 +95,55 @@ class TableChange:
 
 def rows(pages: list[Page], columns: list[str]) -> list[dict[str, str]]:
     """The table's rows, each {column: value} for its non-blank cells."""
+    return [row for sheet in sheets(pages, columns).values() for row in sheet.rows]
+
+
+@dataclass
+class Sheet:
+    columns: list[str]
+    rows: list[dict[str, str]]
+
+
+def sheets(pages: list[Page], columns: list[str]) -> dict[str, Sheet]:
+    """A workbook's sheets (a CSV is one sheet named ''), each with its columns and rows.
+
+    Row pages name their sheet in their first line ("Cases, rows 2-51"). The header kept at
+    ingest is one list for the whole workbook: a column is given to the sheets whose rows use
+    it, and one no row uses (released blank everywhere) to the sheet with the most rows.
+    """
     known = sorted(columns, key=len, reverse=True)
-    table = []
+    found: dict[str, Sheet] = {}
     for page in pages:
-        for line in page.text.split("\n")[1:]:  # the first line names the rows
-            row: dict[str, str] = {}
-            last = ""
-            for cell in line.split(" | ") if line else []:
-                name = next((c for c in known if cell.startswith(c + ": ")), None)
-                if name is None and ": " in cell and not known:
-                    name = cell.split(": ", 1)[0]
-                if name is None:  # a value that itself held " | "
-                    if last:
-                        row[last] += " | " + cell
-                    continue
-                row[name] = cell[len(name) + 2 :]
-                last = name
-            table.append(row)
-    return table
+        heading, *lines = page.text.split("\n")
+        label = heading.rsplit(", rows ", 1)[0] if ", rows " in heading else ""
+        sheet = found.setdefault(label, Sheet([], []))
+        for line in lines:
+            sheet.rows.append(_row(line, known))
+    for sheet in found.values():
+        used = {name for row in sheet.rows for name in row}
+        sheet.columns = [c for c in columns if c in used] or sorted(used)
+        sheet.columns += sorted(used - set(sheet.columns))
+    if found:
+        unused = [c for c in columns if not any(c in s.columns for s in found.values())]
+        largest = max(found.values(), key=lambda s: len(s.rows))
+        largest.columns += unused
+    return found
+
+
+def _row(line: str, known: list[str]) -> dict[str, str]:
+    row: dict[str, str] = {}
+    last = ""
+    for cell in line.split(" | ") if line else []:
+        name = next((c for c in known if cell.startswith(c + ": ")), None)
+        if name is None and ": " in cell and not known:
+            name = cell.split(": ", 1)[0]
+        if name is None:  # a value that itself held " | "
+            if last:
+                row[last] += " | " + cell
+            continue
+        row[name] = cell[len(name) + 2 :]
+        last = name
+    return row
 
 
 def _profiles(table: list[dict[str, str]], columns: list[str]) -> dict[str, ColumnProfile]:
@@ -130,20 +167,45 @@ def _normal(name: str) -> str:
 def compare_tables(
     old_pages: list[Page], old_columns: list[str], new_pages: list[Page], new_columns: list[str]
 ) -> TableChange:
-    old_columns = old_columns or _seen_columns(old_pages)
-    new_columns = new_columns or _seen_columns(new_pages)
-    old_table, new_table = rows(old_pages, old_columns), rows(new_pages, new_columns)
-    old_profiles = _profiles(old_table, old_columns)
-    new_profiles = _profiles(new_table, new_columns)
-    new_by_name = {_normal(c): c for c in new_columns}
+    """The two releases' matching sheets compared (the pair sharing most column names)."""
+    old_sheets, new_sheets = sheets(old_pages, old_columns), sheets(new_pages, new_columns)
+    pairs = sorted(
+        (
+            (-_overlap(a.columns, b.columns), -len(a.rows) - len(b.rows), a_name, b_name)
+            for a_name, a in old_sheets.items()
+            for b_name, b in new_sheets.items()
+        )
+    )
+    if not pairs:
+        return TableChange(0, 0, [])
+    _, _, old_name, new_name = pairs[0]
+    old, new = old_sheets[old_name], new_sheets[new_name]
+    change = _compare_sheets(old, new)
+    change.old_sheet, change.new_sheet = old_name, new_name
+    change.other_sheets = sorted(
+        [f"{name} (old)" for name in old_sheets if name != old_name]
+        + [f"{name} (new)" for name in new_sheets if name != new_name]
+    )
+    return change
+
+
+def _overlap(a: list[str], b: list[str]) -> float:
+    left, right = {_normal(c) for c in a}, {_normal(c) for c in b}
+    return len(left & right) / len(left | right) if left | right else 0.0
+
+
+def _compare_sheets(old: Sheet, new: Sheet) -> TableChange:
+    old_profiles = _profiles(old.rows, old.columns)
+    new_profiles = _profiles(new.rows, new.columns)
+    new_by_name = {_normal(c): c for c in new.columns}
     changes = []
-    for name in old_columns:
+    for name in old.columns:
         twin = new_by_name.pop(_normal(name), None)
         changes.append(_column(name, old_profiles[name], new_profiles.get(twin) if twin else None))
     for twin in new_by_name.values():
         changes.append(_column(twin, None, new_profiles[twin]))
-    change = TableChange(len(old_table), len(new_table), changes)
-    key = _key_column(old_profiles, new_profiles, new_columns)
+    change = TableChange(len(old.rows), len(new.rows), changes)
+    key = _key_column(old_profiles, new_profiles, new.columns)
     if key:
         old_key, new_key = key
         change.key = old_key
@@ -181,11 +243,6 @@ def _column(name: str, old: ColumnProfile | None, new: ColumnProfile | None) -> 
     elif change.new_filled >= change.old_filled + NOTABLE:
         change.verdict = "more filled"
     return change
-
-
-def _seen_columns(pages: list[Page]) -> list[str]:
-    """Columns named in the rows, for tables cataloged before headers were kept."""
-    return list(dict.fromkeys(name for row in rows(pages, []) for name in row))
 
 
 def _key_column(

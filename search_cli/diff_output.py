@@ -94,6 +94,10 @@ def _document_lines(change: DocumentChange) -> Iterator[str]:
             yield f'      + "{passage.text}"'
     if change.table is not None:
         table = change.table
+        if table.old_sheet or table.new_sheet:
+            yield f"    sheet compared: {table.old_sheet or '-'} -> {table.new_sheet or '-'}"
+        if table.other_sheets:
+            yield f"    sheets not compared: {', '.join(table.other_sheets)}"
         if table.old_rows != table.new_rows:
             yield f"    rows: {table.old_rows:,} -> {table.new_rows:,}"
         if table.key:

@@ -334,3 +334,34 @@ def test_two_real_ingests_of_a_release(sample_source: Path, tmp_path: Path) -> N
     verdicts = {c["name"]: c["verdict"] for c in cases["table"]["columns"]}
     assert verdicts == {n: "blanked" if n == "county" else "" for n in verdicts}
     assert [c for c in report["matched"] if c["changed"]] == [cases]
+
+
+def test_workbook_sheets_are_paired_by_header(tmp_path: Path) -> None:
+    """A CSV and the same records as a workbook with a scratch sheet: only the scratch sheet
+    is news."""
+    from openpyxl import Workbook
+
+    from index.diff_tables import compare_tables
+    from ingest.textual import xlsx_pages
+
+    records = [[str(100 + i), f"County {i}", "(b)(6)"] for i in range(60)]
+    old_pages, old_columns = _table(tmp_path, "old.csv", ["id", "county", "officer"], records)
+    book = Workbook()
+    book.active.title = "Notes"
+    book.active.append(["2021-04-29", "scratch"])
+    book.active.append(["2021-01-23", "more"])
+    cases = book.create_sheet("Cases")
+    cases.append(["id", "county", "officer"])
+    for row in records:
+        cases.append(row)
+    book.save(tmp_path / "new.xlsx")
+    table = xlsx_pages(tmp_path / "new.xlsx", Limits())
+    change = compare_tables(old_pages, old_columns, table.pages, table.columns)
+    assert (change.old_sheet, change.new_sheet, change.other_sheets) == (
+        "",
+        "Cases",
+        ["Notes (new)"],
+    )
+    assert (change.old_rows, change.new_rows) == (60, 60)
+    assert [c.verdict for c in change.columns] == ["", "", ""]
+    assert (change.key, change.new_key_range) == ("id", ["100", "159"])
