@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -267,3 +268,76 @@ def test_ingest_indexes_into_both_backends_as_it_goes(tmp_path: Path, es_url: st
         found = run_json("search", "detainer agency:cbp", "--backend", backend, archive=archive)
         assert found["backend"] == backend
         assert sorted(h["path"] for h in found["hits"]) == ["cases.csv", "letter.txt"]
+
+
+class _CuttableProxy:
+    """A TCP relay to the test cluster that can be cut, as a network or a node failing."""
+
+    def __init__(self, target: str) -> None:
+        import threading
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(target)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 9200)
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        for connection in [self.server, *self.sockets]:  # shutdown wakes a blocked accept()
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            connection.close()
+
+
+def test_a_cluster_that_goes_away_mid_run_loses_nothing(tmp_path: Path, es_url: str) -> None:
+    proxy = _CuttableProxy(es_url)
+    archive = _archive(tmp_path, proxy.url, {"a.pdf": 2, "b.pdf": 3})
+    with index.open_catalog(archive) as catalog:
+        indexer = index.Indexer(archive, catalog)
+        first = indexer.sync()
+        assert first["elasticsearch"].pages == 5 and not indexer.failures
+        _put(catalog, "c.pdf", 4)  # more arrives while the cluster is away
+        proxy.cut()
+        second = indexer.sync()
+        indexer.close()
+        assert second["tantivy"].pages == 4  # the embedded index carries on
+        assert "not reachable" in indexer.failures["elasticsearch"]
+        assert "reindex --backend elasticsearch" in indexer.warning()
+    alias = (archive / "config.toml").read_text().split('index = "')[1].split('"')[0]
+    (archive / "config.toml").write_text(f'[elasticsearch]\nurl = "{es_url}"\nindex = "{alias}"\n')
+    with index.open_catalog(archive) as catalog:
+        backend = index.open_backend(archive, "elasticsearch", writable=True)
+        assert index.pending(catalog, backend) > 0
+        report = index.sync(catalog, backend)
+        assert report.documents == 1 and index.pending(catalog, backend) == 0
+        backend.close()
+    assert _total(archive, "detainer") == 9
