@@ -69,7 +69,9 @@ def _offline() -> list[str]:
     return [unshare, "-rn"] if probe.returncode == 0 else []
 
 
+@functools.cache
 def version() -> str:
+    """'LibreOffice 7.4.7.2', asked once per process."""
     try:
         done = subprocess.run(
             [libreoffice(), "--version"], capture_output=True, text=True, timeout=60
