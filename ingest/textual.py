@@ -8,6 +8,7 @@ hit points at a small, citable block of rows (the page's first line names the sh
 from __future__ import annotations
 
 import csv
+import itertools
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from ingest.limits import Limits
 from schemas import Page
 
 ROWS_PER_PAGE = 50
+#: Rows above the header an agency may fill with a title block.
+MAX_TITLE_ROWS = 12
 TEXT_PAGE_CHARS = 20_000
 _XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
 
@@ -114,24 +117,47 @@ def _bounded(rows: Iterable[list[str]], limits: Limits, name: str) -> Iterator[l
         yield row
 
 
+_Header = tuple[list[str] | None, int, list[str], list[list[str]]]
+
+
+def _find_header(rows: Iterator[list[str]]) -> _Header:
+    """The header row, its row number, title lines above it, and rows read past it.
+
+    Agencies often put a title block above the header ("ERO Custody Management Division",
+    the request number, the data's dates, group headings): the header is the first of the
+    opening rows filled at least half as fully as the fullest of them. A table of one column
+    has no such row: its first row is the header.
+    """
+    opening = list(itertools.islice(rows, MAX_TITLE_ROWS))
+    if not opening:
+        return None, 0, [], []
+    counts = [sum(1 for value in row if value and value.strip()) for row in opening]
+    needed = max(2, max(counts) / 2)
+    at = next((i for i, count in enumerate(counts) if count >= needed), 0)
+    titles = [v.strip() for row in opening[:at] for v in row if v and v.strip()]
+    return opening[at], at + 1, titles, opening[at + 1 :]
+
+
 def _row_pages(rows: Iterator[list[str]], label: str | None) -> Table:
-    header = next(rows, None)
+    header, header_row, titles, pending = _find_header(rows)
     if header is None:
         return Table([], [])
     columns = [h.strip() or f"column {i + 1}" for i, h in enumerate(header)]
     pages: list[Page] = []
     block: list[str] = []
-    first_row = 2  # spreadsheet row numbers: the header is row 1
+    first_row = header_row + 1  # spreadsheet row numbers
 
     def flush(last_row: int) -> None:
         where = f"{label}, rows" if label else "Rows"
         heading = f"{where} {first_row}-{last_row}"
+        if titles and not pages:  # the title block stays searchable, on the first page
+            heading += " (" + " / ".join(titles) + ")"
         pages.append(
             Page(number=len(pages) + 1, text="\n".join([heading, *block]), text_source="text")
         )
 
-    row_number = 1
-    for row_number, row in enumerate(rows, start=2):
+    row_number = header_row
+    for row_number, row in enumerate(itertools.chain(pending, rows), start=header_row + 1):
         cells = [
             f"{columns[i] if i < len(columns) else f'column {i + 1}'}: {value.strip()}"
             for i, value in enumerate(row)

@@ -321,3 +321,38 @@ def test_missing_tesseract_is_a_clear_message(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "Tesseract is not installed" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_title_block_above_the_header(tmp_path: Path) -> None:
+    """Agency spreadsheets often open with a title block and group headings."""
+    from openpyxl import Workbook
+
+    from ingest.limits import Limits
+    from ingest.textual import xlsx_pages
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Facilities"
+    sheet.append(["ERO Custody Management Division"])
+    sheet.append(["2019-ICFO-31121: Authorized Detention Facilities"])
+    sheet.append([])
+    sheet.append(["Facility Information", None, None, "FY2019 ADP"])
+    sheet.append(["DETLOC", "Name", "State", "Level A", "Level B"])
+    sheet.append(["STWRTGA", "STEWART DETENTION CENTER", "GA", 12, 3])
+    sheet.append(["STCDFTX", "SOUTH TEXAS ICE PROCESSING CENTER", "TX", 40, 8])
+    book.save(tmp_path / "facilities.xlsx")
+    table = xlsx_pages(tmp_path / "facilities.xlsx", Limits())
+    assert table.columns == ["DETLOC", "Name", "State", "Level A", "Level B"]
+    heading, *rows = table.pages[0].text.split("\n")
+    assert heading.startswith("Facilities, rows 6-7 (ERO Custody Management Division / ")
+    assert "FY2019 ADP" in heading  # the group headings stay searchable
+    assert rows[0].startswith("DETLOC: STWRTGA | Name: STEWART DETENTION CENTER")
+
+
+def test_a_one_column_table_keeps_its_header(tmp_path: Path) -> None:
+    from ingest.limits import Limits
+    from ingest.textual import csv_pages
+
+    (tmp_path / "names.csv").write_text("case\nA-1\nA-2\n")
+    table = csv_pages(tmp_path / "names.csv", "utf-8", Limits())
+    assert table.columns == ["case"] and table.pages[0].text == "Rows 2-3\ncase: A-1\ncase: A-2"
