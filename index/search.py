@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from index.backend import RawHit, SearchBackend, Sort
+from index.backend import RawHit, RawResults, SearchBackend, Sort
 from index.catalog import Catalog
 from index.fields import FACET_FIELDS
 from index.highlight import snippet
@@ -111,63 +111,14 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
     parsed = parse(request.query)
     node = resolve(parsed, catalog, backend)
     words, prefixes = highlight_terms(parsed)
-
-    def dress(raw_hits: list[RawHit]) -> list[Hit]:
-        """Paths, Bates numbers and snippets from the catalog (hits it no longer has are
-        dropped: removed since the index was last synced)."""
-        keys = [_key(h) for h in raw_hits]
-        found = catalog.pages_at(keys)
-        hits = []
-        for raw_hit, key in zip(raw_hits, keys, strict=True):
-            if key not in found:
-                continue
-            document, page = found[key]
-            hits.append(
-                Hit(
-                    production=document.production_id,
-                    document=document.id,
-                    path=document.path,
-                    page=page.number,
-                    bates=page.bates[0] if page.bates else "",
-                    score=round(raw_hit.score, 4),
-                    snippet=snippet(page.text, words, prefixes),
-                    text_source=page.text_source,
-                )
-            )
-        return hits
-
     facet_fields = {name: FACET_FIELDS[name] for name in request.facets}
+    results = SearchResults(
+        request.query, 0, [], offset=request.offset, limit=request.limit, backend=backend.name
+    )
     if request.by_document:
-        facet_fields["_documents"] = "document"
-        raw = backend.search(
-            node,
-            limit=1,
-            offset=0,
-            sort=request.sort,
-            facets=facet_fields,
-            facet_size=max(request.facet_size, MAX_DOCUMENT_GROUPS),
+        raw = _search_documents(
+            catalog, backend, node, request, facet_fields, (words, prefixes), results
         )
-        counts = dict(raw.facets.pop("_documents"))
-        # facets of the requested size, as a plain search would count them
-        raw.facets = {n: buckets[: request.facet_size] for n, buckets in raw.facets.items()}
-        groups = _document_groups(backend, node, request, counts)
-        documents = []
-        for document_id, page_hits in groups:
-            dressed = dress(page_hits)
-            document = catalog.document(document_id)
-            if document is None or not dressed:
-                continue
-            documents.append(
-                DocumentHit(
-                    production=document.production_id,
-                    document=document.id,
-                    path=document.path,
-                    title=document.title,
-                    matching_pages=counts.get(document.id.lower(), len(dressed)),
-                    pages=dressed,
-                )
-            )
-        hits: list[Hit] = []
     else:
         raw = backend.search(
             node,
@@ -177,23 +128,81 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
             facets=facet_fields,
             facet_size=request.facet_size,
         )
-        hits = dress(raw.hits)
-        documents = None
-    facets = {
+        results.hits = _dress(catalog, raw.hits, words, prefixes)
+    results.total = raw.total
+    results.facets = {
         name: [{"value": value, "count": count} for value, count in buckets]
         for name, buckets in raw.facets.items()
     }
-    return SearchResults(
-        query=request.query,
-        total=raw.total,
-        hits=hits,
-        facets=facets,
-        offset=request.offset,
-        limit=request.limit,
-        backend=backend.name,
-        documents=documents,
-        total_documents=len(counts) if request.by_document else 0,
+    return results
+
+
+def _dress(
+    catalog: Catalog, raw_hits: list[RawHit], words: set[str], prefixes: set[str]
+) -> list[Hit]:
+    """Paths, Bates numbers and snippets from the catalog, in two queries; hits the catalog no
+    longer has (removed since the index was last synced) are dropped."""
+    keys = [_key(h) for h in raw_hits]
+    found = catalog.pages_at(keys)
+    hits = []
+    for raw_hit, key in zip(raw_hits, keys, strict=True):
+        if key not in found:
+            continue
+        document, page = found[key]
+        hits.append(
+            Hit(
+                production=document.production_id,
+                document=document.id,
+                path=document.path,
+                page=page.number,
+                bates=page.bates[0] if page.bates else "",
+                score=round(raw_hit.score, 4),
+                snippet=snippet(page.text, words, prefixes),
+                text_source=page.text_source,
+            )
+        )
+    return hits
+
+
+def _search_documents(
+    catalog: Catalog,
+    backend: SearchBackend,
+    node: Node,
+    request: SearchRequest,
+    facet_fields: dict[str, str],
+    highlight: tuple[set[str], set[str]],
+    results: SearchResults,
+) -> RawResults:
+    """--by-document: pages counted per document, documents in the order of their best page."""
+    raw = backend.search(
+        node,
+        limit=1,
+        offset=0,
+        sort=request.sort,
+        facets={**facet_fields, "_documents": "document"},
+        facet_size=max(request.facet_size, MAX_DOCUMENT_GROUPS),
     )
+    counts = dict(raw.facets.pop("_documents"))
+    # the other facets at the requested size, as a plain search counts them
+    raw.facets = {name: buckets[: request.facet_size] for name, buckets in raw.facets.items()}
+    results.documents = []
+    results.total_documents = len(counts)
+    for document_id, page_hits in _document_groups(backend, node, request, counts):
+        pages = _dress(catalog, page_hits, *highlight)
+        document = catalog.document(document_id)
+        if document is None or not pages:
+            continue
+        results.documents.append(
+            DocumentHit(
+                production=document.production_id,
+                document=document.id,
+                path=document.path,
+                title=document.title,
+                matching_pages=counts.get(document.id.lower(), len(pages)),
+                pages=pages,
+            )
+        )
+    return raw
 
 
 def _key(hit: RawHit) -> tuple[str, int]:

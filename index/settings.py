@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from index.backend import BackendError
 
@@ -55,9 +56,23 @@ def elasticsearch_settings(
     if not values.get("url"):
         return None
     settings = ElasticsearchSettings(**values)
+    _check_url(settings.url)
     if not settings.index or settings.index != settings.index.lower() or "," in settings.index:
         raise BackendError(f"Elasticsearch index name {settings.index!r}: use lowercase, no commas")
     return replace(settings, timeout=float(settings.timeout), shards=int(settings.shards))
+
+
+def _check_url(url: str) -> None:
+    """The client wants scheme, host and port; say so in one line rather than a traceback."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        port, parts = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port:
+        raise BackendError(
+            f"Elasticsearch URL {url!r}: give scheme, host and port, such as http://localhost:9200"
+        )
 
 
 def _config_file(path: Path) -> dict[str, Any]:

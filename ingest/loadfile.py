@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ingest.errors import IngestError
+from schemas import bates_columns
 
 QUOTE, SEPARATOR, NEWLINE = "\u00fe", "\x14", "\u00ae"
-_BEGIN = ("begbates", "begdoc", "begno", "batesbegin", "prodbeg", "beginbates", "startbates",
-          "docid", "controlnumber")  # fmt: skip
-_END = ("endbates", "enddoc", "endno", "batesend", "prodend", "endbates", "stopbates")
 
 
 @dataclass(frozen=True)
@@ -73,19 +71,15 @@ def parse_opt(path: Path) -> list[OptPage]:
     return pages
 
 
-def _field(row: dict[str, str], names: tuple[str, ...]) -> str:
-    for name, value in row.items():
-        if "".join(ch for ch in name.lower() if ch.isalnum()) in names:
-            return value
-    return ""
-
-
 def assemble(rows: list[dict[str, str]], pages: list[OptPage]) -> tuple[list[Assembled], list[str]]:
     """Documents with their page images, and one line per problem found."""
     position = {page.key: i for i, page in enumerate(pages)}
     documents, problems = [], []
+    names = list(rows[0]) if rows else []  # every row has the DAT header's names
+    first, last = bates_columns(names)
     for row in rows:
-        begin, end = _field(row, _BEGIN), _field(row, _END)
+        begin = row.get(names[first], "") if first is not None else ""
+        end = row.get(names[last], "") if last is not None else ""
         if not begin or begin not in position:
             problems.append(f"document {begin or '(no BEGBATES)'}: no such page in the OPT")
             continue

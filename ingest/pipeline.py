@@ -276,10 +276,12 @@ class _Run:
         options: IngestOptions,
         progress: Progress,
         settings: OcrSettings,
+        inventory: list[split.InventoryRow] | None = None,
     ) -> None:
         self.archive = archive
         self.catalog = catalog
         self.production = production
+        self.inventory = inventory  # the agency's list of records, for --split INVENTORY
         self.options = options
         self.progress = progress
         self.report = IngestReport(production=production.id)
@@ -291,11 +293,6 @@ class _Run:
         self.indexer = index.Indexer(archive, catalog, es_url=options.es_url)
         self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
-        self.inventory = (
-            split.read_inventory(Path(options.split))
-            if options.split and options.split != "auto"
-            else None
-        )
         self.scratch = containers.Scratch(preserve.staging_dir(archive) / f"members-{os.getpid()}")
         self.containers: list[_Job] = []
         self.covered: set[Path] = set()  # load files and their page images
@@ -882,9 +879,13 @@ def ingest_production(
         check_languages(options.languages)
     options.limits.apply_to_pillow()
     index.backends_in_use(archive, es_url=options.es_url)  # a bad config.toml stops us here
+    inventory = None
+    if options.split and options.split != "auto":
+        inventory = split.read_inventory(Path(options.split))
+        exclude = {*(exclude or ()), Path(options.split)}  # it describes records; it is none
     catalog = index.open_catalog(archive, create=True)
     settings = OcrSettings(options.languages, options.dpi, settings_version)
-    run = _Run(archive, catalog, production, options, progress, settings)
+    run = _Run(archive, catalog, production, options, progress, settings, inventory)
     try:
         production_changed = catalog.put_production(production)
         todo, failed = run.plan(source, exclude)

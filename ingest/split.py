@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import IngestError
-from schemas import Page, find_bates, parse_bates, prefix_key
+from schemas import Page, bates_columns, find_bates, parse_bates, prefix_key
 
 # An email printout opens its page with From:, then Sent: or Date:, then To: (a stamp or the
 # sender's name may come first); quoted headers further down a page are not a new record.
@@ -35,10 +35,6 @@ _PAGE_ONE = re.compile(r"\bPage\s+1\s+of\s+\d+\b", re.I)
 _SIZE_TOLERANCE = 0.05
 #: Numbers skipped between two pages of one record (pages withheld in full, unnumbered sheets).
 _BATES_GAP = 50
-_BEGIN = ("begbates", "begbate", "begdoc", "batesbegin", "batesstart", "begin", "start", "first",
-          "startbates", "begno", "prodbeg", "beginbates")  # fmt: skip
-_END = ("endbates", "endbate", "enddoc", "batesend", "end", "last", "endbates", "endno",
-        "prodend", "stopbates")  # fmt: skip
 _TITLE = ("title", "description", "doctitle", "subject", "name", "document")
 
 
@@ -67,9 +63,8 @@ def read_inventory(path: Path) -> list[InventoryRow]:
         raise IngestError(f"{path}: cannot read the inventory: {exc.strerror or exc}") from None
     if not rows:
         raise IngestError(f"{path}: the inventory is empty")
+    begin, end = bates_columns(rows[0])
     names = [re.sub(r"[^a-z]", "", h.lower()) for h in rows[0]]
-    begin = next((i for i, n in enumerate(names) if n in _BEGIN), None)
-    end = next((i for i, n in enumerate(names) if n in _END), None)
     title = next((i for i, n in enumerate(names) if n in _TITLE), None)
     if begin is None or end is None:
         raise IngestError(

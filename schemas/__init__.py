@@ -4,7 +4,7 @@ This package imports nothing of ours: it is the vocabulary that `ingest`, `index
 `preservation` and the front ends share.
 """
 
-from schemas.bates import Bates, bates_key, find_bates, parse_bates, prefix_key
+from schemas.bates import Bates, bates_columns, bates_key, find_bates, parse_bates, prefix_key
 from schemas.records import (
     Document,
     Event,
@@ -23,6 +23,7 @@ __all__ = [
     "Page",
     "Production",
     "TextSource",
+    "bates_columns",
     "bates_key",
     "elasticsearch_mapping",
     "find_bates",

@@ -200,3 +200,25 @@ def parse_bates(value: str) -> Bates | None:
     """A Bates number as a user types it in a query ('ICE 2017 000123' too)."""
     found = find_bates(re.sub(r"\s+", "-", value.strip()))
     return found[-1] if found else None
+
+
+#: Column names, most telling first, under which agencies' inventories and litigation load
+#: files give a record's first and last Bates numbers (compared lowercased, letters only).
+_FIRST_BATES_COLUMNS = (
+    "begbates", "beginbates", "batesbegin", "batesstart", "startbates", "begbate", "prodbeg",
+    "begdoc", "begno", "begin", "start", "first", "docid", "controlnumber",
+)  # fmt: skip
+_LAST_BATES_COLUMNS = (
+    "endbates", "batesend", "stopbates", "endbate", "prodend", "enddoc", "endno", "end", "last",
+)  # fmt: skip
+
+
+def bates_columns(names: list[str]) -> tuple[int | None, int | None]:
+    """Which of these column names hold the first and the last Bates number of a record."""
+    keys = [re.sub(r"[^a-z]", "", name.lower()) for name in names]
+
+    def best(preferred: tuple[str, ...]) -> int | None:
+        ranked = [(preferred.index(k), i) for i, k in enumerate(keys) if k in preferred]
+        return min(ranked)[1] if ranked else None
+
+    return best(_FIRST_BATES_COLUMNS), best(_LAST_BATES_COLUMNS)

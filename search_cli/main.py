@@ -225,8 +225,6 @@ def ingest_command(
         split=split,
     )
     exclude = {manifest} if manifest else set()
-    if split and split != "auto":
-        exclude.add(Path(split))
     from search_cli.progress import make_progress  # rich: only for ingest runs
 
     progress = make_progress(quiet or output_format == "json")

@@ -14,6 +14,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -66,6 +67,19 @@ ES_URL = os.environ.get("FOIARCHIVE_TEST_ES_URL", "")
 ES_REQUIRED = os.environ.get("FOIARCHIVE_REQUIRE_ES") == "1"
 
 
+def es_request(
+    url: str, method: str, path: str, body: object = None, *, ndjson: bool = False
+) -> Any:
+    """One call to the test cluster's REST API, the JSON answer decoded."""
+    data = None
+    if body is not None:
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+    request = urllib.request.Request(f"{url}/{path}", data=data, method=method)
+    request.add_header("Content-Type", "application/x-ndjson" if ndjson else "application/json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_user_cluster() -> Iterator[None]:
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("FOIARCHIVE_ES_")}
@@ -82,20 +96,15 @@ def es_url() -> Iterator[str]:
             pytest.fail("FOIARCHIVE_REQUIRE_ES=1 but FOIARCHIVE_TEST_ES_URL is not set")
         pytest.skip("no Elasticsearch (scripts/elasticsearch.sh start; FOIARCHIVE_TEST_ES_URL)")
     try:
-        with urllib.request.urlopen(f"{ES_URL}/_cluster/health", timeout=10) as response:
-            status = json.load(response)["status"]
+        status = es_request(ES_URL, "GET", "_cluster/health")["status"]
     except (OSError, ValueError) as exc:
         pytest.fail(f"Elasticsearch at {ES_URL} does not answer: {exc}")
     assert status in ("green", "yellow"), status
     yield ES_URL
-    listing = f"{ES_URL}/_cat/indices/foiarchive-test-*?format=json&h=index"
-    with urllib.request.urlopen(listing, timeout=30) as response:
-        names = [row["index"] for row in json.load(response)]
+    listing = es_request(ES_URL, "GET", "_cat/indices/foiarchive-test-*?format=json&h=index")
+    names = [row["index"] for row in listing]
     for start in range(0, len(names), 50):
-        request = urllib.request.Request(
-            f"{ES_URL}/{','.join(names[start : start + 50])}", method="DELETE"
-        )
-        urllib.request.urlopen(request, timeout=60).close()
+        es_request(ES_URL, "DELETE", ",".join(names[start : start + 50]))
 
 
 def use_elasticsearch(archive: Path, es_url: str) -> str:

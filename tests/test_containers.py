@@ -336,6 +336,10 @@ def test_a_bad_inventory_is_one_line(merged: Path, tmp_path: Path) -> None:
     bad.write_text("Record,Pages\n1,3\n")
     result = run_cli("ingest", merged, "--id", "fbi", "--split", bad, archive=tmp_path / "a")
     assert result.exit_code == 1 and "no first/last Bates columns" in result.stderr
+    missing = tmp_path / "nowhere.csv"
+    result = run_cli("ingest", merged, "--id", "fbi", "--split", missing, archive=tmp_path / "a")
+    assert result.exit_code == 1 and "nowhere.csv: cannot read the inventory" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 # -- litigation load files ------------------------------------------------------------------

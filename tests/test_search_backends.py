@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import json
 import random
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import index
 from index.proximity import within_slop
 from ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
 from schemas import Document, Page, Production
-from tests.conftest import use_elasticsearch
+from tests.conftest import es_request, use_elasticsearch
 
 PRODUCTIONS = [
     Production(
@@ -260,32 +259,22 @@ def test_proximity_rule_agrees_with_lucene(es_url: str, tmp_path: Path) -> None:
         str(i): " ".join(rng.choice("abcxx") for _ in range(rng.randint(3, 9))) for i in range(400)
     }
     name = f"foiarchive-test-slop-{tmp_path.name.lower()[-12:]}"
-    _es(es_url, "PUT", name, {"mappings": {"properties": {"t": {"type": "text"}}}})
+    es_request(es_url, "PUT", name, {"mappings": {"properties": {"t": {"type": "text"}}}})
     lines = "".join(
         json.dumps({"index": {"_id": i}}) + "\n" + json.dumps({"t": text}) + "\n"
         for i, text in documents.items()
     )
-    _es(es_url, "POST", f"{name}/_bulk?refresh=true", lines, ndjson=True)
+    es_request(es_url, "POST", f"{name}/_bulk?refresh=true", lines, ndjson=True)
     try:
         for phrase in (["a", "b", "c"], ["c", "a", "b"], ["a", "b", "a"], ["b", "b", "c"]):
             for slop in (1, 2, 3, 5):
                 query = {"match_phrase": {"t": {"query": " ".join(phrase), "slop": slop}}}
-                found = _es(es_url, "POST", f"{name}/_search", {"query": query, "size": 500})
+                found = es_request(es_url, "POST", f"{name}/_search", {"query": query, "size": 500})
                 lucene = {h["_id"] for h in found["hits"]["hits"]}
                 ours = {i for i, t in documents.items() if within_slop(t.split(), phrase, slop)}
                 assert ours == lucene, (phrase, slop, sorted(ours ^ lucene)[:3])
     finally:
-        _es(es_url, "DELETE", name)
-
-
-def _es(url: str, method: str, path: str, body: object = None, *, ndjson: bool = False) -> dict:
-    data = None
-    if body is not None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-    request = urllib.request.Request(f"{url}/{path}", data=data, method=method)
-    request.add_header("Content-Type", "application/x-ndjson" if ndjson else "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+        es_request(es_url, "DELETE", name)
 
 
 def test_within_slop_counts_moves_like_lucene() -> None:
