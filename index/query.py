@@ -385,9 +385,12 @@ def _explain_illegal(query: str, message: str) -> str:
     match = re.search(r"at position (\d+)", message)
     position = int(match.group(1)) if match else None
     where = f" at character {position + 1}" if position is not None else ""
-    if position is not None and query[position : position + 1] == '"':
+    character = query[position : position + 1] if position is not None else ""
+    if character == '"':
         return f'unbalanced quote{where}: close the phrase with "'
-    return f"unexpected character{where}: {message}"
+    if character:
+        return f"unexpected character {character!r}{where}"
+    return f"unexpected character: {' '.join(message.split())}"
 
 
 def _explain_syntax(message: str) -> str:
@@ -401,4 +404,4 @@ def _explain_syntax(message: str) -> str:
         if token in ("AND", "OR"):
             return f"'{token}' at character {position} needs a term on both sides"
         return f"unexpected '{token}' at character {position}"
-    return f"syntax error: {message}"
+    return f"syntax error: {' '.join(message.split())}"
