@@ -6,15 +6,29 @@ numbers and snippets come from the catalog, so answers look the same whichever e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
+from index.analysis import normalize_keyword
 from index.backend import RawHit, RawResults, SearchBackend, Sort
 from index.catalog import Catalog
 from index.fields import FACET_FIELDS
 from index.highlight import snippet
 from index.proximity import resolve
-from index.query import And, Keyword, Node, QueryError, highlight_terms, parse
+from index.query import (
+    And,
+    DateRange,
+    Keyword,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    QueryError,
+    highlight_terms,
+    parse,
+)
 
 MAX_LIMIT = 1000
 #: How deep results can be paged (Elasticsearch's max_result_window; the same on both engines).
@@ -34,6 +48,12 @@ class SearchRequest:
     facets: tuple[str, ...] = ()
     facet_size: int = 10
     by_document: bool = False
+    #: (facet, value) pairs that narrow the search, as a click on a facet does: the values are
+    #: those the facets report, so they are taken literally, never parsed as query syntax.
+    filters: tuple[tuple[str, str], ...] = ()
+    #: Productions the caller may not see (restricted ones): their pages are neither found nor
+    #: counted in totals and facets.
+    hidden_productions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -108,8 +128,11 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
     unknown = [f for f in request.facets if f not in FACET_FIELDS]
     if unknown:
         raise QueryError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACET_FIELDS)}")
-    parsed = parse(request.query)
-    node = resolve(parsed, catalog, backend)
+    if not request.query.strip() and request.filters:
+        parsed: Node = MatchAll()  # browsing by facets alone
+    else:
+        parsed = parse(request.query)
+    node = _narrowed(resolve(parsed, catalog, backend), request.filters, request.hidden_productions)
     words, prefixes = highlight_terms(parsed)
     facet_fields = {name: FACET_FIELDS[name] for name in request.facets}
     results = SearchResults(
@@ -135,6 +158,45 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
         for name, buckets in raw.facets.items()
     }
     return results
+
+
+def matching_pages(
+    catalog: Catalog,
+    backend: SearchBackend,
+    query: str,
+    document_id: str,
+    hidden_productions: frozenset[str] = frozenset(),
+) -> list[int]:
+    """The numbers of a document's pages that match a query, in page order (a viewer's
+    previous and next hit); raises QueryError for a query the user must fix."""
+    node = _narrowed(resolve(parse(query), catalog, backend), (), hidden_productions)
+    keys = backend.matching_keys(_within(node, document_id), MAX_WINDOW)
+    return sorted(int(key.rpartition(":")[2]) for key in keys)
+
+
+def facet_filter(facet: str, value: str) -> Node:
+    """The query node for one facet value: what clicking it in a facet list means."""
+    if facet not in FACET_FIELDS:
+        raise QueryError(f"unknown facet {facet!r}; facets: {', '.join(FACET_FIELDS)}")
+    if facet == "year":
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 9999):
+            raise QueryError(f"year: {value!r} is not a year")
+        year = int(value)
+        return DateRange("released", date(year, 1, 1), date(year, 12, 31))
+    normalized = normalize_keyword(value)
+    if not normalized:
+        raise QueryError(f"{facet}: needs a value")
+    return Keyword(facet, normalized)
+
+
+def _narrowed(
+    node: Node, filters: Iterable[tuple[str, str]], hidden_productions: Iterable[str]
+) -> Node:
+    items = [node, *(facet_filter(facet, value) for facet, value in filters)]
+    hidden = [Keyword("production", normalize_keyword(p)) for p in sorted(hidden_productions)]
+    if hidden:
+        items.append(Not(hidden[0] if len(hidden) == 1 else Or(tuple(hidden))))
+    return node if len(items) == 1 else And(tuple(items))
 
 
 def _dress(
@@ -253,4 +315,4 @@ def _document_groups(
 
 
 def _within(node: Node, document_id: str) -> Node:
-    return And((node, Keyword("document", document_id)))
+    return And((node, Keyword("document", normalize_keyword(document_id))))
