@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -123,6 +123,10 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE documents ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
     """,
+    # 7: where OCR read each word, so a viewer can outline hits on the page image.
+    """
+    ALTER TABLE pages ADD COLUMN word_boxes TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 _JSON_PAGE_FIELDS = ("bates", "exemptions", "citations", "redactions", "withheld_pages")
@@ -160,19 +164,28 @@ class IndexablePage:
 class Catalog:
     """The SQLite catalog of one archive. Not shared across threads; open one per process."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """`read_only` opens an existing, current catalog so that nothing can write to it
+        (SQLite refuses): what a server that only reads wants."""
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            if read_only:
+                uri = f"{path.resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise CatalogError(f"{path}: cannot open the catalog: {exc}") from None
         self._db.row_factory = sqlite3.Row
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            if read_only:
+                self._check_current()
+            else:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise CatalogError(f"{path}: not a foiarchive catalog: {exc}") from None
@@ -187,6 +200,15 @@ class Catalog:
         self.close()
 
     # -- schema -------------------------------------------------------------------------
+    def _check_current(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            self._db.close()
+            raise CatalogError(
+                f"{self.path}: catalog schema {version}, this foiarchive reads {SCHEMA_VERSION}; "
+                "open it once for writing (any foiarchive command) to migrate it"
+            )
+
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -262,6 +284,11 @@ class Catalog:
             for r in rows
         ]
 
+    def restricted_productions(self) -> frozenset[str]:
+        """Productions marked `access: restricted`: shown only to those allowed to see them."""
+        rows = self._db.execute("SELECT id FROM productions WHERE access = 'restricted'")
+        return frozenset(r["id"] for r in rows)
+
     # -- documents and pages ------------------------------------------------------------
     def ingested_sha256(self, production_id: str, path: str) -> str | None:
         """The hash of the file already ingested at this path, if it was ingested cleanly."""
@@ -289,7 +316,7 @@ class Catalog:
             db.executemany(
                 "INSERT INTO pages (document_id, number, text, text_source, ocr_confidence, "
                 "width, height, bates, exemptions, citations, redactions, withheld_in_full, "
-                "withheld_pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "withheld_pages, word_boxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         document.id,
@@ -305,6 +332,7 @@ class Catalog:
                         json.dumps(p.redactions),
                         int(p.withheld_in_full),
                         json.dumps(p.withheld_pages),
+                        p.word_boxes,
                     )
                     for p in pages
                 ),

@@ -41,7 +41,8 @@ from ingest.ocr import (
 )
 from ingest.repair import Repair, repair_pdf
 from ingest.textual import Table, split_text
-from schemas import Document, Event, Page, Production
+from preservation.layout import bag_path, derivatives_dir
+from schemas import Document, Event, Page, Production, word_boxes_for_text
 
 OcrMode = Literal["auto", "always", "never"]
 TEXT_CHUNK_PAGES = 25
@@ -137,11 +138,6 @@ def cache_dir(archive: Path) -> Path:
 
 def quarantine_dir(archive: Path) -> Path:
     return archive / "quarantine"
-
-
-def derivatives_dir(archive: Path) -> Path:
-    """Copies made to read a file (repaired PDFs); the originals stay as delivered."""
-    return archive / "derivatives"
 
 
 def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Document, list[Page]]:
@@ -719,6 +715,7 @@ class _Run:
             width=width,
             height=height,
             redactions=result.redactions,
+            word_boxes=word_boxes_for_text([(w.text, w.box) for w in result.words]),
         )
         self.report.pages_ocr += 1
         self.progress.advance(1)
@@ -900,7 +897,7 @@ def ingest_production(
         changed = production_changed or run.report.ingested or run.report.failures
         if changed:
             _record_run(catalog, run.report)
-        if changed or not (preserve.bag_path(archive, production.id) / "bagit.txt").exists():
+        if changed or not (bag_path(archive, production.id) / "bagit.txt").exists():
             _bag(archive, catalog, production, run, source)
         run.sync_index()
     except KeyboardInterrupt:

@@ -6,17 +6,22 @@ This package imports nothing of ours: it is the vocabulary that `ingest`, `index
 
 from schemas.bates import Bates, bates_columns, bates_key, find_bates, parse_bates, prefix_key
 from schemas.records import (
+    Box,
     Document,
     Event,
     Page,
     Production,
     TextSource,
+    pack_word_boxes,
+    unpack_word_boxes,
+    word_boxes_for_text,
 )
 from schemas.search_mapping import elasticsearch_mapping
 from schemas.validation import ManifestError, load_manifest, validate_production
 
 __all__ = [
     "Bates",
+    "Box",
     "Document",
     "Event",
     "ManifestError",
@@ -28,7 +33,10 @@ __all__ = [
     "elasticsearch_mapping",
     "find_bates",
     "load_manifest",
+    "pack_word_boxes",
     "parse_bates",
     "prefix_key",
+    "unpack_word_boxes",
     "validate_production",
+    "word_boxes_for_text",
 ]

@@ -7,8 +7,11 @@ bag tag files and the JSON output of the command line.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -71,11 +74,49 @@ class Page(_Record):
     redactions: list[dict[str, Any]] = field(default_factory=list)  # boxes, see ingest.redactions
     withheld_in_full: bool = False  # a placeholder standing for a withheld page
     withheld_pages: list[dict[str, Any]] = field(default_factory=list)  # listed on this sheet
+    #: Where OCR read each word of `text`, in order (see pack_word_boxes): what lets a viewer
+    #: outline a hit on the page image. Empty for text-layer pages, whose PDF holds positions.
+    word_boxes: str = ""
+
+    def boxes(self) -> list[Box]:
+        return unpack_word_boxes(self.word_boxes)
 
     def redacted_area(self) -> float:
         """Share of the page under redaction boxes (overlapping boxes counted twice, at most 1)."""
         covered = sum((b[2] - b[0]) * (b[3] - b[1]) for b in (r["box"] for r in self.redactions))
         return round(min(1.0, covered), 4)
+
+
+#: x0, y0, x1, y1 as fractions (0..1) of the page, origin top left.
+Box = tuple[float, float, float, float]
+_BOX_SCALE = 65535
+
+
+def pack_word_boxes(boxes: Iterable[Box]) -> str:
+    """Word boxes in 8 bytes each (16-bit fractions of the page), base64 for JSON and SQLite.
+
+    A page of 300 OCR words takes 3.2 kB here against about 15 kB as a JSON list of floats, and
+    the precision, 1/65535 of the page, is far finer than a pixel at any scan resolution.
+    """
+    values = array("H")  # unsigned 16-bit on every platform CPython supports
+    for box in boxes:
+        values.extend(round(min(1.0, max(0.0, v)) * _BOX_SCALE) for v in box)
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def unpack_word_boxes(packed: str) -> list[Box]:
+    if not packed:
+        return []
+    values = array("H")
+    values.frombytes(base64.b64decode(packed))
+    scaled = [v / _BOX_SCALE for v in values]
+    return [tuple(scaled[i : i + 4]) for i in range(0, len(scaled) - 3, 4)]  # type: ignore[misc]
+
+
+def word_boxes_for_text(words: Sequence[tuple[str, Box]]) -> str:
+    """Pack the boxes of OCR words so that box i belongs to the i-th whitespace-separated word
+    of the page text the words were joined into (a word holding a space counts as two)."""
+    return pack_word_boxes(box for text, box in words for _ in text.split())
 
 
 @dataclass
