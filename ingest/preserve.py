@@ -23,22 +23,15 @@ import index
 import preservation
 from index.catalog import Catalog, now_iso
 from preservation import BagReport, PayloadFile, Problem
+from preservation.layout import bag_path, bags_dir
 from schemas import Event, ManifestError, Production, validate_production
 
 AGENT = "foiarchive"
 ExportFormat = Literal["dir", "tar", "zip"]
 
 
-def bags_dir(archive: Path) -> Path:
-    return archive / "bags"
-
-
 def staging_dir(archive: Path) -> Path:
     return archive / "staging"
-
-
-def bag_path(archive: Path, production_id: str) -> Path:
-    return bags_dir(archive) / production_id
 
 
 @dataclass
