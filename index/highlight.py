@@ -6,13 +6,16 @@ same snippet for the same page.
 
 from __future__ import annotations
 
+import bisect
 import html
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import regex
 
 from index.analysis import Token, lowercase
+from schemas import Box
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
@@ -63,14 +66,48 @@ def snippet(text: str, words: set[str], prefixes: Iterable[str] = (), *, width: 
     if start > 0:
         space = text.rfind(" ", 0, start)
         start = space + 1 if space != -1 and start - space < 20 else start
-    marked: list[str] = []
+    body = " ".join(_marked(text, hits, start, end).split())
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def marked_text(text: str, words: set[str], prefixes: Iterable[str] = ()) -> str:
+    """The whole text HTML-escaped, line breaks kept, with matches in <mark> tags."""
+    return _marked(text, _matches(text, words, prefixes), 0, len(text))
+
+
+def _marked(text: str, hits: list[Token], start: int, end: int) -> str:
+    parts: list[str] = []
     cursor = start
     for token in hits:
         if token.start < start or token.end > end:
             continue
-        marked.append(html.escape(text[cursor : token.start]))
-        marked.append(MARK_OPEN + html.escape(text[token.start : token.end]) + MARK_CLOSE)
+        parts.append(html.escape(text[cursor : token.start]))
+        parts.append(MARK_OPEN + html.escape(text[token.start : token.end]) + MARK_CLOSE)
         cursor = token.end
-    marked.append(html.escape(text[cursor:end]))
-    body = " ".join("".join(marked).split())
-    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+    parts.append(html.escape(text[cursor:end]))
+    return "".join(parts)
+
+
+def match_spans(text: str, words: set[str], prefixes: Iterable[str] = ()) -> list[tuple[int, int]]:
+    """Where the query's words and prefixes occur in a text: (start, end) character offsets."""
+    return [(t.start, t.end) for t in _matches(text, words, prefixes)]
+
+
+_WORD = re.compile(r"\S+")
+
+
+def word_boxes_at(text: str, boxes: Sequence[Box], spans: Iterable[tuple[int, int]]) -> list[Box]:
+    """The OCR boxes of the words that `spans` of `text` fall in (box i is the i-th
+    whitespace-separated word, as schemas.word_boxes_for_text packs them)."""
+    starts, ends = [], []
+    for match in _WORD.finditer(text):
+        starts.append(match.start())
+        ends.append(match.end())
+    found: dict[int, Box] = {}
+    for start, end in spans:
+        first = bisect.bisect_right(ends, start)  # the first word ending after the span starts
+        for i in range(first, min(len(starts), len(boxes))):
+            if starts[i] >= end:
+                break
+            found[i] = boxes[i]
+    return [found[i] for i in sorted(found)]

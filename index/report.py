@@ -39,6 +39,8 @@ class Report:
     pages_with_leaks: list[dict[str, Any]] = field(default_factory=list)
     exemptions_by_code: dict[str, int] = field(default_factory=dict)  # pages citing each
     exemptions_by_document: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: share of each document's page area under redaction boxes, by path (documents with any)
+    redacted_share_by_document: dict[str, float] = field(default_factory=dict)
     other_citations: dict[str, int] = field(default_factory=dict)  # state law, by statute+code
     bates_ranges: list[BatesRange] = field(default_factory=list)
     bates_gaps: list[dict[str, Any]] = field(default_factory=list)
@@ -61,8 +63,10 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
             continue
         report.documents += 1
         per_document: Counter[str] = Counter()
+        document_area, document_pages = 0.0, 0
         for page in catalog.pages(document.id):
             report.pages += 1
+            document_pages += 1
             if page.text_source == "ocr":
                 report.pages_ocr += 1
                 if page.ocr_confidence is not None:
@@ -72,6 +76,7 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
                 report.pages_with_redactions += 1
                 report.redaction_boxes += len(page.redactions)
                 report.redacted_area_pages += page.redacted_area()
+                document_area += page.redacted_area()
                 hidden = sum(
                     r.get("text_under", 0)
                     for r in page.redactions
@@ -101,6 +106,10 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
                 parsed = parse_bates(stamp)
                 if parsed:
                     stamped.setdefault(parsed.prefix, []).append(parsed.number)
+        if document_area:
+            report.redacted_share_by_document[document.path] = round(
+                document_area / document_pages, 4
+            )
         if per_document:
             report.exemptions_by_document[document.path] = dict(sorted(per_document.items()))
         if document.bates_first:
