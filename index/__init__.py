@@ -19,7 +19,7 @@ from index.backends import BACKENDS, Indexer, backends_in_use, open_backend
 from index.catalog import Catalog, CatalogError, IndexablePage, ProductionSummary
 from index.fields import FACET_FIELDS
 from index.query import QueryError, parse
-from index.search import MAX_LIMIT, Hit, SearchRequest, SearchResults, search
+from index.search import MAX_LIMIT, Hit, SearchRequest, SearchResults, parse_filter, search
 from index.settings import ElasticsearchSettings, elasticsearch_settings
 from index.sync import SyncReport, pending, sync
 from index.tantivy_backend import TantivyBackend
@@ -31,15 +31,16 @@ class ArchiveNotFound(CatalogError):
     """The archive folder or its catalog does not exist."""
 
 
-def open_catalog(archive: Path, *, create: bool = False) -> Catalog:
-    """Open the archive's catalog; `create` makes a new archive if there is none."""
+def open_catalog(archive: Path, *, create: bool = False, read_only: bool = False) -> Catalog:
+    """Open the archive's catalog; `create` makes a new archive if there is none, `read_only`
+    opens it so that nothing can be written (see Catalog)."""
     path = archive / CATALOG_FILE
     if not create and not path.exists():
         raise ArchiveNotFound(
             f"{archive}: no foiarchive archive here (no {CATALOG_FILE}); "
             "ingest a production first or pass --archive"
         )
-    return Catalog(path)
+    return Catalog(path, read_only=read_only)
 
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "open_backend",
     "open_catalog",
     "parse",
+    "parse_filter",
     "pending",
     "search",
     "sync",

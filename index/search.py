@@ -174,6 +174,17 @@ def matching_pages(
     return sorted(int(key.rpartition(":")[2]) for key in keys)
 
 
+def parse_filter(item: str) -> tuple[str, str]:
+    """'agency:ICE' -> ('agency', 'ICE'): a filter as the command line and the web API take it
+    (the value is everything after the first colon, taken literally)."""
+    facet, sep, value = item.partition(":")
+    if not sep or facet not in FACET_FIELDS:
+        raise QueryError(
+            f"filter {item!r}: write facet:value, the facet one of {', '.join(FACET_FIELDS)}"
+        )
+    return facet, value
+
+
 def facet_filter(facet: str, value: str) -> Node:
     """The query node for one facet value: what clicking it in a facet list means."""
     if facet not in FACET_FIELDS:

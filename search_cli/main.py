@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import ingest
 import preservation
 from schemas import ManifestError, Production, load_manifest, validate_production
 from search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
+from web.access import CredentialError
 
 EXIT_ERROR = 1
 EXIT_FILES_FAILED = 3
@@ -37,6 +39,7 @@ _USER_ERRORS = (
     ingest.IngestError,
     ManifestError,
     preservation.BagError,
+    CredentialError,
 )
 
 
@@ -313,6 +316,7 @@ Examples:
   foiarchive search 'deportation AND "secure communities"'
   foiarchive search 'detainer* agency:ICE' --facets --limit 5
   foiarchive search 'exemption:b7e' --by-document
+  foiarchive search '' --filter agency:ICE --filter year:2017 --facets
   foiarchive search 'released:2017 warrant' --format csv > hits.csv
   foiarchive --es-url http://localhost:9200 search 'detainer' --backend elasticsearch""",
 )
@@ -335,6 +339,14 @@ Examples:
     is_flag=True,
     help="One result per document: its best pages first, with the count of matching pages.",
 )
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="FACET:VALUE",
+    help="Narrow to a facet value as --facets reports it (agency:ICE, year:2017); repeatable. "
+    "With filters the query may be empty ('').",
+)
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
 @_format_option(["table", "json", "csv"], "table")
 @click.pass_context
@@ -347,6 +359,7 @@ def search_command(
     sort: str,
     facets: bool,
     by_document: bool,
+    filters: tuple[str, ...],
     backend: str,
     output_format: str,
 ) -> None:
@@ -359,6 +372,7 @@ def search_command(
         sort=sort,  # type: ignore[arg-type]
         facets=tuple(index.FACET_FIELDS) if facets else (),
         by_document=by_document,
+        filters=tuple(index.parse_filter(item) for item in filters),
     )
     with index.open_catalog(archive) as catalog:
         engine = index.open_backend(archive, backend, es_url=_es_url(ctx))
@@ -579,6 +593,100 @@ def reindex_command(ctx: click.Context, full: bool, backend: str) -> None:
         click.echo(f"{name} index {action}: {report.documents} documents, {report.pages} pages")
     if indexer.failures:
         raise index.BackendError(indexer.warning())
+
+
+@cli.command(
+    "serve",
+    epilog="""\b
+Examples:
+  foiarchive --archive A serve                      http://127.0.0.1:8000/
+  foiarchive --archive A serve --port 8080 --workers 2
+  foiarchive --archive A serve --credential-file ~/.foiarchive-credential
+  curl 'http://127.0.0.1:8000/api/search?q=detainer&facet=agency&by_document=true'
+
+\b
+The JSON API is described at /api/openapi.json. Restricted productions stay invisible unless a
+credential is configured and the request carries it (the sign-in page, or a header
+'Authorization: Bearer CREDENTIAL').""",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes; page images render one at a time in each.",
+)
+@_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
+@click.option(
+    "--credential-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Show restricted productions to requests carrying this file's first line (or set "
+    "FOIARCHIVE_WEB_CREDENTIAL); at least 16 characters.",
+)
+@click.option(
+    "--image-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where rendered page images are kept [default: ARCHIVE/cache/pages].",
+)
+@click.pass_context
+@_friendly_errors
+def serve_command(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    backend: str,
+    credential_file: Path | None,
+    image_cache: Path | None,
+) -> None:
+    """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
+    import uvicorn
+
+    import web
+    from web.access import ENV_CREDENTIAL
+    from web.app import ENV_ARCHIVE, ENV_BACKEND, ENV_IMAGE_CACHE
+
+    archive = _archive(ctx)
+    policy = web.AccessPolicy.load(credential_file)
+    cache = image_cache or archive / "cache" / "pages"
+    _check_writable(cache)
+    web.Archive(archive, backend=backend, es_url=_es_url(ctx), image_cache=cache)  # fail early
+    os.environ.update(
+        {ENV_ARCHIVE: str(archive.resolve()), ENV_BACKEND: backend, ENV_IMAGE_CACHE: str(cache)}
+    )
+    if _es_url(ctx):
+        os.environ["FOIARCHIVE_ES_URL"] = _es_url(ctx) or ""
+    if policy.credential:
+        os.environ[ENV_CREDENTIAL] = policy.credential
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(
+            f"warning: listening on {host}: anyone who can reach it can read the public "
+            "productions",
+            err=True,
+        )
+    click.echo(f"foiarchive: serving {archive} at http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        "web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        server_header=False,
+    )
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"{folder}: cannot keep page images there ({exc.strerror}); pass --image-cache"
+        ) from None
 
 
 @cli.command(

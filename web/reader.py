@@ -1,0 +1,166 @@
+"""What one request may read of an archive: everything, less restricted productions unless the
+request may see them. Every route reads through a Reader, so none can forget the rule.
+
+Catalog connections (read-only) and search backends are opened once per server thread: SQLite
+connections cannot be shared between threads, and opening one per request would cost more than
+most requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+from index import open_backend, open_catalog
+from index.backend import SearchBackend
+from index.catalog import Catalog, ProductionSummary
+from index.diff import Diff, diff_productions
+from index.highlight import marked_text, match_spans, word_boxes_at
+from index.query import QueryError, highlight_terms, parse
+from index.report import Report, disclosure_report
+from index.search import SearchRequest, SearchResults, matching_pages, search
+from preservation.layout import original_file
+from preservation.rendition import PageImages, PageSource, page_source, pdf_text_boxes
+from schemas import Box, Document, Page, Production
+
+
+class Archive:
+    """One archive served: where it is, which backend answers, where page images are cached."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        backend: str = "auto",
+        es_url: str | None = None,
+        image_cache: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.backend_name = backend
+        self.es_url = es_url
+        self.images = PageImages(image_cache or path / "cache" / "pages")
+        self._local = threading.local()
+        self.catalog()  # fail at start, not on the first request, if there is none
+        self.backend()
+
+    def catalog(self) -> Catalog:
+        catalog = getattr(self._local, "catalog", None)
+        if catalog is None:
+            catalog = self._local.catalog = open_catalog(self.path, read_only=True)
+        return catalog
+
+    def backend(self) -> SearchBackend:
+        backend = getattr(self._local, "backend", None)
+        if backend is None:
+            backend = open_backend(self.path, self.backend_name, es_url=self.es_url)
+            self._local.backend = backend
+        return backend
+
+    def reader(self, may_see_restricted: bool) -> Reader:
+        return Reader(self, may_see_restricted)
+
+
+@dataclass
+class PageView:
+    """One page as the viewer shows it."""
+
+    document: Document
+    page: Page
+    text_html: str  # escaped, with the query's matches marked
+    hits: list[Box] = field(default_factory=list)  # where the matches are on the page image
+    hit_pages: list[int] = field(default_factory=list)  # pages of the document that match
+    has_image: bool = False
+    query_error: str = ""
+
+
+@dataclass
+class Reader:
+    archive: Archive
+    may_see_restricted: bool
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.archive.catalog()
+
+    @cached_property
+    def hidden(self) -> frozenset[str]:
+        return frozenset() if self.may_see_restricted else self.catalog.restricted_productions()
+
+    # -- productions ----------------------------------------------------------------------
+    def productions(self) -> list[ProductionSummary]:
+        return [s for s in self.catalog.productions() if s.production.id not in self.hidden]
+
+    def production(self, production_id: str) -> Production | None:
+        if production_id in self.hidden:
+            return None
+        return self.catalog.production(production_id)
+
+    def documents(self, production_id: str) -> list[Document]:
+        return self.catalog.documents(production_id) if self.production(production_id) else []
+
+    def report(self, production_id: str) -> Report | None:
+        if self.production(production_id) is None:
+            return None
+        return disclosure_report(self.catalog, production_id)
+
+    def diff(self, old_id: str, new_id: str) -> Diff | None:
+        if self.production(old_id) is None or self.production(new_id) is None:
+            return None
+        return diff_productions(self.catalog, old_id, new_id)
+
+    # -- search ---------------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResults:
+        request = replace(request, hidden_productions=request.hidden_productions | self.hidden)
+        return search(self.catalog, self.archive.backend(), request)
+
+    # -- documents, pages, files -----------------------------------------------------------
+    def document(self, document_id: str) -> Document | None:
+        document = self.catalog.document(document_id)
+        if document is None or document.production_id in self.hidden:
+            return None
+        return document
+
+    def container(self, document: Document) -> Document | None:
+        return self.document(document.parent) if document.parent else None
+
+    def page(self, document: Document, number: int) -> Page | None:
+        return self.catalog.page(document.id, number)
+
+    def page_source(self, document: Document, number: int) -> PageSource | None:
+        return page_source(self.archive.path, document, number, self.container(document))
+
+    def page_image(self, document: Document, number: int, width: int) -> Path | None:
+        source = self.page_source(document, number)
+        return self.archive.images.get(source, width) if source else None
+
+    def original(self, document: Document) -> Path | None:
+        """The file as delivered, if the bag holds it as a file of its own."""
+        if not document.is_original:
+            return None
+        return original_file(self.archive.path, document.production_id, document.path)
+
+    def page_view(self, document: Document, number: int, query: str = "") -> PageView | None:
+        page = self.page(document, number)
+        if page is None:
+            return None
+        source = self.page_source(document, number)
+        view = PageView(document, page, marked_text(page.text, set()), has_image=bool(source))
+        if not query.strip():
+            return view
+        try:
+            words, prefixes = highlight_terms(parse(query))
+            view.hit_pages = matching_pages(
+                self.catalog, self.archive.backend(), query, document.id, self.hidden
+            )
+        except QueryError as exc:
+            view.query_error = str(exc)
+            return view
+        view.text_html = marked_text(page.text, words, prefixes)
+        if page.word_boxes:
+            spans = match_spans(page.text, words, prefixes)
+            view.hits = word_boxes_at(page.text, page.boxes(), spans)
+        elif source is not None and source.kind == "pdf" and (words or prefixes):
+            view.hits = pdf_text_boxes(source, lambda text: match_spans(text, words, prefixes))
+        return view
