@@ -143,3 +143,57 @@ def searchable_archive(backend_name: str, request: pytest.FixtureRequest) -> Pat
     if backend_name == "elasticsearch":
         return request.getfixturevalue("sample_archive_on_es")
     return request.getfixturevalue("sample_archive")
+
+
+# -- the web app -------------------------------------------------------------------------------
+#: A production marked restricted, ingested beside the public sample: same scans, plus a memo
+#: whose word appears nowhere else, so any leak of it is visible.
+RESTRICTED = "ice-2018-sealed"
+SECRET_WORD = "zanzibarite"
+CREDENTIAL = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def web_archive(
+    sample_archive: Path, sample_source: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The sample archive plus a restricted production (OCR comes from the copied cache)."""
+    archive = tmp_path_factory.mktemp("web") / "archive"
+    shutil.copytree(sample_archive, archive)
+    source = tmp_path_factory.mktemp("sealed") / "release-2"
+    shutil.copytree(sample_source, source)
+    (source / "sealed-memo.txt").write_text(
+        f"Sealed memorandum. The {SECRET_WORD} operation is not to be released.\n",
+        encoding="utf-8",
+    )
+    manifest = json.loads((source / "production.json").read_text("utf-8"))
+    manifest.update(
+        id=RESTRICTED, title="Sealed records", access="restricted", release_date="2018-02-01"
+    )
+    (source / "production.json").write_text(json.dumps(manifest), encoding="utf-8")
+    production = load_manifest(source / "production.json")
+    report = ingest_production(
+        archive, source, production, IngestOptions(jobs=2), exclude={source / "production.json"}
+    )
+    assert report.ok, report.failures
+    return archive
+
+
+@pytest.fixture(scope="session")
+def web_archive_on_es(
+    web_archive: Path, tmp_path_factory: pytest.TempPathFactory, es_url: str
+) -> Path:
+    copy = tmp_path_factory.mktemp("web-on-es") / "archive"
+    shutil.copytree(web_archive, copy)
+    use_elasticsearch(copy, es_url)
+    result = run_cli("reindex", "--backend", "elasticsearch", archive=copy)
+    assert result.exit_code == 0, result.output
+    return copy
+
+
+@pytest.fixture
+def served_archive(backend_name: str, request: pytest.FixtureRequest) -> Path:
+    """The web archive, served from each backend in turn."""
+    if backend_name == "elasticsearch":
+        return request.getfixturevalue("web_archive_on_es")
+    return request.getfixturevalue("web_archive")

@@ -47,6 +47,15 @@ SECURITY_HEADERS = {
 }
 
 
+Filters = Annotated[
+    list[str],
+    Query(
+        description="facet:value pairs that narrow the search, as the facets report them "
+        "(agency:ICE, year:2019, type:application/pdf); repeat to combine",
+    ),
+]
+
+
 def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
     """The app for one archive. `access` None: restricted productions are shown to nobody."""
     access = access or AccessPolicy()
@@ -126,14 +135,6 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         return read, document
 
     # -- JSON API ------------------------------------------------------------------------------
-    Filters = Annotated[
-        list[str],
-        Query(
-            description="facet:value pairs that narrow the search, as the facets report them "
-            "(agency:ICE, year:2019, type:application/pdf); repeat to combine",
-        ),
-    ]
-
     def search_request(
         q: str,
         filters: list[str],
