@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
-
 packages=(python3 python3-venv python3-pip tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd
           poppler-utils fonts-dejavu-core ghostscript
           libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
+if [ "${1:-}" = "--test" ]; then
+  extras="[test]"
+  packages+=(chromium)  # the browser tests drive Debian's Chromium; Playwright downloads none
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from index import BackendError, CatalogError, QueryError
 from index.diff import exemption_label, summarize
@@ -46,6 +47,19 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+
+class Problem(BaseModel):
+    """Every error answer of the API: one line saying what is wrong."""
+
+    error: str
+
+
+#: The error answers an API route can give, for its OpenAPI description.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A query or parameter the caller must fix"},
+    404: {"model": Problem, "description": "No such thing here (or not visible to the caller)"},
+    503: {"model": Problem, "description": "The search engine or catalog is unavailable"},
+}
 
 Filters = Annotated[
     list[str],
@@ -156,7 +170,7 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
             filters=tuple(parse_filter(item) for item in filters),
         )
 
-    @app.get("/api/search", tags=["search"])
+    @app.get("/api/search", tags=["search"], responses=ERRORS)
     def api_search(
         request: Request,
         q: Annotated[str, Query(max_length=2000, description="a query in foiarchive's language")],
@@ -181,7 +195,7 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         )
         return results.to_dict()
 
-    @app.get("/api/productions", tags=["productions"])
+    @app.get("/api/productions", tags=["productions"], responses=ERRORS)
     def api_productions(request: Request) -> list[dict[str, Any]]:
         """Every production the caller may see, with its counts."""
         return [
@@ -189,21 +203,21 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
             for s in reader(request).productions()
         ]
 
-    @app.get("/api/productions/{production_id}", tags=["productions"])
+    @app.get("/api/productions/{production_id}", tags=["productions"], responses=ERRORS)
     def api_production(request: Request, production_id: str) -> dict[str, Any]:
         production = reader(request).production(production_id)
         if production is None:
             raise not_found(f"production {production_id!r}")
         return production.to_dict()
 
-    @app.get("/api/productions/{production_id}/documents", tags=["productions"])
+    @app.get("/api/productions/{production_id}/documents", tags=["productions"], responses=ERRORS)
     def api_production_documents(request: Request, production_id: str) -> list[dict[str, Any]]:
         read = reader(request)
         if read.production(production_id) is None:
             raise not_found(f"production {production_id!r}")
         return [d.to_dict() for d in read.documents(production_id)]
 
-    @app.get("/api/productions/{production_id}/report", tags=["productions"])
+    @app.get("/api/productions/{production_id}/report", tags=["productions"], responses=ERRORS)
     def api_report(request: Request, production_id: str) -> dict[str, Any]:
         """The disclosure report: what was redacted, withheld and cited, page by page."""
         report = reader(request).report(production_id)
@@ -211,7 +225,7 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
             raise not_found(f"production {production_id!r}")
         return report.to_dict()
 
-    @app.get("/api/diff", tags=["productions"])
+    @app.get("/api/diff", tags=["productions"], responses=ERRORS)
     def api_diff(
         request: Request,
         old: Annotated[str, Query(description="the earlier release's production id")],
@@ -223,12 +237,12 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
             raise not_found("such pair of productions")
         return diff.to_dict()
 
-    @app.get("/api/documents/{document_id}", tags=["documents"])
+    @app.get("/api/documents/{document_id}", tags=["documents"], responses=ERRORS)
     def api_document(request: Request, document_id: str) -> dict[str, Any]:
         read, document = visible_document(request, document_id)
         return {**document.to_dict(), "has_original": read.original(document) is not None}
 
-    @app.get("/api/documents/{document_id}/pages/{number}", tags=["documents"])
+    @app.get("/api/documents/{document_id}/pages/{number}", tags=["documents"], responses=ERRORS)
     def api_page(
         request: Request,
         document_id: str,
@@ -257,7 +271,11 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         "/api/documents/{document_id}/pages/{number}/image",
         tags=["documents"],
         response_class=FileResponse,
-        responses={200: {"content": {"image/jpeg": {}}}},
+        responses={
+            **ERRORS,
+            200: {"content": {"image/jpeg": {}}},
+            422: {"model": Problem, "description": "The preserved file cannot be rendered"},
+        },
     )
     def api_page_image(
         request: Request,
@@ -286,7 +304,7 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         "/api/documents/{document_id}/original",
         tags=["documents"],
         response_class=FileResponse,
-        responses={200: {"content": {"application/octet-stream": {}}}},
+        responses={**ERRORS, 200: {"content": {"application/octet-stream": {}}}},
     )
     def api_original(request: Request, document_id: str) -> Response:
         """The file as the agency delivered it, bit for bit, as a download."""
