@@ -29,6 +29,7 @@ from index.query import (
     highlight_terms,
     parse,
 )
+from schemas import Document
 
 MAX_LIMIT = 1000
 #: How deep results can be paged (Elasticsearch's max_result_window; the same on both engines).
@@ -151,7 +152,7 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
             facets=facet_fields,
             facet_size=request.facet_size,
         )
-        results.hits = _dress(catalog, raw.hits, words, prefixes)
+        results.hits = [hit for _, hit in _dress(catalog, raw.hits, words, prefixes)]
     results.total = raw.total
     results.facets = {
         name: [{"value": value, "count": count} for value, count in buckets]
@@ -212,7 +213,7 @@ def _narrowed(
 
 def _dress(
     catalog: Catalog, raw_hits: list[RawHit], words: set[str], prefixes: set[str]
-) -> list[Hit]:
+) -> list[tuple[Document, Hit]]:
     """Paths, Bates numbers and snippets from the catalog, in two queries; hits the catalog no
     longer has (removed since the index was last synced) are dropped."""
     keys = [_key(h) for h in raw_hits]
@@ -222,18 +223,17 @@ def _dress(
         if key not in found:
             continue
         document, page = found[key]
-        hits.append(
-            Hit(
-                production=document.production_id,
-                document=document.id,
-                path=document.path,
-                page=page.number,
-                bates=page.bates[0] if page.bates else "",
-                score=round(raw_hit.score, 4),
-                snippet=snippet(page.text, words, prefixes),
-                text_source=page.text_source,
-            )
+        hit = Hit(
+            production=document.production_id,
+            document=document.id,
+            path=document.path,
+            page=page.number,
+            bates=page.bates[0] if page.bates else "",
+            score=round(raw_hit.score, 4),
+            snippet=snippet(page.text, words, prefixes),
+            text_source=page.text_source,
         )
+        hits.append((document, hit))
     return hits
 
 
@@ -258,13 +258,17 @@ def _search_documents(
     counts = dict(raw.facets.pop("_documents"))
     # the other facets at the requested size, as a plain search counts them
     raw.facets = {name: buckets[: request.facet_size] for name, buckets in raw.facets.items()}
+    groups = _document_groups(backend, node, request, counts)
+    # every group's pages dressed at once: one catalog round trip, not one per document
+    dressed: dict[str, tuple[Document, list[Hit]]] = {}
+    for document, hit in _dress(catalog, [h for _, hits in groups for h in hits], *highlight):
+        dressed.setdefault(document.id, (document, []))[1].append(hit)
     results.documents = []
     results.total_documents = len(counts)
-    for document_id, page_hits in _document_groups(backend, node, request, counts):
-        pages = _dress(catalog, page_hits, *highlight)
-        document = catalog.document(document_id)
-        if document is None or not pages:
+    for document_id, _ in groups:
+        if document_id not in dressed:
             continue
+        document, pages = dressed[document_id]
         results.documents.append(
             DocumentHit(
                 production=document.production_id,

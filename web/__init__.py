@@ -12,5 +12,6 @@ reports and diffs for people, and the same data as JSON under /api/.
 from web.access import AccessPolicy, CredentialError
 from web.app import create_app
 from web.reader import Archive, Reader
+from web.server import serve
 
-__all__ = ["AccessPolicy", "Archive", "CredentialError", "Reader", "create_app"]
+__all__ = ["AccessPolicy", "Archive", "CredentialError", "Reader", "create_app", "serve"]

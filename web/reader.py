@@ -58,6 +58,11 @@ class Archive:
             self._local.backend = backend
         return backend
 
+    @property
+    def searches_in_process(self) -> bool:
+        """The embedded index computes in this process; Elasticsearch answers over the network."""
+        return self.backend().name == "tantivy"
+
     def reader(self, may_see_restricted: bool) -> Reader:
         return Reader(self, may_see_restricted)
 
@@ -130,10 +135,6 @@ class Reader:
 
     def page_source(self, document: Document, number: int) -> PageSource | None:
         return page_source(self.archive.path, document, number, self.container(document))
-
-    def page_image(self, document: Document, number: int, width: int) -> Path | None:
-        source = self.page_source(document, number)
-        return self.archive.images.get(source, width) if source else None
 
     def original(self, document: Document) -> Path | None:
         """The file as delivered, if the bag holds it as a file of its own."""
