@@ -14,12 +14,19 @@ BACKENDS = ("tantivy", "elasticsearch")
 SEARCH_DIR = "search"
 
 
+def resolve_backend(archive: Path, name: str = "auto", *, es_url: str | None = None) -> str:
+    """Which backend `name` means for this archive, without connecting to anything."""
+    if name == "auto":
+        return "elasticsearch" if elasticsearch_settings(archive, url=es_url) else "tantivy"
+    return name
+
+
 def open_backend(
     archive: Path, name: str = "auto", *, writable: bool = False, es_url: str | None = None
 ) -> SearchBackend:
     """One search backend: `auto` is Elasticsearch when one is configured, else Tantivy."""
     settings = elasticsearch_settings(archive, url=es_url)
-    if name == "elasticsearch" or (name == "auto" and settings is not None):
+    if resolve_backend(archive, name, es_url=es_url) == "elasticsearch":
         if settings is None:
             raise BackendError(
                 "no Elasticsearch configured: pass --es-url, set FOIARCHIVE_ES_URL or add "

@@ -642,8 +642,6 @@ def serve_command(
     image_cache: Path | None,
 ) -> None:
     """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
-    import uvicorn
-
     import web
     from web.access import ENV_CREDENTIAL
     from web.app import ENV_ARCHIVE, ENV_BACKEND, ENV_IMAGE_CACHE
@@ -652,7 +650,11 @@ def serve_command(
     policy = web.AccessPolicy.load(credential_file)
     cache = image_cache or archive / "cache" / "pages"
     _check_writable(cache)
-    web.Archive(archive, backend=backend, es_url=_es_url(ctx), image_cache=cache)  # fail early
+    served = web.Archive(archive, backend=backend, es_url=_es_url(ctx), image_cache=cache)
+    try:
+        served.backend()
+    except index.BackendError as exc:
+        click.echo(f"warning: {exc}; searches answer 503 until it is back", err=True)
     os.environ.update(
         {ENV_ARCHIVE: str(archive.resolve()), ENV_BACKEND: backend, ENV_IMAGE_CACHE: str(cache)}
     )
@@ -667,15 +669,7 @@ def serve_command(
             err=True,
         )
     click.echo(f"foiarchive: serving {archive} at http://{host}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(
-        "web.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        server_header=False,
-    )
+    web.serve(host, port, workers)
 
 
 def _check_writable(folder: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import run_cli, run_json
 
-COMMANDS = ["ingest", "search", "productions", "show", "reindex", "sample"]
+COMMANDS = ["ingest", "search", "productions", "show", "reindex", "sample", "serve"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

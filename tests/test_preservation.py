@@ -19,6 +19,7 @@ import bagit
 import pytest
 from lxml import etree
 
+import index
 import preservation
 from ingest.sample import write_text_pdf
 
@@ -171,6 +172,14 @@ def test_rebuild_from_bags_alone(archive: Path, tmp_path: Path) -> None:
         == run_json("search", query, archive=archive)["total"]
     )
     assert run_json("productions", archive=copy)[0]["agency"] == "ICE"
+    # where OCR read each word comes back too, so the viewer still outlines hits
+    with index.open_catalog(archive) as before, index.open_catalog(copy) as after:
+        for document in before.documents():
+            for page in before.pages(document.id):
+                rebuilt = after.page(document.id, page.number)
+                assert rebuilt is not None and rebuilt.word_boxes == page.word_boxes
+                if page.text_source == "ocr":
+                    assert len(page.boxes()) == len(page.text.split())
 
 
 def test_rebuild_refuses_to_drop_a_damaged_bag(archive: Path, tmp_path: Path) -> None:

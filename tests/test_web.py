@@ -100,9 +100,23 @@ def test_api_search_is_the_cli_json(client: TestClient, served_archive: Path) ->
     assert api["total"] > 0
 
 
-def test_search_paginates(client: TestClient) -> None:
-    first = client.get("/", params={"q": "ice"}).text
-    assert "Page 1 of" not in first or 'rel="next"' in first
+def test_search_pages_through_documents(client: TestClient) -> None:
+    query = {"q": "ice OR sealed OR county", "per_page": "10"}
+    grouped = client.get(
+        "/api/search", params={"q": query["q"], "by_document": "true", "limit": 100}, headers=BEARER
+    ).json()
+    total = grouped["total_documents"]
+    assert total > 10, total  # both productions: more than one page of ten
+    first = client.get("/", params=query, headers=BEARER).text
+    assert f"Page 1 of {-(-total // 10)}" in first
+    assert first.count('<li class="hit">') == 10
+    link = re.search(r'<a rel="next" href="([^"]+)"', first)
+    assert link
+    second = client.get(link.group(1).replace("&amp;", "&"), headers=BEARER).text
+    assert second.count('<li class="hit">') == total - 10
+    assert 'rel="prev"' in second and "per_page=10" in link.group(1)
+    listed = re.findall(r'<h2><a href="/documents/([^"?]+)', first + second)
+    assert listed == [d["document"] for d in grouped["documents"]]
     api = client.get("/api/search", params={"q": "ice", "limit": 2, "offset": 2}).json()
     everything = client.get("/api/search", params={"q": "ice", "limit": 4}).json()
     assert api["hits"] == everything["hits"][2:4]
@@ -235,6 +249,14 @@ def test_original_download_is_the_bagged_file_bit_for_bit(
         assert hashlib.sha256(response.content).hexdigest() == catalog.document(memo).sha256
 
 
+def test_unknown_addresses_are_404_pages_and_json(tantivy_client: TestClient) -> None:
+    page = tantivy_client.get("/no/such/page")
+    assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
+    api = tantivy_client.get("/api/no/such/route")
+    assert api.status_code == 404 and api.json() == {"error": "Not Found"}
+    assert tantivy_client.post("/api/search").status_code == 405
+
+
 def test_pages_carry_security_headers(tantivy_client: TestClient) -> None:
     response = tantivy_client.get("/")
     assert "default-src 'none'" in response.headers["content-security-policy"]
@@ -298,6 +320,19 @@ def test_restricted_material_is_unreachable_by_every_route(
     assert checked >= 4 * 12  # every route, both targets, both kinds of refusal
 
 
+def test_restricted_pages_are_neither_found_nor_counted_on_either_backend(
+    client: TestClient,
+) -> None:
+    assert client.get("/api/search", params={"q": SECRET_WORD}).json()["total"] == 0
+    grouped = client.get(
+        "/api/search",
+        params={"q": "detainer OR deportation", "by_document": "true", "facet": "production"},
+    ).json()
+    assert {d["production"] for d in grouped["documents"]} == {"ice-2017-r1"}
+    assert [b["value"] for b in grouped["facets"]["production"]] == ["ice-2017-r1"]
+    assert client.get("/api/search", params={"q": SECRET_WORD}, headers=BEARER).json()["total"]
+
+
 def test_restricted_productions_are_not_counted_anywhere(tantivy_client: TestClient) -> None:
     productions = tantivy_client.get("/api/productions").json()
     assert [p["id"] for p in productions] == ["ice-2017-r1"]
@@ -344,6 +379,64 @@ def test_without_a_configured_credential_nothing_unlocks(web_archive: Path, tmp_
     assert client.get("/api/productions", headers=BEARER).json()[0]["id"] == "ice-2017-r1"
     assert len(client.get("/api/productions", headers=BEARER).json()) == 1
     assert client.post("/login", data={"credential": CREDENTIAL}).status_code == 403
+
+
+def test_rotated_pdf_page_hit_lands_on_the_word(tmp_path: Path, web_archive: Path) -> None:
+    """A page with /Rotate 90: text positions are turned with it (Tesseract reads the crop)."""
+    from pypdf import PdfReader, PdfWriter
+
+    from preservation.rendition import PageImages, PageSource, pdf_text_boxes, render
+
+    writer = PdfWriter()
+    writer.append(PdfReader(web_archive / "bags" / "ice-2017-r1" / "data" / LETTER))
+    writer.pages[0].rotate(90)
+    rotated = tmp_path / "rotated.pdf"
+    with rotated.open("wb") as out:
+        writer.write(out)
+    source = PageSource(rotated, "pdf", 0, "0" * 64)
+
+    def find(text: str) -> list[tuple[int, int]]:
+        start = text.index("deportation")
+        return [(start, start + len("deportation"))]
+
+    (box,) = pdf_text_boxes(source, find)
+    image = Image.open(io.BytesIO(render(source, 1100)))
+    assert image.height < image.width  # the page is displayed turned
+    x0, y0, x1, y1 = box
+    assert y1 - y0 > x1 - x0  # a word running down the page
+    crop = image.crop(
+        (
+            int(x0 * image.width) - 3,
+            int(y0 * image.height) - 3,
+            int(x1 * image.width) + 3,
+            int(y1 * image.height) + 3,
+        )
+    ).rotate(90, expand=True)
+    crop = crop.resize((crop.width * 3, crop.height * 3))
+    assert "deportation" in pytesseract.image_to_string(crop, config="--psm 7").lower()
+    assert PageImages(tmp_path / "cache").get(source, 600).exists()
+
+
+def test_a_search_server_that_is_down_is_a_one_line_503(web_archive: Path, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    app = create_app(
+        Archive(
+            web_archive,
+            backend="elasticsearch",
+            es_url=f"http://127.0.0.1:{closed}",
+            image_cache=tmp_path,
+        )
+    )
+    client = TestClient(app)
+    api = client.get("/api/search", params={"q": "detainer"})
+    assert api.status_code == 503 and "\n" not in api.json()["error"]
+    assert "search is unavailable" in api.json()["error"]
+    page = client.get("/", params={"q": "detainer"})
+    assert page.status_code == 503 and "Traceback" not in page.text
+    memo = document_id(web_archive, MEMO)
+    assert client.get(f"/api/documents/{memo}/pages/2/image").status_code == 200  # still reads
 
 
 # -- files: only by document id, never a path ---------------------------------------------------

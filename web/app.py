@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index import BackendError, CatalogError, QueryError
@@ -35,7 +36,7 @@ from web.reader import Archive, Reader
 
 HERE = Path(__file__).parent
 T = TypeVar("T")
-RESULTS_PER_PAGE = 20
+RESULTS_PER_PAGE = (20, 10, 50, 100)  # the first is the default
 FACET_SIZE = 10
 MAX_LOGIN_BODY = 4096
 
@@ -111,8 +112,8 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
             return JSONResponse({"error": message}, status_code=status)
         return page(request, "error.html", status, status=status, message=message)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)  # also Starlette's own 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return error(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -335,19 +336,29 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         filter: Filters = [],  # noqa: B006
         page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_WINDOW)] = 1,
         sort: Literal["relevance", "released", "-released"] = "relevance",
+        per_page: Literal[tuple(str(n) for n in RESULTS_PER_PAGE)] = str(RESULTS_PER_PAGE[0]),  # type: ignore[misc]
     ) -> Response:
         read = reader(request)
-        context: dict[str, Any] = {"q": q, "filters": filter, "sort": sort, "results": None}
+        size = int(per_page)
+        context: dict[str, Any] = {
+            "q": q,
+            "filters": filter,
+            "sort": sort,
+            "per_page": size,
+            "results": None,
+        }
         if not q.strip() and not filter:
             context["productions"] = read.productions()
             return page(request, "search.html", **context)
-        offset = (page_number - 1) * RESULTS_PER_PAGE
+        offset = (page_number - 1) * size
+        if offset + size > MAX_WINDOW:
+            raise QueryError(f"results can be paged only to {MAX_WINDOW:,}; narrow the query")
         try:
             wanted = search_request(
                 q,
                 filter,
                 offset=offset,
-                limit=RESULTS_PER_PAGE,
+                limit=size,
                 sort=sort,
                 facets=list(FACET_FIELDS),
                 by_document=True,
@@ -356,12 +367,13 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         except QueryError as exc:
             context["query_error"] = str(exc)
             return page(request, "search.html", 400, **context)
-        pages = max(1, math.ceil(results.total_documents / RESULTS_PER_PAGE))
+        pages = max(1, math.ceil(results.total_documents / size))
         context.update(
             results=results,
             page_number=page_number,
-            page_count=min(pages, MAX_WINDOW // RESULTS_PER_PAGE),
-            link=_link_maker(q, filter, sort),
+            page_count=min(pages, MAX_WINDOW // size),
+            link=_link_maker(q, filter, sort, size),
+            sizes=RESULTS_PER_PAGE,
         )
         return page(request, "search.html", **context)
 
@@ -474,7 +486,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _link_maker(q: str, filters: list[str], sort: str) -> Callable[..., str]:
+def _link_maker(q: str, filters: list[str], sort: str, per_page: int) -> Callable[..., str]:
     """Links that keep the current search and change one thing: a filter added or removed, or
     the results page."""
 
@@ -485,6 +497,8 @@ def _link_maker(q: str, filters: list[str], sort: str) -> Callable[..., str]:
         params: list[tuple[str, str]] = [("q", q)] + [("filter", f) for f in kept]
         if sort != "relevance":
             params.append(("sort", sort))
+        if per_page != RESULTS_PER_PAGE[0]:
+            params.append(("per_page", str(per_page)))
         if page is not None and page > 1:
             params.append(("page", str(page)))
         return "/?" + urlencode(params)

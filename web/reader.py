@@ -15,6 +15,7 @@ from pathlib import Path
 
 from index import open_backend, open_catalog
 from index.backend import SearchBackend
+from index.backends import resolve_backend
 from index.catalog import Catalog, ProductionSummary
 from index.diff import Diff, diff_productions
 from index.highlight import marked_text, match_spans, word_boxes_at
@@ -38,12 +39,13 @@ class Archive:
         image_cache: Path | None = None,
     ) -> None:
         self.path = path
-        self.backend_name = backend
+        self.backend_name = resolve_backend(path, backend, es_url=es_url)
         self.es_url = es_url
         self.images = PageImages(image_cache or path / "cache" / "pages")
         self._local = threading.local()
         self.catalog()  # fail at start, not on the first request, if there is none
-        self.backend()
+        if self.searches_in_process:
+            self.backend()  # likewise for a missing or unreadable embedded index
 
     def catalog(self) -> Catalog:
         catalog = getattr(self._local, "catalog", None)
@@ -52,6 +54,8 @@ class Archive:
         return catalog
 
     def backend(self) -> SearchBackend:
+        """This thread's backend; a cluster that cannot be reached is tried again next time, so
+        searches come back by themselves when it does (documents and pages never need it)."""
         backend = getattr(self._local, "backend", None)
         if backend is None:
             backend = open_backend(self.path, self.backend_name, es_url=self.es_url)
@@ -61,7 +65,7 @@ class Archive:
     @property
     def searches_in_process(self) -> bool:
         """The embedded index computes in this process; Elasticsearch answers over the network."""
-        return self.backend().name == "tantivy"
+        return self.backend_name == "tantivy"
 
     def reader(self, may_see_restricted: bool) -> Reader:
         return Reader(self, may_see_restricted)
