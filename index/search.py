@@ -217,7 +217,7 @@ def _dress(
     """Paths, Bates numbers and snippets from the catalog, in two queries; hits the catalog no
     longer has (removed since the index was last synced) are dropped."""
     keys = [_key(h) for h in raw_hits]
-    found = catalog.pages_at(keys)
+    found = catalog.pages_for_hits(keys)
     hits = []
     for raw_hit, key in zip(raw_hits, keys, strict=True):
         if key not in found:
