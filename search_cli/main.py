@@ -614,9 +614,10 @@ credential is configured and the request carries it (the sign-in page, or a head
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Server processes; page images render one at a time in each.",
+    default=min(4, os.cpu_count() or 1),
+    show_default="the cores, at most 4",
+    help="Server processes. New page images render in helper processes at a lower CPU "
+    "priority (the cores shared among the servers), so searches stay quick meanwhile.",
 )
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
 @click.option(
@@ -644,7 +645,7 @@ def serve_command(
     """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
     import web
     from web.access import ENV_CREDENTIAL
-    from web.app import ENV_ARCHIVE, ENV_BACKEND, ENV_IMAGE_CACHE
+    from web.app import ENV_ARCHIVE, ENV_BACKEND, ENV_IMAGE_CACHE, ENV_RENDER_PROCESSES
 
     archive = _archive(ctx)
     policy = web.AccessPolicy.load(credential_file)
@@ -655,8 +656,15 @@ def serve_command(
         served.backend()
     except index.BackendError as exc:
         click.echo(f"warning: {exc}; searches answer 503 until it is back", err=True)
+    # new page images render in low-priority processes: the cores, shared by the servers
+    renderers = max(1, (os.cpu_count() or 1) // workers)
     os.environ.update(
-        {ENV_ARCHIVE: str(archive.resolve()), ENV_BACKEND: backend, ENV_IMAGE_CACHE: str(cache)}
+        {
+            ENV_ARCHIVE: str(archive.resolve()),
+            ENV_BACKEND: backend,
+            ENV_IMAGE_CACHE: str(cache),
+            ENV_RENDER_PROCESSES: str(renderers),
+        }
     )
     if _es_url(ctx):
         os.environ["FOIARCHIVE_ES_URL"] = _es_url(ctx) or ""

@@ -478,7 +478,12 @@ def test_contained_file_refuses_traversal_and_links(tmp_path: Path) -> None:
 
 
 # -- the serve command ----------------------------------------------------------------------------
-def test_serve_starts_a_real_server_on_localhost(web_archive: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_answers_searches_and_renders_pages(
+    web_archive: Path, tmp_path: Path, workers: str
+) -> None:
+    """The real command: uvicorn on a free port, one process or several, and a first render
+    through the low-priority render processes."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -491,25 +496,34 @@ def test_serve_starts_a_real_server_on_localhost(web_archive: Path, tmp_path: Pa
             "serve",
             "--port",
             str(port),
+            "--workers",
+            workers,
             "--image-cache",
             tmp_path / "cache",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         body = ""
-        for _ in range(100):
+        for _ in range(200):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/?q=detainer") as response:
+                with urllib.request.urlopen(f"{base}/?q=detainer") as response:
                     body = response.read().decode()
                 break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
         assert "2 pages in 2 documents" in body
+        memo = document_id(web_archive, MEMO)
+        with urllib.request.urlopen(f"{base}/api/documents/{memo}/pages/2/image") as response:
+            image = Image.open(io.BytesIO(response.read()))
+        assert image.format == "JPEG" and image.width == 1100
+        assert list((tmp_path / "cache").rglob("*.jpg"))
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=20)
+    assert server.returncode is not None
 
 
 def test_serve_refuses_a_short_credential_in_one_line(web_archive: Path, tmp_path: Path) -> None:

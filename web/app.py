@@ -6,9 +6,10 @@ answer; what a page shows is decided in `index`, `preservation` and web.reader.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qs, urlencode
@@ -77,7 +78,14 @@ Filters = Annotated[
 def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
     """The app for one archive. `access` None: restricted productions are shown to nobody."""
     access = access or AccessPolicy()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        archive.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="foiarchive",
         summary="Search FOIA productions page by page; read what was released and withheld.",
         version="1",
@@ -295,11 +303,10 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
         source = read.page_source(document, number)
         if source is None:
             raise not_found("image of this page (no file of its own in the bag)")
-        images = read.archive.images
-        path = images.cached(source, int(width))
+        path = read.archive.images.cached(source, int(width))
         try:
             if path is None:
-                path = await run_in_threadpool(images.get, source, int(width))
+                path = await read.archive.render(source, int(width))
             data = path.read_bytes()  # ~100 kB from the page cache: cheaper than streaming
         except RenditionError as exc:
             raise HTTPException(422, str(exc)) from None
@@ -511,6 +518,7 @@ def _link_maker(q: str, filters: list[str], sort: str, per_page: int) -> Callabl
 ENV_ARCHIVE = "FOIARCHIVE_SERVE_ARCHIVE"
 ENV_BACKEND = "FOIARCHIVE_SERVE_BACKEND"
 ENV_IMAGE_CACHE = "FOIARCHIVE_SERVE_IMAGE_CACHE"
+ENV_RENDER_PROCESSES = "FOIARCHIVE_SERVE_RENDER_PROCESSES"
 
 
 def app_from_environment() -> FastAPI:
@@ -521,6 +529,7 @@ def app_from_environment() -> FastAPI:
         backend=os.environ.get(ENV_BACKEND, "auto"),
         es_url=os.environ.get("FOIARCHIVE_ES_URL") or None,
         image_cache=Path(cache) if cache else None,
+        render_processes=int(os.environ.get(ENV_RENDER_PROCESSES, "0")),
     )
     credential = os.environ.get(ENV_CREDENTIAL) or None
     return create_app(archive, AccessPolicy(credential))
