@@ -79,7 +79,7 @@ def test_clicking_a_facet_narrows_and_the_url_reproduces_it(client: TestClient) 
     narrowed = client.get(link.group(1).replace("&amp;", "&"))
     assert "1 page in 1 document" in narrowed.text
     assert "detainer-form.jpg" in narrowed.text and MEMO not in narrowed.text
-    assert 'aria-label="Remove filter type:image/jpeg"' in narrowed.text
+    assert 'aria-label="Remove filter Media type: image/jpeg"' in narrowed.text
 
 
 def test_api_search_is_the_cli_json(client: TestClient, served_archive: Path) -> None:
