@@ -179,6 +179,8 @@ def test_text_layer_hit_is_where_pdfplumber_finds_the_word(
         f"/api/documents/{letter}/pages/1", params={"q": "deportation"}
     ).json()
     assert page["text_source"] == "pdf" and len(page["hits"]) == 1
+    html = tantivy_client.get(f"/documents/{letter}").text
+    assert "characters of text are still in the file under the boxes" in html
     source = web_archive / "bags" / "ice-2017-r1" / "data" / LETTER
     with pdfplumber.open(source) as pdf:
         plumber_page = pdf.pages[0]
