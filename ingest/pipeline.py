@@ -41,7 +41,7 @@ from ingest.ocr import (
 )
 from ingest.repair import Repair, repair_pdf
 from ingest.textual import Table, split_text
-from preservation.layout import bag_path, derivatives_dir
+from preservation.layout import bag_path, derivatives_dir, keep_member
 from schemas import Document, Event, Page, Production, word_boxes_for_text
 
 OcrMode = Literal["auto", "always", "never"]
@@ -739,6 +739,9 @@ class _Run:
             self.fail(job.planned, job.error)
             return
         pages = [job.pages[n] for n in sorted(job.pages)]
+        if doc.parent and doc.size and not job.planned.assembly:
+            # unpacked from a ZIP or an email: kept whole, to be shown and downloaded alone
+            keep_member(self.archive, job.planned.found.source, doc.sha256)
         for page in pages:
             marks.annotate(page)
         for page, (key, _, _) in zip(pages, job.planned.assembly, strict=False):

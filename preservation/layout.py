@@ -7,6 +7,9 @@ written down once.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 
 PAYLOAD_DIR = "data"
@@ -24,6 +27,44 @@ def derivatives_dir(archive: Path) -> Path:
     """Copies made to read a file (repaired PDFs, Office files as PDF), named by the sha256 of
     the original; the originals stay as delivered."""
     return archive / "derivatives"
+
+
+def members_dir(archive: Path) -> Path:
+    """Files that arrived inside a ZIP archive or an email, unpacked once and named by their
+    sha256, so that they can be shown and downloaded on their own; the bag keeps them inside
+    their container, as delivered."""
+    return archive / "members"
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def member_file(archive: Path, sha256: str) -> Path | None:
+    if not _SHA256.fullmatch(sha256):
+        return None
+    return contained_file(members_dir(archive), f"{sha256[:2]}/{sha256}")
+
+
+def keep_member(archive: Path, source: Path, sha256: str) -> None:
+    """Keep an unpacked member (a hard link to the unpacked file where the file system allows,
+    else a copy), written under a temporary name and renamed, so no half file is ever seen."""
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a sha256: {sha256!r}")
+    target = members_dir(archive) / sha256[:2] / sha256
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, scratch = tempfile.mkstemp(dir=target.parent, prefix=".member-")
+    os.close(fd)
+    try:
+        os.unlink(scratch)
+        try:
+            os.link(source, scratch)
+        except OSError:
+            shutil.copyfile(source, scratch)
+        os.replace(scratch, target)
+    finally:
+        Path(scratch).unlink(missing_ok=True)
 
 
 def contained_file(root: Path, relative: str) -> Path | None:

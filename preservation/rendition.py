@@ -23,7 +23,7 @@ from typing import Literal
 import pypdfium2 as pdfium
 from PIL import Image
 
-from preservation.layout import contained_file, derivatives_dir, original_file
+from preservation.layout import contained_file, derivatives_dir, member_file, original_file
 from schemas import Box, Document
 
 #: Widths (pixels) a page image is rendered at: a phone, a laptop, zoomed in. A fixed set keeps
@@ -61,28 +61,40 @@ def page_source(
 ) -> PageSource | None:
     """Where page `number` of a document can be rendered from, or None if no file holds it.
 
-    `container` is the document's parent, if it has one. Records cut from a merged PDF share
-    its bytes (the same sha256) and read its pages from their offset. Files that were inside a
-    ZIP archive or an email, and load-file records, have no file of their own in the bag.
+    `container` is the document's parent, if it has one. A record cut from a merged PDF shares
+    its bytes (the same sha256) and reads its pages from its offset. A file that came inside a
+    ZIP archive or an email is read from its unpacked copy (preservation.layout.members_dir);
+    load-file records, assembled from page images, have no file of their own.
     """
-    if document.parent:
-        if container is None or container.sha256 != document.sha256 or container.parent:
-            return None
-        return page_source(archive, container, number + document.page_offset)
-    if not document.is_original or not 1 <= number <= max(document.page_count, 1):
+    if not 1 <= number <= max(document.page_count, 1):
         return None
-    derivative = contained_file(derivatives_dir(archive), f"{document.sha256}.pdf")
+    holder, index = document, number - 1
+    if document.parent and container is not None and container.sha256 == document.sha256:
+        holder, index = container, number - 1 + document.page_offset
+    if not holder.sha256:
+        return None
+    derivative = contained_file(derivatives_dir(archive), f"{holder.sha256}.pdf")
     if derivative is not None:
-        return PageSource(derivative, "pdf", number - 1, document.sha256)
+        return PageSource(derivative, "pdf", index, holder.sha256)
     kind: SourceKind
-    if document.media_type == "application/pdf":
+    if holder.media_type == "application/pdf":
         kind = "pdf"
-    elif document.media_type.startswith("image/"):
+    elif holder.media_type.startswith("image/"):
         kind = "image"
     else:
         return None
-    path = original_file(archive, document.production_id, document.path)
-    return PageSource(path, kind, number - 1, document.sha256) if path else None
+    path = delivered_file(archive, holder)
+    return PageSource(path, kind, index, holder.sha256) if path else None
+
+
+def delivered_file(archive: Path, document: Document) -> Path | None:
+    """The bytes of a document as delivered: the bag's file, or the unpacked copy of a file
+    that came inside a container. None for records that are parts of another file."""
+    if document.is_original:
+        return original_file(archive, document.production_id, document.path)
+    if document.parent and document.size:
+        return member_file(archive, document.sha256)
+    return None
 
 
 class PageImages:

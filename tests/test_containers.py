@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 import zipfile
@@ -9,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 import index
 from ingest import IngestOptions, ingest_production
@@ -16,6 +18,7 @@ from ingest.identify import EML, MBOX, ZIP, identify
 from ingest.limits import Limits
 from ingest.sample import write_text_pdf
 from schemas import Production
+from web import Archive, create_app
 
 from .conftest import run_cli, run_json
 
@@ -434,3 +437,47 @@ def test_page_signals_ignore_scanner_noise_and_ocr_slips() -> None:
         (6, 6, "the Bates numbers start over"),
         (7, 7, "the page size changes"),
     ]
+
+
+# -- members in the web viewer: shown and downloaded on their own ---------------------------
+def _client(archive: Path, tmp_path: Path) -> TestClient:
+    return TestClient(create_app(Archive(archive, image_cache=tmp_path / "images")))
+
+
+def test_zip_members_download_on_their_own(zipped_archive: Path, tmp_path: Path) -> None:
+    documents = _documents(zipped_archive)
+    client = _client(zipped_archive, tmp_path)
+    for path in ("production.zip!/memo.txt", "production.zip!/inner.zip!/deep/cases.csv"):
+        response = client.get(f"/api/documents/{documents[path].id}/original")
+        assert response.status_code == 200
+        assert hashlib.sha256(response.content).hexdigest() == documents[path].sha256
+        assert Path(path).name in response.headers["content-disposition"]
+    refused = documents["production.zip!/bomb.txt"]
+    assert client.get(f"/api/documents/{refused.id}/original").status_code == 404
+
+
+def test_an_email_attachment_is_viewed_and_downloaded(mail_archive: Path, tmp_path: Path) -> None:
+    report = _documents(mail_archive)["request.eml!/report.pdf"]
+    client = _client(mail_archive, tmp_path)
+    download = client.get(f"/api/documents/{report.id}/original")
+    assert hashlib.sha256(download.content).hexdigest() == report.sha256
+    image = client.get(f"/api/documents/{report.id}/pages/1/image")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    page = client.get(f"/api/documents/{report.id}/pages/1", params={"q": "ocelot"}).json()
+    assert page["image"] and len(page["hits"]) == 1
+    html = client.get(f"/documents/{report.id}", params={"q": "ocelot"}).text
+    assert "Download the original" in html and 'class="hit"' in html
+
+
+def test_a_split_record_shows_its_pages_of_the_merged_pdf(merged: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    result = run_cli("ingest", merged, "--id", "fbi", "--split", "auto", archive=archive)
+    assert result.exit_code == 0, result.output
+    documents = _documents(archive)
+    client = _client(archive, tmp_path)
+    record, whole = documents["merged.pdf!/pages 4-5"], documents["merged.pdf"]
+    own = client.get(f"/api/documents/{record.id}/pages/1/image").content
+    assert own == client.get(f"/api/documents/{whole.id}/pages/4/image").content
+    assert client.get(f"/api/documents/{record.id}/pages/3/image").status_code == 404
+    page = client.get(f"/api/documents/{record.id}/pages/1", params={"q": "tapir"}).json()
+    assert len(page["hits"]) == 1  # the word found on the merged PDF's page 4

@@ -28,10 +28,10 @@ from index.highlight import marked_text, match_spans, word_boxes_at
 from index.query import QueryError, highlight_terms, parse
 from index.report import Report, disclosure_report
 from index.search import SearchRequest, SearchResults, matching_pages, search
-from preservation.layout import original_file
 from preservation.rendition import (
     PageImages,
     PageSource,
+    delivered_file,
     page_source,
     pdf_text_boxes,
     render_into,
@@ -186,10 +186,8 @@ class Reader:
         return page_source(self.archive.path, document, number, self.container(document))
 
     def original(self, document: Document) -> Path | None:
-        """The file as delivered, if the bag holds it as a file of its own."""
-        if not document.is_original:
-            return None
-        return original_file(self.archive.path, document.production_id, document.path)
+        """The file as delivered: the bag's, or the unpacked copy of a ZIP or email member."""
+        return delivered_file(self.archive.path, document)
 
     def page_view(self, document: Document, number: int, query: str = "") -> PageView | None:
         page = self.page(document, number)
