@@ -60,6 +60,9 @@ class IngestOptions:
     limits: Limits = field(default_factory=Limits)
     es_url: str | None = None  # None: from FOIARCHIVE_ES_URL or the archive's config.toml
     split: str = ""  # cut merged PDFs into records: "auto" (page signals) or an inventory CSV
+    #: Read files again even when unchanged (same path and sha256), OCR from the cache: what
+    #: brings an archive up to what a newer foiarchive reads (marks, OCR word boxes).
+    reread: bool = False
 
 
 @dataclass
@@ -381,7 +384,7 @@ class _Run:
             planned.identification = Identification(pages[0][2][1])
             digest = hashlib.sha256("".join(read[0] for _, _, read in pages).encode())
             planned.sha256 = digest.hexdigest()
-            if self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
+            if self._unchanged(found, planned):
                 self.report.skipped += 1
                 continue
             self._start_pool()
@@ -415,7 +418,7 @@ class _Run:
                 document.page_count = 0
                 self.containers.append(_Job(planned, document))
             return
-        if self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256:
+        if self._unchanged(found, planned):
             self.report.skipped += 1
             return
         ident = planned.identification
@@ -429,6 +432,12 @@ class _Run:
             return
         self._start_pool()
         todo.append(planned)
+
+    def _unchanged(self, found: Found, planned: _Planned) -> bool:
+        """Already in the catalog as it is now, and not asked to read it again."""
+        if self.options.reread:
+            return False
+        return self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256
 
     def _start_pool(self) -> None:
         if self.pool is None:

@@ -155,7 +155,7 @@ Examples:
 
 \b
 Running the same command again skips files already ingested (same path and sha256) and
-finishes any run that was interrupted.""",
+finishes any run that was interrupted; --reread reads them again.""",
 )
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option(
@@ -197,6 +197,12 @@ finishes any run that was interrupted.""",
     help="Cut merged PDFs into records: by page signals (auto: Bates restarts, printed email "
     "headers, 'Page 1 of N', page size) or by the agency's inventory of Bates ranges.",
 )
+@click.option(
+    "--reread",
+    is_flag=True,
+    help="Read unchanged files again too (OCR comes from the cache): after an upgrade, to "
+    "bring the production up to this version's reading, such as OCR word boxes for the viewer.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -210,6 +216,7 @@ def ingest_command(
     languages: str,
     jobs: int,
     split: str,
+    reread: bool,
     **fields: str | None,
 ) -> None:
     """Ingest every file under SOURCE as one production.
@@ -226,6 +233,7 @@ def ingest_command(
         jobs=jobs,
         es_url=_es_url(ctx),
         split=split,
+        reread=reread,
     )
     exclude = {manifest} if manifest else set()
     from search_cli.progress import make_progress  # rich: only for ingest runs

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -356,3 +358,32 @@ def test_a_one_column_table_keeps_its_header(tmp_path: Path) -> None:
     (tmp_path / "names.csv").write_text("case\nA-1\nA-2\n")
     table = csv_pages(tmp_path / "names.csv", "utf-8", Limits())
     assert table.columns == ["case"] and table.pages[0].text == "Rows 2-3\ncase: A-1\ncase: A-2"
+
+
+def test_reread_brings_an_older_archive_up_to_date_from_the_ocr_cache(
+    sample_archive: Path, sample_source: Path, tmp_path: Path
+) -> None:
+    """An archive ingested before word boxes were kept (simulated by clearing them) gets them
+    back with --reread, without running Tesseract again."""
+    archive = tmp_path / "archive"
+    shutil.copytree(sample_archive, archive)
+    connection = sqlite3.connect(archive / "catalog.sqlite")
+    with connection:
+        cleared = connection.execute("UPDATE pages SET word_boxes = '' WHERE word_boxes != ''")
+        assert cleared.rowcount >= 4
+    connection.close()
+    manifest = sample_source / "production.json"
+    again = run_json("ingest", sample_source, "--manifest", manifest, archive=archive)
+    assert again["ingested"] == 0 and again["skipped"] >= 5  # unchanged files are skipped
+    report = run_json("ingest", sample_source, "--manifest", manifest, "--reread", archive=archive)
+    assert report["skipped"] == 0 and report["ingested"] >= 5
+    assert report["pages_ocr_cached"] == report["pages_ocr"] >= 4  # no Tesseract run
+    with index.open_catalog(archive) as catalog:
+        ocr_pages = [
+            page
+            for document in catalog.documents()
+            for page in catalog.pages(document.id)
+            if page.text_source == "ocr"
+        ]
+    assert ocr_pages and all(len(p.boxes()) == len(p.text.split()) for p in ocr_pages)
+    assert run_cli("verify", "ice-2017-r1", archive=archive).exit_code == 0
