@@ -92,6 +92,7 @@ class TantivyBackend:
             _TERMS_TOKENIZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
         )
         self._writer: Any = None
+        self._seen_commit: int | None = None
 
     @property
     def generation(self) -> str:
@@ -131,11 +132,24 @@ class TantivyBackend:
             self._writer = None
 
     # -- searching ----------------------------------------------------------------------
+    def _searcher(self) -> Any:
+        """A searcher on the latest commit, also one made by another process since this one
+        opened the index (an ingest beside a running web server): Tantivy's reader only
+        reloads when told; meta.json changes with every commit, and a stat costs microseconds."""
+        try:
+            commit = (self.path / "meta.json").stat().st_mtime_ns
+        except OSError:
+            commit = None
+        if commit != self._seen_commit:
+            self._index.reload()
+            self._seen_commit = commit
+        return self._index.searcher()
+
     def count(self) -> int:
-        return self._index.searcher().num_docs
+        return self._searcher().num_docs
 
     def matching_keys(self, query: Node, cap: int) -> list[str]:
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         result = searcher.search(compile_query(query, self._schema), limit=cap)
         return sorted(searcher.doc(address).get_first("key") for _, address in result.hits)
 
@@ -150,7 +164,7 @@ class TantivyBackend:
         facet_size: int,
     ) -> RawResults:
         compiled = compile_query(query, self._schema)
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         options: dict[str, Any] = {"limit": limit, "offset": offset, "count": True}
         if sort != "relevance":
             options["order_by_field"] = "released"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,7 +26,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from index import open_catalog
+from index.search import SearchRequest
+from ingest import IngestOptions, ingest_production
 from preservation.layout import contained_file
+from schemas import Production
 from web import AccessPolicy, Archive, create_app
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
@@ -539,3 +543,21 @@ def test_serve_refuses_a_short_credential_in_one_line(web_archive: Path, tmp_pat
 def test_serve_on_a_missing_archive_is_one_line(tmp_path: Path) -> None:
     result = run_cli("serve", archive=tmp_path / "nowhere")
     assert result.exit_code == 1 and "no foiarchive archive here" in result.output
+
+
+def test_a_running_server_sees_what_is_ingested_meanwhile(
+    sample_archive: Path, tmp_path: Path
+) -> None:
+    """A server thread keeps its index open for its life; an ingest commits beside it."""
+    archive = tmp_path / "archive"
+    shutil.copytree(sample_archive, archive)
+    served = Archive(archive, image_cache=tmp_path / "images")
+    query = SearchRequest("zebrafinch")
+    assert served.reader(False).search(query).total == 0
+    source = tmp_path / "later"
+    source.mkdir()
+    (source / "note.txt").write_text("A zebrafinch was seen at the border.\n")
+    report = ingest_production(archive, source, Production(id="later"), IngestOptions(jobs=1))
+    assert report.ok
+    found = served.reader(False).search(query)  # the same thread, the same open index
+    assert found.total == 1 and found.hits[0].production == "later"
