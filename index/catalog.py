@@ -20,7 +20,7 @@ from typing import Any
 
 from schemas import Document, Event, Page, Production
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -126,6 +126,10 @@ _MIGRATIONS: list[str] = [
     # 7: where OCR read each word, so a viewer can outline hits on the page image.
     """
     ALTER TABLE pages ADD COLUMN word_boxes TEXT NOT NULL DEFAULT '';
+    """,
+    # 8: the page image a load-file page was read from, to show it.
+    """
+    ALTER TABLE pages ADD COLUMN image TEXT NOT NULL DEFAULT '';
     """,
 ]
 
@@ -316,7 +320,8 @@ class Catalog:
             db.executemany(
                 "INSERT INTO pages (document_id, number, text, text_source, ocr_confidence, "
                 "width, height, bates, exemptions, citations, redactions, withheld_in_full, "
-                "withheld_pages, word_boxes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "withheld_pages, word_boxes, image) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         document.id,
@@ -333,6 +338,7 @@ class Catalog:
                         int(p.withheld_in_full),
                         json.dumps(p.withheld_pages),
                         p.word_boxes,
+                        p.image,
                     )
                     for p in pages
                 ),
@@ -377,6 +383,13 @@ class Catalog:
             "SELECT * FROM pages WHERE document_id = ? AND number = ?", (document_id, number)
         ).fetchone()
         return _page(row) if row else None
+
+    def page_image(self, document_id: str, number: int) -> str:
+        """The page image a load-file page was read from ('' for other pages)."""
+        row = self._db.execute(
+            "SELECT image FROM pages WHERE document_id = ? AND number = ?", (document_id, number)
+        ).fetchone()
+        return row["image"] if row else ""
 
     def pages_for_hits(
         self, keys: list[tuple[str, int]]

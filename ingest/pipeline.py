@@ -296,6 +296,7 @@ class _Run:
         self.containers: list[_Job] = []
         self.covered: set[Path] = set()  # load files and their page images
         self.page_images: dict[Path, tuple[str, str]] = {}  # image -> (sha256, media type)
+        self.image_paths: dict[Path, str] = {}  # image -> its path in the production
 
     # scheduling ---------------------------------------------------------------------
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
@@ -413,6 +414,7 @@ class _Run:
                 planned.sha256,
                 planned.identification.media_type,
             )
+            self.image_paths[found.source.resolve()] = found.path
             if self.catalog.ingested_sha256(self.production.id, found.path) != planned.sha256:
                 document = _new_document(self.production.id, planned)
                 document.page_count = 0
@@ -753,8 +755,9 @@ class _Run:
             keep_member(self.archive, job.planned.found.source, doc.sha256)
         for page in pages:
             marks.annotate(page)
-        for page, (key, _, _) in zip(pages, job.planned.assembly, strict=False):
+        for page, (key, image, _) in zip(pages, job.planned.assembly, strict=False):
             page.bates = [key]  # the load file's numbering is the record's
+            page.image = self.image_paths.get(image, "")
         segments = self._segments(doc, pages)
         if len(segments) > 1:
             self._record(doc, [])  # the merged PDF itself: its records hold the pages

@@ -11,6 +11,7 @@ renders one PDF page at a time per process (run more processes to use more cores
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -53,24 +54,35 @@ class PageSource:
     path: Path
     kind: SourceKind
     index: int  # 0-based page (PDF) or frame (TIFF) in the file
-    sha256: str  # of the original file: the cache key
+    sha256: str  # of the original file (with index, the cache key)
 
 
 def page_source(
-    archive: Path, document: Document, number: int, container: Document | None = None
+    archive: Path,
+    document: Document,
+    number: int,
+    container: Document | None = None,
+    image: str = "",
 ) -> PageSource | None:
     """Where page `number` of a document can be rendered from, or None if no file holds it.
 
     `container` is the document's parent, if it has one. A record cut from a merged PDF shares
     its bytes (the same sha256) and reads its pages from its offset. A file that came inside a
-    ZIP archive or an email is read from its unpacked copy (preservation.layout.members_dir);
-    load-file records, assembled from page images, have no file of their own.
+    ZIP archive or an email is read from its unpacked copy (preservation.layout.members_dir).
+    A load-file record has no file of its own: `image` is the page image the page was read from
+    (Page.image), in the production.
     """
     if not 1 <= number <= max(document.page_count, 1):
         return None
     holder, index = document, number - 1
     if document.parent and container is not None and container.sha256 == document.sha256:
         holder, index = container, number - 1 + document.page_offset
+    elif image:
+        path = original_file(archive, document.production_id, image)
+        if path is None:
+            return None
+        key = hashlib.sha256(f"{document.sha256}:{number}".encode()).hexdigest()
+        return PageSource(path, "pdf" if path.suffix.lower() == ".pdf" else "image", 0, key)
     if not holder.sha256:
         return None
     derivative = contained_file(derivatives_dir(archive), f"{holder.sha256}.pdf")

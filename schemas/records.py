@@ -77,6 +77,9 @@ class Page(_Record):
     #: Where OCR read each word of `text`, in order (see pack_word_boxes): what lets a viewer
     #: outline a hit on the page image. Empty for text-layer pages, whose PDF holds positions.
     word_boxes: str = ""
+    #: For a page assembled from a page image (litigation load files): that image's path in
+    #: the production, where a viewer finds the page as delivered.
+    image: str = ""
 
     def boxes(self) -> list[Box]:
         return unpack_word_boxes(self.word_boxes)

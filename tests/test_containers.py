@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import stat
 import zipfile
@@ -347,7 +348,7 @@ def test_a_bad_inventory_is_one_line(merged: Path, tmp_path: Path) -> None:
 
 # -- litigation load files ------------------------------------------------------------------
 def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
-    from PIL import Image
+    from PIL import Image, ImageChops, ImageStat
 
     from ingest.sample import render_scan
 
@@ -411,6 +412,25 @@ def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
     assert run_json("search", "secret", archive=archive)["total"] == 0  # never read
     payload = archive / "bags" / "lf" / "data"
     assert (payload / "VOL001.dat").exists() and (payload / "IMAGES/001/ABC000005.tif").exists()
+    # the viewer shows each page as its image, with the OCR'd word outlined on it
+    client = _client(archive, tmp_path)
+    page = client.get(f"/api/documents/{memo.id}/pages/1", params={"q": "kinkajou"}).json()
+    assert page["image"] and page["hits"] and page["hits"][0][0] > 0
+    first = client.get(f"/api/documents/{memo.id}/pages/1/image", params={"width": "600"})
+    second = client.get(f"/api/documents/{memo.id}/pages/2/image", params={"width": "600"})
+    assert first.status_code == second.status_code == 200 and first.content != second.content
+    shown = Image.open(io.BytesIO(second.content)).convert("L")
+
+    def difference(name: str) -> float:
+        with Image.open(payload / "IMAGES/001" / name) as tiff:
+            scaled = tiff.convert("L").resize(shown.size, Image.Resampling.LANCZOS)
+        return ImageStat.Stat(ImageChops.difference(shown, scaled)).mean[0]
+
+    # page 2 is ABC000002's image: far closer to it than to any other page
+    assert all(
+        difference("ABC000002.tif") * 3 < difference(other)
+        for other in ("ABC000001.tif", "ABC000003.tif", "ABC000004.tif")
+    )
 
 
 def test_page_signals_ignore_scanner_noise_and_ocr_slips() -> None:

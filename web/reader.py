@@ -183,7 +183,11 @@ class Reader:
         return self.catalog.page(document.id, number)
 
     def page_source(self, document: Document, number: int) -> PageSource | None:
-        return page_source(self.archive.path, document, number, self.container(document))
+        container = self.container(document)
+        image = ""
+        if document.fields and not document.size:  # a load-file record: pages are images
+            image = self.catalog.page_image(document.id, number)
+        return page_source(self.archive.path, document, number, container, image)
 
     def original(self, document: Document) -> Path | None:
         """The file as delivered: the bag's, or the unpacked copy of a ZIP or email member."""
