@@ -209,6 +209,10 @@ def test_viewer_page_shows_image_hits_redactions_and_navigation(
     assert 'id="prev-page"' in html and 'id="next-page"' in html
     assert "<mark>detainer</mark>" in html
     assert "Download the original" in html
+    assert (
+        "ICE, Secure Communities records, interim release 1 (released 2017-06-08), "
+        f"{MEMO}, p. 2, Bates ICE-2017-000002." in html
+    )
     # hit navigation across pages: 'ice' is on every page of the memo
     nav = client.get(f"/documents/{memo}", params={"page": 2, "q": "ice"}).text
     assert 'id="prev-hit" href="/documents/' in nav and 'id="next-hit"' in nav
