@@ -88,6 +88,7 @@ def build_source(folder: Path, pages: int, seed: int = 7) -> list[str]:
 def prepare(archive: Path, pages: int) -> list[str]:
     if (archive / index.CATALOG_FILE).exists():
         print(f"reusing {archive}")
+        index.open_catalog(archive).close()  # an archive kept by an older version: migrated
         return vocabulary(random.Random(7), 20_000)
     source = archive.parent / "source"
     (source / "scans").mkdir(parents=True, exist_ok=True)

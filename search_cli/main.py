@@ -659,6 +659,7 @@ def serve_command(
     policy = web.AccessPolicy.load(credential_file)
     cache = image_cache or archive / "cache" / "pages"
     _check_writable(cache)
+    index.open_catalog(archive).close()  # brings an older catalog to this version's schema
     served = web.Archive(archive, backend=backend, es_url=_es_url(ctx), image_cache=cache)
     try:
         served.backend()

@@ -6,16 +6,20 @@ The access tests enumerate the app's own routes, so a route added later is check
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import json
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pdfplumber
@@ -25,7 +29,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from index import open_catalog
+from index import CatalogError, open_catalog
 from index.search import SearchRequest
 from ingest import IngestOptions, ingest_production
 from preservation.layout import contained_file
@@ -488,12 +492,9 @@ def test_contained_file_refuses_traversal_and_links(tmp_path: Path) -> None:
 
 
 # -- the serve command ----------------------------------------------------------------------------
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_serve_answers_searches_and_renders_pages(
-    web_archive: Path, tmp_path: Path, workers: str
-) -> None:
-    """The real command: uvicorn on a free port, one process or several, and a first render
-    through the low-priority render processes."""
+@contextlib.contextmanager
+def serving(archive: Path, cache: Path, workers: str = "1") -> Iterator[str]:
+    """The real `foiarchive serve` on a free port, until the block ends; its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -502,38 +503,64 @@ def test_serve_answers_searches_and_renders_pages(
         [
             foiarchive,
             "--archive",
-            web_archive,
+            archive,
             "serve",
             "--port",
             str(port),
             "--workers",
             workers,
             "--image-cache",
-            tmp_path / "cache",
+            cache,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        body = ""
         for _ in range(200):
             try:
-                with urllib.request.urlopen(f"{base}/?q=detainer") as response:
-                    body = response.read().decode()
+                urllib.request.urlopen(f"{base}/static/style.css").close()
                 break
             except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, server.stderr.read().decode()
                 time.sleep(0.1)
-        assert "2 pages in 2 documents" in body
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_answers_searches_and_renders_pages(
+    web_archive: Path, tmp_path: Path, workers: str
+) -> None:
+    """The real command: uvicorn on a free port, one process or several, and a first render
+    through the low-priority render processes."""
+    with serving(web_archive, tmp_path / "cache", workers) as base:
+        with urllib.request.urlopen(f"{base}/?q=detainer") as response:
+            assert "2 pages in 2 documents" in response.read().decode()
         memo = document_id(web_archive, MEMO)
         with urllib.request.urlopen(f"{base}/api/documents/{memo}/pages/2/image") as response:
             image = Image.open(io.BytesIO(response.read()))
         assert image.format == "JPEG" and image.width == 1100
         assert list((tmp_path / "cache").rglob("*.jpg"))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    assert server.returncode is not None
+
+
+def test_serve_migrates_an_older_catalog_first(sample_archive: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(sample_archive, archive)
+    connection = sqlite3.connect(archive / "catalog.sqlite")
+    with connection:  # as the previous version left it
+        connection.execute("ALTER TABLE pages DROP COLUMN image")
+        connection.execute("PRAGMA user_version = 7")
+    connection.close()
+    with pytest.raises(CatalogError, match="open it once for writing"):
+        Archive(archive, image_cache=tmp_path)  # the server itself only reads
+    with (
+        serving(archive, tmp_path / "cache") as base,
+        urllib.request.urlopen(f"{base}/api/search?q=detainer") as response,
+    ):
+        assert json.load(response)["total"] == 2
 
 
 def test_serve_refuses_a_short_credential_in_one_line(web_archive: Path, tmp_path: Path) -> None:
