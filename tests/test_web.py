@@ -1,7 +1,8 @@
 """The web app, in process: real archive, real Tantivy index or Elasticsearch server, real page
 rendering; HTTP through FastAPI's TestClient.
 
-The access tests enumerate the app's own routes, so a route added later is checked too.
+The access test walks every route of web.api and web.pages (checked against the OpenAPI
+description), so a route added later is checked too.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from index.search import SearchRequest
 from ingest import IngestOptions, ingest_production
 from preservation.layout import contained_file
 from schemas import Production
-from web import AccessPolicy, Archive, create_app
+from web import AccessPolicy, Archive, api, create_app, pages
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
 
@@ -311,7 +312,10 @@ def test_restricted_material_is_unreachable_by_every_route(
     credential or with a wrong one: 404 for anything named, and nothing of it in any answer."""
     targets = [document_id(web_archive, p, RESTRICTED) for p in ("sealed-memo.txt", MEMO)]
     checked = 0
-    for route in tantivy_client.app.routes:
+    routes = [*api.router.routes, *pages.router.routes]  # all the app includes
+    described = {r.path for r in routes if isinstance(r, APIRoute) and r.include_in_schema}
+    assert set(tantivy_client.app.openapi()["paths"]) == described
+    for route in routes:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         query_names = {p.name for p in route.dependant.query_params}
