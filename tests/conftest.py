@@ -124,25 +124,33 @@ def backend_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def sample_archive_on_es(
-    sample_archive: Path, tmp_path_factory: pytest.TempPathFactory, es_url: str
-) -> Path:
-    """A copy of the sample archive that also searches Elasticsearch (auto picks it)."""
-    copy = tmp_path_factory.mktemp("on-es") / "archive"
-    shutil.copytree(sample_archive, copy)
+def copy_on_elasticsearch(archive: Path, folder: Path, es_url: str) -> Path:
+    """A copy of an archive that also searches Elasticsearch (auto picks it), indexed there."""
+    copy = folder / "archive"
+    shutil.copytree(archive, copy)
     use_elasticsearch(copy, es_url)
     result = run_cli("reindex", "--backend", "elasticsearch", archive=copy)
     assert result.exit_code == 0, result.output
     return copy
 
 
+@pytest.fixture(scope="session")
+def sample_archive_on_es(
+    sample_archive: Path, tmp_path_factory: pytest.TempPathFactory, es_url: str
+) -> Path:
+    return copy_on_elasticsearch(sample_archive, tmp_path_factory.mktemp("on-es"), es_url)
+
+
+def on_backend(request: pytest.FixtureRequest, backend_name: str, archive_fixture: str) -> Path:
+    """An archive fixture, or its copy on Elasticsearch, as the backend parameter says."""
+    suffix = "_on_es" if backend_name == "elasticsearch" else ""
+    return request.getfixturevalue(archive_fixture + suffix)
+
+
 @pytest.fixture
 def searchable_archive(backend_name: str, request: pytest.FixtureRequest) -> Path:
     """The sample archive, searched on each backend in turn."""
-    if backend_name == "elasticsearch":
-        return request.getfixturevalue("sample_archive_on_es")
-    return request.getfixturevalue("sample_archive")
+    return on_backend(request, backend_name, "sample_archive")
 
 
 # -- the web app -------------------------------------------------------------------------------
@@ -183,17 +191,10 @@ def web_archive(
 def web_archive_on_es(
     web_archive: Path, tmp_path_factory: pytest.TempPathFactory, es_url: str
 ) -> Path:
-    copy = tmp_path_factory.mktemp("web-on-es") / "archive"
-    shutil.copytree(web_archive, copy)
-    use_elasticsearch(copy, es_url)
-    result = run_cli("reindex", "--backend", "elasticsearch", archive=copy)
-    assert result.exit_code == 0, result.output
-    return copy
+    return copy_on_elasticsearch(web_archive, tmp_path_factory.mktemp("web-on-es"), es_url)
 
 
 @pytest.fixture
 def served_archive(backend_name: str, request: pytest.FixtureRequest) -> Path:
     """The web archive, served from each backend in turn."""
-    if backend_name == "elasticsearch":
-        return request.getfixturevalue("web_archive_on_es")
-    return request.getfixturevalue("web_archive")
+    return on_backend(request, backend_name, "web_archive")
