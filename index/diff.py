@@ -127,6 +127,14 @@ class Diff:
     only_old: list[DocumentRef]
     only_new: list[DocumentRef]
 
+    def largest_redaction_changes(self, count: int) -> list[DocumentChange]:
+        """Matched documents, those whose redacted share moved most first: what a chart of
+        old against new shows when it cannot show them all."""
+        return sorted(
+            self.matched,
+            key=lambda c: (-abs(c.new.redacted_share - c.old.redacted_share), c.new.path),
+        )[:count]
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["old"]["redacted_share"] = self.old.redacted_share
@@ -463,13 +471,13 @@ def exemption_label(code: str) -> str:
     return label + (f"({code[2:].upper()})" if len(code) > 2 else "")
 
 
-def _percent(share: float) -> str:
+def percent(share: float) -> str:
+    """0.1234 -> '12.3%': how every diff and report shows a share."""
     return f"{share * 100:.1f}%"
 
 
-def _was(new: float | int, old: float | int, *, percent: bool = False) -> str:
-    show = _percent if percent else (lambda v: f"{v:,}")
-    return f"{show(new)} (was {show(old)})"  # type: ignore[operator]
+def _was(new: int, old: int) -> str:
+    return f"{new:,} (was {old:,})"
 
 
 def summarize(diff: Diff) -> list[str]:
@@ -481,8 +489,8 @@ def summarize(diff: Diff) -> list[str]:
         f"{n_name} released {new.pages:,} pages ({new.words:,} words) in {new.documents:,} "
         f"documents; {o_name} released {old.pages:,} pages ({old.words:,} words) in "
         f"{old.documents:,} documents.",
-        f"Redaction boxes cover {_percent(new.redacted_share)} of the page area in "
-        f"{new.production}, against {_percent(old.redacted_share)} in {old.production}; "
+        f"Redaction boxes cover {percent(new.redacted_share)} of the page area in "
+        f"{new.production}, against {percent(old.redacted_share)} in {old.production}; "
         f"pages with redactions: {_was(new.pages_with_redactions, old.pages_with_redactions)}.",
         f"Pages withheld in full: {_was(new.withheld_in_full, old.withheld_in_full)}.",
     ]
@@ -538,7 +546,7 @@ def _column_sentence(change: DocumentChange, column: Any, old: str, new: str) ->
     if column.verdict == "added":
         return f"{where} is new in {new}."
     return (
-        f"{where} was filled in {_percent(column.old_filled)} of rows in {old} and "
-        f"{_percent(column.new_filled)} in {new} ({_percent(column.new_withheld)} exemption "
-        f"codes or 'withheld', {_percent(column.new_blank)} blank): {column.verdict}."
+        f"{where} was filled in {percent(column.old_filled)} of rows in {old} and "
+        f"{percent(column.new_filled)} in {new} ({percent(column.new_withheld)} exemption "
+        f"codes or 'withheld', {percent(column.new_blank)} blank): {column.verdict}."
     )

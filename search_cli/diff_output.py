@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from index.diff import Diff, DocumentChange, PageChange, exemption_label, summarize
+from index.diff import Diff, DocumentChange, PageChange, exemption_label, percent, summarize
 from index.diff_tables import ColumnChange
 
 CSV_COLUMNS = [
@@ -22,17 +22,13 @@ CSV_COLUMNS = [
 CHART_DOCUMENTS = 40
 
 
-def _pct(share: float) -> str:
-    return f"{share * 100:.1f}%"
-
-
 def page_facts(change: PageChange) -> list[str]:
     """The changes of one page pair, each a short phrase."""
     facts = []
     if change.old_boxes != change.new_boxes or abs(change.old_area - change.new_area) > 0.001:
         facts.append(
             f"redaction boxes {change.old_boxes} -> {change.new_boxes}, "
-            f"area {_pct(change.old_area)} -> {_pct(change.new_area)}"
+            f"area {percent(change.old_area)} -> {percent(change.new_area)}"
         )
     facts += [f"+{exemption_label(c)}" for c in change.exemptions_gained]
     facts += [f"-{exemption_label(c)}" for c in change.exemptions_dropped]
@@ -45,8 +41,8 @@ def column_change(column: ColumnChange) -> str:
     if column.verdict in ("dropped", "added"):
         return f"'{column.name}': {column.verdict}"
     return (
-        f"'{column.name}': {column.verdict} (filled {_pct(column.old_filled)} -> "
-        f"{_pct(column.new_filled)})"
+        f"'{column.name}': {column.verdict} (filled {percent(column.old_filled)} -> "
+        f"{percent(column.new_filled)})"
     )
 
 
@@ -181,10 +177,7 @@ def html_report(diff: Diff) -> str:
 
 def _chart(diff: Diff) -> str:
     """Redacted share per document, old beside new, the largest changes first (inline SVG)."""
-    changes = sorted(
-        diff.matched,
-        key=lambda c: (-abs(c.new.redacted_share - c.old.redacted_share), c.new.path),
-    )[:CHART_DOCUMENTS]
+    changes = diff.largest_redaction_changes(CHART_DOCUMENTS)
     if not changes:
         return ""
     bar, gap, label_width, width = 9, 8, 260, 360
@@ -202,7 +195,7 @@ def _chart(diff: Diff) -> str:
             rows.append(
                 f"<rect class='{css}' x='{label_width}' y='{y + j * bar}' "
                 f"width='{max(share * width, 0.5):.1f}' height='{bar - 1}'>"
-                f"<title>{css}: {_pct(share)}</title></rect>"
+                f"<title>{css}: {percent(share)}</title></rect>"
             )
     legend = (
         f"<rect class='old' x='{label_width}' y='2' width='10' height='8'/>"

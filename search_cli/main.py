@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -652,41 +653,49 @@ def serve_command(
 ) -> None:
     """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
     import web
-    from web.access import ENV_CREDENTIAL
-    from web.app import ENV_ARCHIVE, ENV_BACKEND, ENV_IMAGE_CACHE, ENV_RENDER_PROCESSES
 
     archive = _archive(ctx)
     policy = web.AccessPolicy.load(credential_file)
     cache = image_cache or archive / "cache" / "pages"
     _check_writable(cache)
+    _check_listenable(host, port)
     index.open_catalog(archive).close()  # brings an older catalog to this version's schema
     served = web.Archive(archive, backend=backend, es_url=_es_url(ctx), image_cache=cache)
     try:
         served.backend()
     except index.BackendError as exc:
         click.echo(f"warning: {exc}; searches answer 503 until it is back", err=True)
-    # new page images render in low-priority processes: the cores, shared by the servers
-    renderers = max(1, (os.cpu_count() or 1) // workers)
-    os.environ.update(
-        {
-            ENV_ARCHIVE: str(archive.resolve()),
-            ENV_BACKEND: backend,
-            ENV_IMAGE_CACHE: str(cache),
-            ENV_RENDER_PROCESSES: str(renderers),
-        }
-    )
-    if _es_url(ctx):
-        os.environ["FOIARCHIVE_ES_URL"] = _es_url(ctx) or ""
-    if policy.credential:
-        os.environ[ENV_CREDENTIAL] = policy.credential
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
             f"warning: listening on {host}: anyone who can reach it can read the public "
             "productions",
             err=True,
         )
+    settings = web.Serving(
+        archive,
+        backend=backend,
+        es_url=_es_url(ctx),
+        image_cache=cache,
+        # new page images render in low-priority processes: the cores, shared by the servers
+        render_processes=max(1, (os.cpu_count() or 1) // workers),
+        credential=policy.credential,
+    )
     click.echo(f"foiarchive: serving {archive} at http://{host}:{port}/ (Ctrl-C to stop)")
-    web.serve(host, port, workers)
+    web.serve(settings, host, port, workers)
+
+
+def _check_listenable(host: str, port: int) -> None:
+    """A taken port is a one-line error with exit code 1 (uvicorn's own exits with 3, which here
+    means 'some files failed')."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise OutputError(
+            f"{host}:{port}: cannot listen there ({exc.strerror or exc}); pass --host or --port"
+        ) from None
 
 
 def _check_writable(folder: Path) -> None:

@@ -575,6 +575,16 @@ def test_serve_refuses_a_short_credential_in_one_line(web_archive: Path, tmp_pat
     assert result.output.strip().count("\n") == 0 and "at least 16 characters" in result.output
 
 
+def test_serve_on_a_taken_port_is_one_line(web_archive: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_cli("serve", "--port", port, archive=web_archive)
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0 and f"127.0.0.1:{port}" in result.output
+
+
 def test_serve_on_a_missing_archive_is_one_line(tmp_path: Path) -> None:
     result = run_cli("serve", archive=tmp_path / "nowhere")
     assert result.exit_code == 1 and "no foiarchive archive here" in result.output

@@ -2,16 +2,25 @@
 reports and diffs for people, and the same data as JSON under /api/.
 
     from pathlib import Path
-    import uvicorn
-    from web import Archive, create_app
+    import web
 
-    app = create_app(Archive(Path("foiarchive-archive")))
-    uvicorn.run(app, host="127.0.0.1", port=8000)
+    web.serve(web.Serving(Path("foiarchive-archive")), port=8000, workers=2)
+
+    # or the ASGI app alone, to mount or test:
+    app = web.create_app(web.Archive(Path("foiarchive-archive")))
 """
 
 from web.access import AccessPolicy, CredentialError
 from web.app import create_app
 from web.reader import Archive, Reader
-from web.server import serve
+from web.server import Serving, serve
 
-__all__ = ["AccessPolicy", "Archive", "CredentialError", "Reader", "create_app", "serve"]
+__all__ = [
+    "AccessPolicy",
+    "Archive",
+    "CredentialError",
+    "Reader",
+    "Serving",
+    "create_app",
+    "serve",
+]

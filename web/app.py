@@ -8,7 +8,6 @@ format the answer; what a page shows is decided in `index`, `preservation` and w
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,11 +20,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index import BackendError, CatalogError, QueryError
-from index.diff import exemption_label
+from index.diff import exemption_label, percent
 from preservation.rendition import WIDTHS
 from web import api, pages
-from web.access import ENV_CREDENTIAL, AccessPolicy
-from web.charts import percent
+from web.access import AccessPolicy
 from web.context import error
 from web.reader import Archive
 
@@ -120,25 +118,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-#: How `foiarchive serve` hands its settings to server processes (uvicorn starts each worker
-#: by importing app_from_environment, so they travel in the environment).
-ENV_ARCHIVE = "FOIARCHIVE_SERVE_ARCHIVE"
-ENV_BACKEND = "FOIARCHIVE_SERVE_BACKEND"
-ENV_IMAGE_CACHE = "FOIARCHIVE_SERVE_IMAGE_CACHE"
-ENV_RENDER_PROCESSES = "FOIARCHIVE_SERVE_RENDER_PROCESSES"
-
-
-def app_from_environment() -> FastAPI:
-    """The app for uvicorn's factory mode, configured by `foiarchive serve`."""
-    cache = os.environ.get(ENV_IMAGE_CACHE)
-    archive = Archive(
-        Path(os.environ[ENV_ARCHIVE]),
-        backend=os.environ.get(ENV_BACKEND, "auto"),
-        es_url=os.environ.get("FOIARCHIVE_ES_URL") or None,
-        image_cache=Path(cache) if cache else None,
-        render_processes=int(os.environ.get(ENV_RENDER_PROCESSES, "0")),
-    )
-    credential = os.environ.get(ENV_CREDENTIAL) or None
-    return create_app(archive, AccessPolicy(credential))

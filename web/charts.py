@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.diff import Diff, exemption_label
+from index.diff import Diff, exemption_label, percent
 from index.report import Report
 
 #: Documents in a per-document chart: the most redacted (or most changed) first.
@@ -32,10 +32,6 @@ class Chart:
     title: str
     bars: list[Bar]
     legend: tuple[str, str] | None = None  # names of the paired bars
-
-
-def percent(share: float) -> str:
-    return f"{share * 100:.1f}%"
 
 
 def report_charts(report: Report) -> list[Chart]:
@@ -71,10 +67,7 @@ def report_charts(report: Report) -> list[Chart]:
 
 def diff_charts(diff: Diff) -> list[Chart]:
     charts = []
-    changes = sorted(
-        diff.matched,
-        key=lambda c: (-abs(c.new.redacted_share - c.old.redacted_share), c.new.path),
-    )[:CHART_DOCUMENTS]
+    changes = diff.largest_redaction_changes(CHART_DOCUMENTS)
     top = max((max(c.old.redacted_share, c.new.redacted_share) for c in changes), default=0)
     if top > 0:
         charts.append(

@@ -2,23 +2,86 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-APP_FACTORY = "web.app:app_from_environment"
+from web.access import AccessPolicy
+from web.app import create_app
+from web.reader import Archive
+
+APP_FACTORY = "web.server:app_from_environment"
+#: How serve() hands its settings to the server processes: uvicorn starts each one by
+#: importing APP_FACTORY, so they travel in the environment.
+_ENV = "FOIARCHIVE_SERVE_"
 
 
-def serve(host: str, port: int, workers: int = 1) -> None:
-    """Serve until interrupted; the settings travel to the workers in the environment (see
-    web.app.app_from_environment).
+@dataclass(frozen=True)
+class Serving:
+    """What a server process needs to build its app."""
+
+    archive: Path
+    backend: str = "auto"
+    es_url: str | None = None
+    image_cache: Path | None = None
+    render_processes: int = 1
+    credential: str | None = None
+
+    def to_environment(self) -> dict[str, str]:
+        values = {
+            "ARCHIVE": str(self.archive.resolve()),
+            "BACKEND": self.backend,
+            "ES_URL": self.es_url or "",
+            "IMAGE_CACHE": str(self.image_cache or ""),
+            "RENDER_PROCESSES": str(self.render_processes),
+            "CREDENTIAL": self.credential or "",
+        }
+        return {_ENV + name: value for name, value in values.items()}
+
+    @classmethod
+    def from_environment(cls) -> Serving:
+        def value(name: str) -> str:
+            return os.environ.get(_ENV + name, "")
+
+        return cls(
+            archive=Path(value("ARCHIVE")),
+            backend=value("BACKEND") or "auto",
+            es_url=value("ES_URL") or None,
+            image_cache=Path(value("IMAGE_CACHE")) if value("IMAGE_CACHE") else None,
+            render_processes=int(value("RENDER_PROCESSES") or 0),
+            credential=value("CREDENTIAL") or None,
+        )
+
+    def app(self) -> FastAPI:
+        archive = Archive(
+            self.archive,
+            backend=self.backend,
+            es_url=self.es_url,
+            image_cache=self.image_cache,
+            render_processes=self.render_processes,
+        )
+        return create_app(archive, AccessPolicy(self.credential))
+
+
+def app_from_environment() -> FastAPI:
+    """The app for uvicorn's factory mode, as serve() configured it."""
+    return Serving.from_environment().app()
+
+
+def serve(settings: Serving, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve until interrupted.
 
     With several workers uvicorn binds the socket itself without naming TCP, so asyncio leaves
     Nagle's algorithm on for its connections, and every response that goes out in two writes
     waits for the client's delayed ACK: 44 ms a request, measured here, against 1.6 ms. The
     listening socket gets TCP_NODELAY, which Linux passes on to every accepted connection.
     """
+    os.environ.update(settings.to_environment())
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
