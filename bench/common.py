@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOIARCHIVE = [sys.executable, "-c", "from search_cli.main import main; main()"]
+FOIARCHIVE = [sys.executable, "-c", "from foiarchive.search_cli.main import main; main()"]
 
 
 @dataclass

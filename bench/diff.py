@@ -1,7 +1,7 @@
 """Diff benchmark: two generated releases of N pages each, with changes planted in them.
 
-    python bench/diff.py                 # 5,000 pages a release
-    python bench/diff.py --pages 20000   # how it grows
+    python -m bench.diff                 # 5,000 pages a release
+    python -m bench.diff --pages 20000   # how it grows
 
 The second release keeps most documents as they were (same file), re-processes a fifth of
 them (renamed, new Bates prefix, extra redaction boxes and exemption codes, passages cut), drops
@@ -19,12 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import index
 from bench.common import FOIARCHIVE, print_table, timed
-from ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
-from schemas import Document, Page, Production
+from foiarchive import index
+from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
+from foiarchive.schemas import Document, Page, Production
 
 PAGES_PER_DOCUMENT = 20
 BOX = {"box": [0.1, 0.2, 0.7, 0.3], "kind": "filled", "source": "image"}

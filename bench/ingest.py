@@ -1,6 +1,6 @@
 """Ingest throughput against baselines measured in the same run, on the same pages and cores.
 
-    python bench/ingest.py [--jobs 2] [--corpus ../shared/corpus | --no-corpus]
+    python -m bench.ingest [--jobs 2] [--corpus ../shared/corpus | --no-corpus]
 
 Scanned pages: foiarchive's whole ingest (render at 300 dpi, prepare, OCR, catalog, index)
 against raw `tesseract` CLI runs (OMP_THREAD_LIMIT=1, `--jobs` at a time) over the same pages
@@ -17,17 +17,13 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-# This file is named like the `ingest` package: run as a script, its own folder must not
-# shadow the package, and the repository root must be importable.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+from bench.common import FOIARCHIVE, parallel, print_table, timed
+from foiarchive.ingest.sample import dense_page_lines, render_scan, save_scanned_pdf, write_text_pdf
 
-from bench.common import FOIARCHIVE, parallel, print_table, timed  # noqa: E402
-from ingest.sample import dense_page_lines, render_scan, save_scanned_pdf, write_text_pdf  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
 MIXED_KINDS = ("zip", "mbox", "docx", "load file")

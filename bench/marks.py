@@ -1,6 +1,6 @@
 """Precision and recall of the FOIA marks, on labelled FOIA-style pages made here.
 
-    python bench/marks.py [--documents 12] [--pages 4] [--corpus ../shared/corpus]
+    python -m bench.marks [--documents 12] [--pages 4] [--corpus ../shared/corpus]
 
 Each generated page is a 300 dpi scan of a memo in a varied font and size, slightly skewed and
 speckled, with black redaction boxes or outlined white boxes, exemption codes beside them or
@@ -21,19 +21,17 @@ import json
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from bench.common import FOIARCHIVE, print_table
+from foiarchive.index import open_catalog
+from foiarchive.ingest.sample import MEMO_PARAGRAPHS, wrap
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
-
-from bench.common import FOIARCHIVE, print_table  # noqa: E402
-from index import open_catalog  # noqa: E402
-from ingest.sample import MEMO_PARAGRAPHS, wrap  # noqa: E402
 
 DPI = 300
 PAGE = (int(8.5 * DPI), 11 * DPI)

@@ -1,6 +1,6 @@
 """OCR accuracy against human ground truth, next to raw Tesseract on the same images.
 
-    python bench/ocr_accuracy.py [--corpus ../shared/corpus]
+    python -m bench.ocr_accuracy [--corpus ../shared/corpus]
 
 For every image in corpus/images/ with a `.gt.txt` beside it (for rotated copies, the
 ground truth of the upright original), foiarchive's OCR (the exact path ingest takes for an
@@ -17,20 +17,18 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+from bench.common import print_table
+from foiarchive.index.analysis import terms
+from foiarchive.ingest import tasks
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.ocr import OcrSettings, tesseract_version
 
-from bench.common import print_table  # noqa: E402
-from index.analysis import terms  # noqa: E402
-from ingest import tasks  # noqa: E402
-from ingest.limits import Limits  # noqa: E402
-from ingest.ocr import OcrSettings, tesseract_version  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus"
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg")

@@ -1,6 +1,6 @@
 """Bag build and full-verify throughput against `sha256sum` over the same files, same run.
 
-    python bench/preservation.py [--gigabytes 1.0] [--workers 2]
+    python -m bench.preservation [--gigabytes 1.0] [--workers 2]
 
 Generates a production of random files (a few large scans, many small letters), then times
 `sha256sum` over all of them (one process: the per-core baseline), foiarchive's bag build
@@ -15,16 +15,14 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+from bench.common import print_table
+from foiarchive.preservation import PayloadFile, validate_bag, write_bag
 
-from bench.common import print_table  # noqa: E402
-from preservation import PayloadFile, validate_bag, write_bag  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def generate(folder: Path, total_bytes: int) -> list[Path]:

@@ -1,7 +1,7 @@
 """Search benchmark: both foiarchive backends against raw Tantivy on the same pages and queries.
 
-    python bench/search.py --pages 100000 --es-url http://127.0.0.1:9250
-    python bench/search.py --pages 1000000 --backends tantivy      # how latency grows
+    python -m bench.search --pages 100000 --es-url http://127.0.0.1:9250
+    python -m bench.search --pages 1000000 --backends tantivy      # how latency grows
 
 Generates a corpus (Zipf-distributed vocabulary of 30,000 words, 150-450 words a page, three
 agencies, eight release dates, exemptions on a quarter of the pages) into a real catalog;
@@ -18,18 +18,15 @@ import random
 import shutil
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import tantivy
 
-import index
 from bench.common import print_table
-from schemas import Document, Page, Production
+from foiarchive import index
+from foiarchive.schemas import Document, Page, Production
 
 AGENCIES = ["ICE", "CBP", "USCIS"]
 DATES = [

@@ -1,8 +1,8 @@
 """Web benchmark: `foiarchive serve` under 20 concurrent clients for 30 seconds.
 
-    python bench/web.py                          # 10,000 pages, 20 clients, 30 s
-    python bench/web.py --keep /tmp/web-bench    # keep (or reuse) the generated archive
-    python bench/web.py --workers 2 --clients 20 --seconds 30
+    python -m bench.web                          # 10,000 pages, 20 clients, 30 s
+    python -m bench.web --keep /tmp/web-bench    # keep (or reuse) the generated archive
+    python -m bench.web --workers 2 --clients 20 --seconds 30
 
 Generates a production of born-digital PDFs (text from a Zipf vocabulary, redaction boxes on a
 quarter of the pages) and scanned, image-only PDFs (a fifth of the pages), ingests it with the
@@ -33,15 +33,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import index
 from bench.common import print_table
 from bench.search import vocabulary
-from ingest import IngestOptions, ingest_production
-from ingest.sample import render_scan, save_scanned_pdf, write_text_pdf
-from preservation.rendition import PageImages, page_source
-from schemas import Production
+from foiarchive import index
+from foiarchive.ingest import IngestOptions, ingest_production
+from foiarchive.ingest.sample import render_scan, save_scanned_pdf, write_text_pdf
+from foiarchive.preservation.rendition import PageImages, page_source
+from foiarchive.schemas import Production
 
 PAGES_PER_DOCUMENT = 20
 SCANNED_SHARE = 0.2
@@ -227,7 +225,7 @@ def start_server(archive: Path, port: int, workers: int, cache: Path) -> subproc
         [
             sys.executable,
             "-c",
-            "from search_cli.main import main; main()",
+            "from foiarchive.search_cli.main import main; main()",
             "--archive",
             str(archive),
             "serve",

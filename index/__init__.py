@@ -3,7 +3,7 @@
 Typical use from Python:
 
     from pathlib import Path
-    import index
+    from foiarchive import index
 
     with index.open_catalog(Path("foiarchive-archive")) as catalog:
         backend = index.open_backend(Path("foiarchive-archive"))
@@ -14,15 +14,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.backend import BackendError, SearchBackend
-from index.backends import BACKENDS, Indexer, backends_in_use, open_backend
-from index.catalog import Catalog, CatalogError, IndexablePage, ProductionSummary
-from index.fields import FACET_FIELDS
-from index.query import QueryError, parse
-from index.search import MAX_LIMIT, Hit, SearchRequest, SearchResults, parse_filter, search
-from index.settings import ElasticsearchSettings, elasticsearch_settings
-from index.sync import SyncReport, pending, sync
-from index.tantivy_backend import TantivyBackend
+from foiarchive.index.backend import BackendError, SearchBackend
+from foiarchive.index.backends import BACKENDS, Indexer, backends_in_use, open_backend
+from foiarchive.index.catalog import Catalog, CatalogError, IndexablePage, ProductionSummary
+from foiarchive.index.fields import FACET_FIELDS
+from foiarchive.index.query import QueryError, parse
+from foiarchive.index.search import (
+    MAX_LIMIT,
+    Hit,
+    SearchRequest,
+    SearchResults,
+    parse_filter,
+    search,
+)
+from foiarchive.index.settings import ElasticsearchSettings, elasticsearch_settings
+from foiarchive.index.sync import SyncReport, pending, sync
+from foiarchive.index.tantivy_backend import TantivyBackend
 
 CATALOG_FILE = "catalog.sqlite"
 

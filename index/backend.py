@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from index.catalog import IndexablePage
-from index.query import Node
+from foiarchive.index.catalog import IndexablePage
+from foiarchive.index.query import Node
 
 Sort = Literal["relevance", "released", "-released"]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.backend import BackendError, SearchBackend
-from index.catalog import Catalog
-from index.settings import elasticsearch_settings
-from index.sync import SyncReport, sync
-from index.tantivy_backend import TantivyBackend
+from foiarchive.index.backend import BackendError, SearchBackend
+from foiarchive.index.catalog import Catalog
+from foiarchive.index.settings import elasticsearch_settings
+from foiarchive.index.sync import SyncReport, sync
+from foiarchive.index.tantivy_backend import TantivyBackend
 
 BACKENDS = ("tantivy", "elasticsearch")
 SEARCH_DIR = "search"
@@ -32,7 +32,9 @@ def open_backend(
                 "no Elasticsearch configured: pass --es-url, set FOIARCHIVE_ES_URL or add "
                 "[elasticsearch] url to the archive's config.toml"
             )
-        from index.es_backend import ElasticsearchBackend  # the client costs 0.25 s to import
+        from foiarchive.index.es_backend import (
+            ElasticsearchBackend,  # the client costs 0.25 s to import
+        )
 
         return ElasticsearchBackend(settings, writable=writable)
     if name not in ("auto", "tantivy"):

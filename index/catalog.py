@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schemas import Document, Event, Page, Production
+from foiarchive.schemas import Document, Event, Page, Production
 
 SCHEMA_VERSION = 8
 

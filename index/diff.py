@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from index.analysis import Token, tokenize
-from index.catalog import Catalog, CatalogError
-from index.diff_tables import TableChange, compare_tables
-from index.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
-from schemas import Document, Page, find_bates
+from foiarchive.index.analysis import Token, tokenize
+from foiarchive.index.catalog import Catalog, CatalogError
+from foiarchive.index.diff_tables import TableChange, compare_tables
+from foiarchive.index.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
+from foiarchive.schemas import Document, Page, find_bates
 
 #: Two pages are the same page re-released when this much of the shorter one's text is shared.
 PAGE_MATCH = 0.5

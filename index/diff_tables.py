@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas import Page
+from foiarchive.schemas import Page
 
 _CODE = (
     r"(?:\(\s*b\s*\)\s*\(\s*[1-9]\s*\)(?:\s*\(\s*[a-f]\s*\))?"  # (b)(7)(C)

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit, urlunsplit
 import elasticsearch
 from elasticsearch import helpers
 
-from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
-from index.catalog import IndexablePage
-from index.fields import analyzed_text, page_fields
-from index.query import (
+from foiarchive.index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
+from foiarchive.index.catalog import IndexablePage
+from foiarchive.index.fields import analyzed_text, page_fields
+from foiarchive.index.query import (
     DATE_FIELDS,
     And,
     DateRange,
@@ -37,8 +37,8 @@ from index.query import (
     Text,
     TextPrefix,
 )
-from index.settings import ElasticsearchSettings
-from schemas import elasticsearch_mapping
+from foiarchive.index.settings import ElasticsearchSettings
+from foiarchive.schemas import elasticsearch_mapping
 
 #: Bump when the mapping changes: an index of another version is rebuilt from the catalog.
 MAPPING_VERSION = "2"  # 2: email fields

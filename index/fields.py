@@ -10,10 +10,10 @@ import functools
 from datetime import date
 from typing import Any
 
-from index.analysis import index_text, normalize_keyword
-from index.catalog import IndexablePage
-from index.query import TEXT_FIELDS
-from schemas import parse_bates
+from foiarchive.index.analysis import index_text, normalize_keyword
+from foiarchive.index.catalog import IndexablePage
+from foiarchive.index.query import TEXT_FIELDS
+from foiarchive.schemas import parse_bates
 
 #: facet name -> index field that is counted
 FACET_FIELDS = {

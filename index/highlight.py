@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import regex
 
-from index.analysis import Token, lowercase
-from schemas import Box
+from foiarchive.index.analysis import Token, lowercase
+from foiarchive.schemas import Box
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 

@@ -15,11 +15,11 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from index.analysis import terms
-from index.backend import SearchBackend
-from index.catalog import Catalog
-from index.fields import page_fields
-from index.query import And, Node, Not, Or, PageKeys, QueryError, Text
+from foiarchive.index.analysis import terms
+from foiarchive.index.backend import SearchBackend
+from foiarchive.index.catalog import Catalog
+from foiarchive.index.fields import page_fields
+from foiarchive.index.query import And, Node, Not, Or, PageKeys, QueryError, Text
 
 #: A proximity search over more candidate pages than this is refused as too broad.
 MAX_CANDIDATES = 50_000

@@ -26,8 +26,8 @@ from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError
 from luqum.parser import parser as _luqum_parser
 
-from index.analysis import normalize_keyword, terms
-from schemas import parse_bates, prefix_key
+from foiarchive.index.analysis import normalize_keyword, terms
+from foiarchive.schemas import parse_bates, prefix_key
 
 MAX_QUERY_LENGTH = 2000
 MAX_CLAUSES = 256

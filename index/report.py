@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from index.catalog import Catalog
-from schemas import parse_bates
+from foiarchive.index.catalog import Catalog
+from foiarchive.schemas import parse_bates
 
 #: A box hiding at least this many characters of the PDF's own text is a failed redaction.
 LEAK_MIN_CHARS = 3

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from index.analysis import normalize_keyword
-from index.backend import RawHit, RawResults, SearchBackend, Sort
-from index.catalog import Catalog
-from index.fields import FACET_FIELDS
-from index.highlight import snippet
-from index.proximity import resolve
-from index.query import (
+from foiarchive.index.analysis import normalize_keyword
+from foiarchive.index.backend import RawHit, RawResults, SearchBackend, Sort
+from foiarchive.index.catalog import Catalog
+from foiarchive.index.fields import FACET_FIELDS
+from foiarchive.index.highlight import snippet
+from foiarchive.index.proximity import resolve
+from foiarchive.index.query import (
     And,
     DateRange,
     Keyword,
@@ -29,7 +29,7 @@ from index.query import (
     highlight_terms,
     parse,
 )
-from schemas import Document
+from foiarchive.schemas import Document
 
 MAX_LIMIT = 1000
 #: How deep results can be paged (Elasticsearch's max_result_window; the same on both engines).

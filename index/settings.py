@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from index.backend import BackendError
+from foiarchive.index.backend import BackendError
 
 CONFIG_FILE = "config.toml"
 DEFAULT_ES_INDEX = "foiarchive-pages"

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from index.analysis import terms
+from foiarchive.index.analysis import terms
 
 SHINGLE_WORDS = 4
 SIGNATURE_SIZE = 64

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.backend import SearchBackend
-from index.catalog import Catalog
+from foiarchive.index.backend import SearchBackend
+from foiarchive.index.catalog import Catalog
 
 BATCH_DOCUMENTS = 200
 

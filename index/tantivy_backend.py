@@ -10,10 +10,10 @@ from typing import Any
 
 import tantivy
 
-from index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
-from index.catalog import IndexablePage
-from index.fields import analyzed_text, page_fields
-from index.query import (
+from foiarchive.index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
+from foiarchive.index.catalog import IndexablePage
+from foiarchive.index.fields import analyzed_text, page_fields
+from foiarchive.index.query import (
     TEXT_FIELDS,
     And,
     DateRange,

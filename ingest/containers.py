@@ -25,9 +25,9 @@ from email.parser import BytesParser
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from ingest.errors import IngestError
-from ingest.identify import MBOX, MSG, ZIP
-from ingest.limits import Limits
+from foiarchive.ingest.errors import IngestError
+from foiarchive.ingest.identify import MBOX, MSG, ZIP
+from foiarchive.ingest.limits import Limits
 
 _CHUNK = 1024 * 1024
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")

@@ -13,8 +13,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import office
-from ingest.errors import UnsupportedFile
+from foiarchive.ingest import office
+from foiarchive.ingest.errors import UnsupportedFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP = "application/zip"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from ingest.errors import IngestError
-from ingest.limits import Limits
+from foiarchive.ingest.errors import IngestError
+from foiarchive.ingest.limits import Limits
 
 
 def _open(path: Path, limits: Limits) -> Image.Image:

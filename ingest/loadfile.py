@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from ingest.errors import IngestError
-from schemas import bates_columns
+from foiarchive.ingest.errors import IngestError
+from foiarchive.schemas import bates_columns
 
 QUOTE, SEPARATOR, NEWLINE = "\u00fe", "\x14", "\u00ae"
 

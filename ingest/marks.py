@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import regex
 
-from ingest.redactions import WITHHELD_COVERAGE
-from schemas import Bates, Document, Page, find_bates, prefix_key
+from foiarchive.ingest.redactions import WITHHELD_COVERAGE
+from foiarchive.schemas import Bates, Document, Page, find_bates, prefix_key
 
 FEDERAL = "5 U.S.C. 552(b)"
 

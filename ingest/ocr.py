@@ -20,10 +20,10 @@ from typing import Any
 import pytesseract
 from PIL import Image
 
-from ingest.errors import IngestError, OcrUnavailable
-from ingest.limits import Limits
-from ingest.marks import find_citations
-from ingest.redactions import find_in_image
+from foiarchive.ingest.errors import IngestError, OcrUnavailable
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.marks import find_citations
+from foiarchive.ingest.redactions import find_in_image
 
 #: Bump when preprocessing changes what OCR returns, so cached results are not reused.
 PIPELINE_VERSION = "2"

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ingest.errors import IngestError
+from foiarchive.ingest.errors import IngestError
 
 TIMEOUT = 300
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

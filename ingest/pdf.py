@@ -17,9 +17,9 @@ import pypdfium2 as pdfium
 from lxml import etree
 from PIL import Image
 
-from ingest.errors import DamagedPdf, IngestError
-from ingest.limits import Limits
-from ingest.redactions import find_in_pdf_page
+from foiarchive.ingest.errors import DamagedPdf, IngestError
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.redactions import find_in_pdf_page
 
 # A page's text layer is trusted when it has this many visible characters and looks like words.
 MIN_TEXT_CHARS = 40

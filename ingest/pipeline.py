@@ -24,25 +24,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import index
-import preservation
-from index.catalog import Catalog, now_iso
-from ingest import containers, images, loadfile, marks, office, pdf, preserve, split, tasks
-from ingest.discover import Found, discover, display_name, empty_folders
-from ingest.errors import DamagedPdf, IngestError, OcrUnavailable
-from ingest.identify import CONTAINERS, DAT, EML, MSG, OPT, XLSX, Identification, identify
-from ingest.limits import Limits
-from ingest.ocr import (
+from foiarchive import index, preservation
+from foiarchive.index.catalog import Catalog, now_iso
+from foiarchive.ingest import (
+    containers,
+    images,
+    loadfile,
+    marks,
+    office,
+    pdf,
+    preserve,
+    split,
+    tasks,
+)
+from foiarchive.ingest.discover import Found, discover, display_name, empty_folders
+from foiarchive.ingest.errors import DamagedPdf, IngestError, OcrUnavailable
+from foiarchive.ingest.identify import (
+    CONTAINERS,
+    DAT,
+    EML,
+    MSG,
+    OPT,
+    XLSX,
+    Identification,
+    identify,
+)
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.ocr import (
     OcrCache,
     OcrResult,
     OcrSettings,
     check_languages,
     tesseract_version,
 )
-from ingest.repair import Repair, repair_pdf
-from ingest.textual import Table, split_text
-from preservation.layout import bag_path, derivatives_dir, keep_member
-from schemas import Document, Event, Page, Production, word_boxes_for_text
+from foiarchive.ingest.repair import Repair, repair_pdf
+from foiarchive.ingest.textual import Table, split_text
+from foiarchive.preservation.layout import bag_path, derivatives_dir, keep_member
+from foiarchive.schemas import Document, Event, Page, Production, word_boxes_for_text
 
 OcrMode = Literal["auto", "always", "never"]
 TEXT_CHUNK_PAGES = 25
@@ -528,7 +546,7 @@ class _Run:
         # A forkserver that has imported the task module forks workers that are ready at once,
         # and no worker inherits this process's open catalog or index handles.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["ingest.tasks"])
+        context.set_forkserver_preload(["foiarchive.ingest.tasks"])
         return ProcessPoolExecutor(self.options.jobs, context, initializer=tasks.worker_init)
 
     def execute(self, todo: list[_Planned]) -> None:

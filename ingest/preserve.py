@@ -19,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import index
-import preservation
-from index.catalog import Catalog, now_iso
-from preservation import BagReport, PayloadFile, Problem
-from preservation.layout import bag_path, bags_dir
-from schemas import Event, ManifestError, Production, validate_production
+from foiarchive import index, preservation
+from foiarchive.index.catalog import Catalog, now_iso
+from foiarchive.preservation import BagReport, PayloadFile, Problem
+from foiarchive.preservation.layout import bag_path, bags_dir
+from foiarchive.schemas import Event, ManifestError, Production, validate_production
 
 AGENT = "foiarchive"
 ExportFormat = Literal["dir", "tar", "zip"]
@@ -536,7 +535,7 @@ def import_bag(
     Reading only: a folder is validated where it lies, an archive is unpacked into the
     archive's staging folder; an invalid bag raises InvalidBag with every problem found.
     """
-    from ingest.pipeline import IngestOptions, ingest_production
+    from foiarchive.ingest.pipeline import IngestOptions, ingest_production
 
     staging = staging_dir(archive)
     staging.mkdir(parents=True, exist_ok=True)

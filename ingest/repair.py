@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from ingest.errors import IngestError
-from ingest.limits import Limits
+from foiarchive.ingest.errors import IngestError
+from foiarchive.ingest.limits import Limits
 
 GHOSTSCRIPT_TIMEOUT = 300
 _BLANK_LEVEL = 250  # a page whose darkest pixel is lighter than this shows nothing

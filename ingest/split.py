@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import IngestError
-from schemas import Page, bates_columns, find_bates, parse_bates, prefix_key
+from foiarchive.ingest.errors import IngestError
+from foiarchive.schemas import Page, bates_columns, find_bates, parse_bates, prefix_key
 
 # An email printout opens its page with From:, then Sent: or Date:, then To: (a stamp or the
 # sender's name may come first); quoted headers further down a page are not a new record.

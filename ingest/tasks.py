@@ -11,12 +11,12 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from ingest import images, office, pdf
-from ingest import textual as textual_pages
-from ingest.identify import XLSX
-from ingest.limits import Limits
-from ingest.ocr import OcrResult, OcrSettings
-from ingest.ocr import ocr_image as ocr_image_file
+from foiarchive.ingest import images, office, pdf
+from foiarchive.ingest import textual as textual_pages
+from foiarchive.ingest.identify import XLSX
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.ocr import OcrResult, OcrSettings
+from foiarchive.ingest.ocr import ocr_image as ocr_image_file
 
 
 def worker_init() -> None:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from ingest.errors import IngestError
-from ingest.limits import Limits
-from schemas import Page
+from foiarchive.ingest.errors import IngestError
+from foiarchive.ingest.limits import Limits
+from foiarchive.schemas import Page
 
 ROWS_PER_PAGE = 50
 #: Rows above the header an agency may fill with a title block.

@@ -4,7 +4,7 @@ The bag is the master copy of a production: the originals bit for bit under data
 foiarchive/ everything needed to rebuild the catalog and search index without them.
 """
 
-from preservation.bag import (
+from foiarchive.preservation.bag import (
     BagError,
     BagSummary,
     PayloadFile,
@@ -13,9 +13,9 @@ from preservation.bag import (
     refresh_tag_files,
     write_bag,
 )
-from preservation.production import BagRecords, bag_production, premis_for, read_records
-from preservation.profile import check_profile, foiarchive_profile
-from preservation.validate import BagReport, Problem, file_digest, validate_bag
+from foiarchive.preservation.production import BagRecords, bag_production, premis_for, read_records
+from foiarchive.preservation.profile import check_profile, foiarchive_profile
+from foiarchive.preservation.validate import BagReport, Problem, file_digest, validate_bag
 
 __all__ = [
     "BagError",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from preservation.validate import HASH_CHUNK, decode_path, encode_path
+from foiarchive.preservation.validate import HASH_CHUNK, decode_path, encode_path
 
 ALGORITHMS = ("sha256", "sha512")
 SOFTWARE_AGENT = "foiarchive 0.1.0 (https://github.com/foiarchive)"

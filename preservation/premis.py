@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from schemas import Document, Event, Production
+from foiarchive.schemas import Document, Event, Production
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from preservation.bag import BagSummary, PayloadFile, write_bag
-from preservation.premis import premis_xml, read_events
-from schemas import Document, Event, Page, Production
+from foiarchive.preservation.bag import BagSummary, PayloadFile, write_bag
+from foiarchive.preservation.premis import premis_xml, read_events
+from foiarchive.schemas import Document, Event, Page, Production
 
 AGENT = "foiarchive"
 TAG_DIR = "foiarchive"

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from preservation.validate import BagReport, Problem
+from foiarchive.preservation.validate import BagReport, Problem
 
 
 @cache

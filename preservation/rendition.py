@@ -24,8 +24,13 @@ from typing import Literal
 import pypdfium2 as pdfium
 from PIL import Image
 
-from preservation.layout import contained_file, derivatives_dir, member_file, original_file
-from schemas import Box, Document
+from foiarchive.preservation.layout import (
+    contained_file,
+    derivatives_dir,
+    member_file,
+    original_file,
+)
+from foiarchive.schemas import Box, Document
 
 #: Widths (pixels) a page image is rendered at: a phone, a laptop, zoomed in. A fixed set keeps
 #: the cache bounded whatever clients ask for.

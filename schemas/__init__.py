@@ -4,8 +4,15 @@ This package imports nothing of ours: it is the vocabulary that `ingest`, `index
 `preservation` and the front ends share.
 """
 
-from schemas.bates import Bates, bates_columns, bates_key, find_bates, parse_bates, prefix_key
-from schemas.records import (
+from foiarchive.schemas.bates import (
+    Bates,
+    bates_columns,
+    bates_key,
+    find_bates,
+    parse_bates,
+    prefix_key,
+)
+from foiarchive.schemas.records import (
     Box,
     Document,
     Event,
@@ -16,8 +23,8 @@ from schemas.records import (
     unpack_word_boxes,
     word_boxes_for_text,
 )
-from schemas.search_mapping import elasticsearch_mapping
-from schemas.validation import ManifestError, load_manifest, validate_production
+from foiarchive.schemas.search_mapping import elasticsearch_mapping
+from foiarchive.schemas.validation import ManifestError, load_manifest, validate_production
 
 __all__ = [
     "Bates",

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from schemas.records import Production
+from foiarchive.schemas.records import Production
 
 
 class ManifestError(ValueError):

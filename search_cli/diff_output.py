@@ -6,8 +6,15 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from index.diff import Diff, DocumentChange, PageChange, exemption_label, percent, summarize
-from index.diff_tables import ColumnChange
+from foiarchive.index.diff import (
+    Diff,
+    DocumentChange,
+    PageChange,
+    exemption_label,
+    percent,
+    summarize,
+)
+from foiarchive.index.diff_tables import ColumnChange
 
 CSV_COLUMNS = [
     "change",

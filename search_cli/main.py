@@ -15,12 +15,10 @@ from typing import Any, TextIO
 
 import click
 
-import index
-import ingest
-import preservation
-from schemas import ManifestError, Production, load_manifest, validate_production
-from search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
-from web.access import CredentialError
+from foiarchive import index, ingest, preservation
+from foiarchive.schemas import ManifestError, Production, load_manifest, validate_production
+from foiarchive.search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
+from foiarchive.web.access import CredentialError
 
 EXIT_ERROR = 1
 EXIT_FILES_FAILED = 3
@@ -237,7 +235,7 @@ def ingest_command(
         reread=reread,
     )
     exclude = {manifest} if manifest else set()
-    from search_cli.progress import make_progress  # rich: only for ingest runs
+    from foiarchive.search_cli.progress import make_progress  # rich: only for ingest runs
 
     progress = make_progress(quiet or output_format == "json")
     try:
@@ -652,7 +650,7 @@ def serve_command(
     image_cache: Path | None,
 ) -> None:
     """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
-    import web
+    from foiarchive import web
 
     archive = _archive(ctx)
     policy = web.AccessPolicy.load(credential_file)
@@ -719,7 +717,9 @@ def _check_writable(folder: Path) -> None:
 def sample_command(folder: Path) -> None:
     """Write a realistic sample production (scans with redactions and Bates stamps, a letter,
     a form, a spreadsheet) and its manifest into FOLDER."""
-    from ingest.sample import build_sample_production  # Pillow drawing: only this command
+    from foiarchive.ingest.sample import (
+        build_sample_production,  # Pillow drawing: only this command
+    )
 
     manifest = build_sample_production(folder)
     click.echo(f"sample production written to {folder}; manifest: {manifest}")
@@ -752,8 +752,8 @@ def diff_command(
     ctx: click.Context, old: str, new: str, output_format: str, output: Path | None
 ) -> None:
     """Compare two releases: what did the agency stop (or start) disclosing?"""
-    from index.diff import diff_productions
-    from search_cli import diff_output
+    from foiarchive.index.diff import diff_productions
+    from foiarchive.search_cli import diff_output
 
     with index.open_catalog(_archive(ctx)) as catalog:
         diff = diff_productions(catalog, old, new)
@@ -800,7 +800,7 @@ Examples:
 def report_command(ctx: click.Context, production: str, output_format: str) -> None:
     """The disclosure profile of a production: redactions, withheld pages, exemptions cited,
     Bates ranges and gaps, OCR confidence."""
-    from index.report import disclosure_report
+    from foiarchive.index.report import disclosure_report
 
     with index.open_catalog(_archive(ctx)) as catalog:
         if catalog.production(production) is None:
@@ -885,7 +885,7 @@ def verify_command(
     """Audit the fixity of bags: every missing, extra or altered file is reported by path.
 
     Each audit is recorded as a PREMIS fixity-check event. Exits 1 if any bag fails."""
-    from ingest import preserve
+    from foiarchive.ingest import preserve
 
     if package is not None:
         problems = preserve.verify_package(package, workers=jobs)
@@ -959,7 +959,7 @@ def export_command(
     ctx: click.Context, production: str, destination: Path, package_format: str
 ) -> None:
     """Export a production's bag (validated before it is reported done)."""
-    from ingest import preserve
+    from foiarchive.ingest import preserve
 
     archive = _archive(ctx)
     with index.open_catalog(archive) as catalog:
@@ -992,7 +992,7 @@ def import_command(
     jobs: int,
 ) -> None:
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production."""
-    from ingest import preserve
+    from foiarchive.ingest import preserve
 
     archive = _archive(ctx)
     try:
@@ -1024,7 +1024,7 @@ def import_command(
 @_friendly_errors
 def rebuild_command(ctx: click.Context, skip_invalid: bool) -> None:
     """Recreate the catalog and the search index from the bags alone."""
-    from ingest import preserve
+    from foiarchive.ingest import preserve
 
     report = preserve.rebuild(_archive(ctx), skip_invalid=skip_invalid, es_url=_es_url(ctx))
     click.echo(

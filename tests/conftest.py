@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from ingest import IngestOptions, ingest_production
-from ingest.sample import build_sample_production
-from schemas import load_manifest
-from search_cli.main import cli
+from foiarchive.ingest import IngestOptions, ingest_production
+from foiarchive.ingest.sample import build_sample_production
+from foiarchive.schemas import load_manifest
+from foiarchive.search_cli.main import cli
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.analysis import _ASCII_WORD, _WORD_SEGMENT, index_text, terms, tokenize
+from foiarchive.index.analysis import _ASCII_WORD, _WORD_SEGMENT, index_text, terms, tokenize
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 import bagit
 import pytest
 
-from preservation import PayloadFile, validate_bag, write_bag
+from foiarchive.preservation import PayloadFile, validate_bag, write_bag
 
 
 def make_bag(tmp_path: Path, files: dict[str, bytes], name: str = "bag") -> Path:

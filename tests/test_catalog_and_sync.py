@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import index
-from index.catalog import SCHEMA_VERSION, Catalog, CatalogError
-from schemas import Document, Page, Production
+from foiarchive import index
+from foiarchive.index.catalog import SCHEMA_VERSION, Catalog, CatalogError
+from foiarchive.schemas import Document, Page, Production
 
 
 def _document(production: str, path: str, pages: int) -> tuple[Document, list[Page]]:

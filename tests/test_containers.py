@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-import index
-from ingest import IngestOptions, ingest_production
-from ingest.identify import EML, MBOX, ZIP, identify
-from ingest.limits import Limits
-from ingest.sample import write_text_pdf
-from schemas import Production
-from web import Archive, create_app
+from foiarchive import index
+from foiarchive.ingest import IngestOptions, ingest_production
+from foiarchive.ingest.identify import EML, MBOX, ZIP, identify
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.sample import write_text_pdf
+from foiarchive.schemas import Production
+from foiarchive.web import Archive, create_app
 
 from .conftest import run_cli, run_json
 
@@ -350,7 +350,7 @@ def test_a_bad_inventory_is_one_line(merged: Path, tmp_path: Path) -> None:
 def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
     from PIL import Image, ImageChops, ImageStat
 
-    from ingest.sample import render_scan
+    from foiarchive.ingest.sample import render_scan
 
     source = tmp_path / "VOL001"
     (source / "IMAGES" / "001").mkdir(parents=True)
@@ -434,8 +434,8 @@ def test_a_dat_and_opt_load_file_set(tmp_path: Path) -> None:
 
 
 def test_page_signals_ignore_scanner_noise_and_ocr_slips() -> None:
-    from ingest.split import by_signals
-    from schemas import Page
+    from foiarchive.ingest.split import by_signals
+    from foiarchive.schemas import Page
 
     def page(number: int, stamp: str, width: float = 612, **extra: object) -> Page:
         return Page(number=number, text=f"Some text of the page.\n{stamp}", width=width,

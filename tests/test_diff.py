@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import index
-from index.diff import Diff, diff_productions, exemption_label
-from index.diff_tables import is_withheld_cell
-from ingest.limits import Limits
-from ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
-from ingest.textual import csv_pages
-from schemas import Document, Page, Production
+from foiarchive import index
+from foiarchive.index.diff import Diff, diff_productions, exemption_label
+from foiarchive.index.diff_tables import is_withheld_cell
+from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
+from foiarchive.ingest.textual import csv_pages
+from foiarchive.schemas import Document, Page, Production
 
 from .conftest import run_cli, run_json
 
@@ -340,8 +340,8 @@ def test_workbook_sheets_are_paired_by_header(tmp_path: Path) -> None:
     is news."""
     from openpyxl import Workbook
 
-    from index.diff_tables import compare_tables
-    from ingest.textual import xlsx_pages
+    from foiarchive.index.diff_tables import compare_tables
+    from foiarchive.ingest.textual import xlsx_pages
 
     records = [[str(100 + i), f"County {i}", "(b)(6)"] for i in range(60)]
     old_pages, old_columns = _table(tmp_path, "old.csv", ["id", "county", "officer"], records)

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import index
-from index.analysis import index_text, terms
-from index.es_backend import ElasticsearchBackend
-from index.query import QueryError, parse
-from schemas import Document, Page, Production
+from foiarchive import index
+from foiarchive.index.analysis import index_text, terms
+from foiarchive.index.es_backend import ElasticsearchBackend
+from foiarchive.index.query import QueryError, parse
+from foiarchive.schemas import Document, Page, Production
 
 from .conftest import es_request, run_cli, run_json, use_elasticsearch
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ingest.errors import UnsupportedFile
-from ingest.identify import XLSX, identify
-from ingest.sample import write_text_pdf
+from foiarchive.ingest.errors import UnsupportedFile
+from foiarchive.ingest.identify import XLSX, identify
+from foiarchive.ingest.sample import write_text_pdf
 
 
 def test_pdf_png_jpeg_tiff_by_magic(tmp_path: Path) -> None:

@@ -13,10 +13,16 @@ import pytest
 from openpyxl import Workbook
 from PIL import Image
 
-import index
-from ingest import IngestOptions, Interrupted, ingest_production
-from ingest.sample import MEMO_PARAGRAPHS, memo_lines, render_scan, save_scanned_pdf, write_text_pdf
-from schemas import Production
+from foiarchive import index
+from foiarchive.ingest import IngestOptions, Interrupted, ingest_production
+from foiarchive.ingest.sample import (
+    MEMO_PARAGRAPHS,
+    memo_lines,
+    render_scan,
+    save_scanned_pdf,
+    write_text_pdf,
+)
+from foiarchive.schemas import Production
 
 from .conftest import run_cli, run_json
 
@@ -307,7 +313,7 @@ def test_missing_tesseract_is_a_clear_message(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from search_cli.main import main; main()",
+            "from foiarchive.search_cli.main import main; main()",
             "--archive",
             str(tmp_path / "a"),
             "ingest",
@@ -329,8 +335,8 @@ def test_a_title_block_above_the_header(tmp_path: Path) -> None:
     """Agency spreadsheets often open with a title block and group headings."""
     from openpyxl import Workbook
 
-    from ingest.limits import Limits
-    from ingest.textual import xlsx_pages
+    from foiarchive.ingest.limits import Limits
+    from foiarchive.ingest.textual import xlsx_pages
 
     book = Workbook()
     sheet = book.active
@@ -352,8 +358,8 @@ def test_a_title_block_above_the_header(tmp_path: Path) -> None:
 
 
 def test_a_one_column_table_keeps_its_header(tmp_path: Path) -> None:
-    from ingest.limits import Limits
-    from ingest.textual import csv_pages
+    from foiarchive.ingest.limits import Limits
+    from foiarchive.ingest.textual import csv_pages
 
     (tmp_path / "names.csv").write_text("case\nA-1\nA-2\n")
     table = csv_pages(tmp_path / "names.csv", "utf-8", Limits())

@@ -8,9 +8,9 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw
 
-from index import open_catalog
-from index.report import disclosure_report
-from ingest.marks import (
+from foiarchive.index import open_catalog
+from foiarchive.index.report import disclosure_report
+from foiarchive.ingest.marks import (
     annotate,
     assign_bates,
     deleted_page_sheet,
@@ -18,9 +18,9 @@ from ingest.marks import (
     find_citations,
     is_withheld_placeholder,
 )
-from ingest.redactions import find_in_image, find_in_pdf_page
-from ingest.sample import write_text_pdf
-from schemas import Page, find_bates, parse_bates
+from foiarchive.ingest.redactions import find_in_image, find_in_pdf_page
+from foiarchive.ingest.sample import write_text_pdf
+from foiarchive.schemas import Page, find_bates, parse_bates
 
 from .conftest import run_cli, run_json
 
@@ -188,8 +188,8 @@ def test_bates_gaps_point_at_withheld_pages(tmp_path: Path) -> None:
 
 
 def test_a_misread_prefix_takes_the_spelling_the_production_uses() -> None:
-    from ingest.marks import harmonize, respell
-    from schemas import Document
+    from foiarchive.ingest.marks import harmonize, respell
+    from foiarchive.schemas import Document
 
     def stamped(name: str, first: str, pages: int) -> Document:
         return Document(

@@ -11,10 +11,10 @@ import pptx
 import pytest
 from openpyxl import Workbook
 
-import index
-from ingest import IngestOptions, ingest_production, office
-from ingest.identify import identify
-from schemas import Production
+from foiarchive import index
+from foiarchive.ingest import IngestOptions, ingest_production, office
+from foiarchive.ingest.identify import identify
+from foiarchive.schemas import Production
 
 from .conftest import run_json
 

@@ -19,9 +19,8 @@ import bagit
 import pytest
 from lxml import etree
 
-import index
-import preservation
-from ingest.sample import write_text_pdf
+from foiarchive import index, preservation
+from foiarchive.ingest.sample import write_text_pdf
 
 from .conftest import run_cli, run_json
 
@@ -272,7 +271,7 @@ def test_hostile_packages_are_refused_without_writing_outside(
 _BUILDER = """
 import sys
 from pathlib import Path
-from preservation import PayloadFile, write_bag
+from foiarchive.preservation import PayloadFile, write_bag
 source, target, staging = map(Path, sys.argv[1:4])
 files = [PayloadFile(p.name, p) for p in sorted(source.iterdir())]
 write_bag(target, files, {"foiarchive/x.txt": b"x"}, [("Source-Organization", "T")],

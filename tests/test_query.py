@@ -7,7 +7,7 @@ import tantivy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.query import (
+from foiarchive.index.query import (
     And,
     DateRange,
     Flag,
@@ -21,7 +21,7 @@ from index.query import (
     highlight_terms,
     parse,
 )
-from index.tantivy_backend import _schema, compile_query
+from foiarchive.index.tantivy_backend import _schema, compile_query
 
 
 def test_terms_are_anded_and_phrases_kept_whole() -> None:

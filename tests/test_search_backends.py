@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import index
-from index.proximity import within_slop
-from ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
-from schemas import Document, Page, Production
+from foiarchive import index
+from foiarchive.index.proximity import within_slop
+from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
+from foiarchive.schemas import Document, Page, Production
 from tests.conftest import es_request, use_elasticsearch
 
 PRODUCTIONS = [
@@ -290,7 +290,7 @@ def test_within_slop_counts_moves_like_lucene() -> None:
 def test_a_too_broad_proximity_search_is_refused(
     corpus: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from index import proximity
+    from foiarchive.index import proximity
 
     monkeypatch.setattr(proximity, "MAX_CANDIDATES", 3)
     with pytest.raises(index.QueryError, match="too broad: more than 3 pages"):
@@ -305,7 +305,8 @@ def test_grouping_past_the_deepest_window(
     request: pytest.FixtureRequest,
 ) -> None:
     """Documents whose pages all lie beyond the pages read still come, most pages first."""
-    search_module = importlib.import_module("index.search")  # `index.search` is the function
+    # `index.search` is the function, so the module is reached by name
+    search_module = importlib.import_module("foiarchive.index.search")
 
     if backend == "elasticsearch":
         request.getfixturevalue("corpus_on_es")

@@ -30,12 +30,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from index import CatalogError, open_catalog
-from index.search import SearchRequest
-from ingest import IngestOptions, ingest_production
-from preservation.layout import contained_file
-from schemas import Production
-from web import AccessPolicy, Archive, api, create_app, pages
+from foiarchive.index import CatalogError, open_catalog
+from foiarchive.index.search import SearchRequest
+from foiarchive.ingest import IngestOptions, ingest_production
+from foiarchive.preservation.layout import contained_file
+from foiarchive.schemas import Production
+from foiarchive.web import AccessPolicy, Archive, api, create_app, pages
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
 
@@ -403,7 +403,7 @@ def test_rotated_pdf_page_hit_lands_on_the_word(tmp_path: Path, web_archive: Pat
     """A page with /Rotate 90: text positions are turned with it (Tesseract reads the crop)."""
     from pypdf import PdfReader, PdfWriter
 
-    from preservation.rendition import PageImages, PageSource, pdf_text_boxes, render
+    from foiarchive.preservation.rendition import PageImages, PageSource, pdf_text_boxes, render
 
     writer = PdfWriter()
     writer.append(PdfReader(web_archive / "bags" / "ice-2017-r1" / "data" / LETTER))

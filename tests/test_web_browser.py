@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from index import open_catalog
-from web import AccessPolicy, Archive, create_app
+from foiarchive.index import open_catalog
+from foiarchive.web import AccessPolicy, Archive, create_app
 
 from .conftest import CREDENTIAL
 

@@ -17,8 +17,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from index import open_catalog
-from web import AccessPolicy, Archive, create_app
+from foiarchive.index import open_catalog
+from foiarchive.web import AccessPolicy, Archive, create_app
 
 from .conftest import CREDENTIAL
 

@@ -2,7 +2,7 @@
 reports and diffs for people, and the same data as JSON under /api/.
 
     from pathlib import Path
-    import web
+    from foiarchive import web
 
     web.serve(web.Serving(Path("foiarchive-archive")), port=8000, workers=2)
 
@@ -10,10 +10,10 @@ reports and diffs for people, and the same data as JSON under /api/.
     app = web.create_app(web.Archive(Path("foiarchive-archive")))
 """
 
-from web.access import AccessPolicy, CredentialError
-from web.app import create_app
-from web.reader import Archive, Reader
-from web.server import Serving, serve
+from foiarchive.web.access import AccessPolicy, CredentialError
+from foiarchive.web.app import create_app
+from foiarchive.web.reader import Archive, Reader
+from foiarchive.web.server import Serving, serve
 
 __all__ = [
     "AccessPolicy",

@@ -10,10 +10,10 @@ from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
-from index.fields import FACET_FIELDS
-from index.search import MAX_LIMIT, MAX_WINDOW
-from preservation.rendition import DEFAULT_WIDTH, WIDTHS, RenditionError
-from web.context import (
+from foiarchive.index.fields import FACET_FIELDS
+from foiarchive.index.search import MAX_LIMIT, MAX_WINDOW
+from foiarchive.preservation.rendition import DEFAULT_WIDTH, WIDTHS, RenditionError
+from foiarchive.web.context import (
     Filters,
     found,
     not_found,

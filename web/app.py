@@ -19,13 +19,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from index import BackendError, CatalogError, QueryError
-from index.diff import exemption_label, percent
-from preservation.rendition import WIDTHS
-from web import api, pages
-from web.access import AccessPolicy
-from web.context import error
-from web.reader import Archive
+from foiarchive.index import BackendError, CatalogError, QueryError
+from foiarchive.index.diff import exemption_label, percent
+from foiarchive.preservation.rendition import WIDTHS
+from foiarchive.web import api, pages
+from foiarchive.web.access import AccessPolicy
+from foiarchive.web.context import error
+from foiarchive.web.reader import Archive
 
 HERE = Path(__file__).parent
 

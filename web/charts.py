@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.diff import Diff, exemption_label, percent
-from index.report import Report
+from foiarchive.index.diff import Diff, exemption_label, percent
+from foiarchive.index.report import Report
 
 #: Documents in a per-document chart: the most redacted (or most changed) first.
 CHART_DOCUMENTS = 30

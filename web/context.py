@@ -11,10 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from index.search import SearchRequest, parse_filter
-from schemas import Document
-from web.access import COOKIE, AccessPolicy
-from web.reader import Archive, Reader
+from foiarchive.index.search import SearchRequest, parse_filter
+from foiarchive.schemas import Document
+from foiarchive.web.access import COOKIE, AccessPolicy
+from foiarchive.web.reader import Archive, Reader
 
 T = TypeVar("T")
 FACET_SIZE = 10

@@ -10,13 +10,13 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from index import QueryError
-from index.diff import summarize
-from index.fields import FACET_FIELDS
-from index.search import MAX_WINDOW
-from web.access import COOKIE
-from web.charts import diff_charts, report_charts
-from web.context import (
+from foiarchive.index import QueryError
+from foiarchive.index.diff import summarize
+from foiarchive.index.fields import FACET_FIELDS
+from foiarchive.index.search import MAX_WINDOW
+from foiarchive.web.access import COOKIE
+from foiarchive.web.charts import diff_charts, report_charts
+from foiarchive.web.context import (
     Filters,
     access_of,
     found,

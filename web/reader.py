@@ -19,16 +19,16 @@ from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 
-from index import open_backend, open_catalog
-from index.backend import SearchBackend
-from index.backends import resolve_backend
-from index.catalog import Catalog, ProductionSummary
-from index.diff import Diff, diff_productions
-from index.highlight import marked_text, match_spans, word_boxes_at
-from index.query import QueryError, highlight_terms, parse
-from index.report import Report, disclosure_report
-from index.search import SearchRequest, SearchResults, matching_pages, search
-from preservation.rendition import (
+from foiarchive.index import open_backend, open_catalog
+from foiarchive.index.backend import SearchBackend
+from foiarchive.index.backends import resolve_backend
+from foiarchive.index.catalog import Catalog, ProductionSummary
+from foiarchive.index.diff import Diff, diff_productions
+from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
+from foiarchive.index.query import QueryError, highlight_terms, parse
+from foiarchive.index.report import Report, disclosure_report
+from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
+from foiarchive.preservation.rendition import (
     PageImages,
     PageSource,
     delivered_file,
@@ -36,7 +36,7 @@ from preservation.rendition import (
     pdf_text_boxes,
     render_into,
 )
-from schemas import Box, Document, Page, Production
+from foiarchive.schemas import Box, Document, Page, Production
 
 #: How much lower than the server's the render processes' CPU priority is (nice(2)'s scale).
 #: Measured with 20 clients without pause (bench/web.py, mixed): at 0 cached images waited

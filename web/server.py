@@ -11,11 +11,11 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from web.access import AccessPolicy
-from web.app import create_app
-from web.reader import Archive
+from foiarchive.web.access import AccessPolicy
+from foiarchive.web.app import create_app
+from foiarchive.web.reader import Archive
 
-APP_FACTORY = "web.server:app_from_environment"
+APP_FACTORY = "foiarchive.web.server:app_from_environment"
 #: How serve() hands its settings to the server processes: uvicorn starts each one by
 #: importing APP_FACTORY, so they travel in the environment.
 _ENV = "FOIARCHIVE_SERVE_"
