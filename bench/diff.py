@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import FOIARCHIVE, print_table, timed
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
 from foiarchive.schemas import Document, Page, Production
 
@@ -29,7 +29,7 @@ BOX = {"box": [0.1, 0.2, 0.7, 0.3], "kind": "filled", "source": "image"}
 READ_ALL = """
 import sys, index
 from pathlib import Path
-with index.open_catalog(Path(sys.argv[1])) as catalog:
+with Archive(Path(sys.argv[1])).catalog() as catalog:
     for production in ("old", "new"):
         for document in catalog.documents(production):
             catalog.pages(document.id)
@@ -52,7 +52,7 @@ def build(archive: Path, pages: int, seed: int = 3) -> dict[str, int]:
         "only old": 0,
         "only new": 0,
     }
-    with index.open_catalog(archive, create=True) as catalog:
+    with Archive(archive).catalog(create=True) as catalog:
         catalog.put_production(Production(id="old", agency="ICE", release_date="2016-01-01"))
         catalog.put_production(Production(id="new", agency="ICE", release_date="2017-06-01"))
         for d in range(pages // PAGES_PER_DOCUMENT):

@@ -28,7 +28,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bench.common import FOIARCHIVE, print_table
-from foiarchive.index import open_catalog
+from foiarchive import Archive
 from foiarchive.ingest.sample import MEMO_PARAGRAPHS, wrap
 
 HERE = Path(__file__).resolve().parent
@@ -203,7 +203,7 @@ def main() -> None:
         )
         counts = Counter()
         missed: list[str] = []
-        with open_catalog(archive) as catalog:
+        with Archive(archive).catalog() as catalog:
             for document in catalog.documents("marks"):
                 for page in catalog.pages(document.id):
                     truth = truths[(document.path, page.number)]
@@ -305,7 +305,7 @@ def corpus_summary(corpus: Path, work: Path, jobs: int) -> None:
             stderr=subprocess.DEVNULL,
         )
     print("\nOn ../shared/corpus (no ground truth):")
-    with open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         for production in ("scanned", "born-digital"):
             for document in catalog.documents(production):
                 pages = catalog.pages(document.id)

@@ -25,7 +25,7 @@ from pathlib import Path
 import tantivy
 
 from bench.common import print_table
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.schemas import Document, Page, Production
 
 AGENCIES = ["ICE", "CBP", "USCIS"]
@@ -81,7 +81,7 @@ def build_corpus(archive: Path, pages: int, seed: int = 1) -> tuple[list[str], i
     weights = [1 / (rank + 1) for rank in range(len(words))]  # Zipf's law
     text_bytes = 0
     per_document = 20
-    with index.open_catalog(archive, create=True) as catalog:
+    with Archive(archive).catalog(create=True) as catalog:
         productions = [
             Production(id=f"{a.lower()}-{d[:4]}-{i}", agency=a, release_date=d, title=f"{a} {d}")
             for i, (a, d) in enumerate((a, d) for a in AGENCIES for d in DATES)
@@ -158,7 +158,7 @@ def raw_tantivy(archive: Path, folder: Path) -> tuple[float, tantivy.Index]:
     builder.add_text_field("agency", tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     raw = tantivy.Index(builder.build(), path=str(folder))
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         documents = [d.id for d in catalog.documents()]
         started = time.perf_counter()
         writer = raw.writer(heap_size=128 * 1024 * 1024, num_threads=1)
@@ -253,8 +253,8 @@ def main() -> None:
             ]
         ]
         for name in names:
-            with index.open_catalog(archive) as catalog:
-                backend = index.open_backend(archive, name, writable=True)
+            with Archive(archive).catalog() as catalog:
+                backend = Archive(archive).backend(name, writable=True)
                 started = time.perf_counter()
                 index.sync(catalog, backend, full=True)
                 backend.close()
@@ -281,8 +281,8 @@ def main() -> None:
 
         results = {"raw tantivy (top 20)": time_queries(run_raw, mix)}
         for name in names:
-            with index.open_catalog(archive) as catalog:
-                backend = index.open_backend(archive, name)
+            with Archive(archive).catalog() as catalog:
+                backend = Archive(archive).backend(name)
 
                 def run(
                     query: str, facets: tuple[str, ...], engine: index.SearchBackend = backend
@@ -317,7 +317,7 @@ def _mkdir(path: Path) -> Path:
 
 
 def _es_size(archive: Path) -> float:
-    backend = index.open_backend(archive, "elasticsearch")
+    backend = Archive(archive).backend("elasticsearch")
     client = backend._client  # type: ignore[attr-defined]
     client.options(request_timeout=3600).indices.forcemerge(
         index=backend.generation, max_num_segments=1
@@ -330,7 +330,7 @@ def _es_size(archive: Path) -> float:
 
 def _drop_es(archive: Path) -> None:
     try:
-        backend = index.open_backend(archive, "elasticsearch")
+        backend = Archive(archive).backend("elasticsearch")
     except index.BackendError:
         return
     backend._client.indices.delete(index=backend.generation)  # type: ignore[attr-defined]

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench.common import print_table
 from bench.search import vocabulary
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.sample import render_scan, save_scanned_pdf, write_text_pdf
 from foiarchive.preservation.rendition import PageImages, page_source
@@ -86,7 +86,7 @@ def build_source(folder: Path, pages: int, seed: int = 7) -> list[str]:
 def prepare(archive: Path, pages: int) -> list[str]:
     if (archive / index.CATALOG_FILE).exists():
         print(f"reusing {archive}")
-        index.open_catalog(archive).close()  # an archive kept by an older version: migrated
+        Archive(archive).catalog().close()  # an archive kept by an older version: migrated
         return vocabulary(random.Random(7), 20_000)
     source = archive.parent / "source"
     (source / "scans").mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,9 @@ def prepare(archive: Path, pages: int) -> list[str]:
     production = Production(
         id=PRODUCTION, title="Web benchmark", agency="ICE", release_date="2019-05-02"
     )
-    report = ingest_production(archive, source, production, IngestOptions(jobs=2, ocr="never"))
+    report = ingest_production(
+        Archive(archive), source, production, IngestOptions(jobs=2, ocr="never")
+    )
     if not report.ok:
         raise SystemExit(f"ingest failed: {report.failures[:3]}")
     print(f"ingested in {time.perf_counter() - started:.0f} s")
@@ -192,8 +194,8 @@ def run_load(
 def library_baseline(archive: Path, queries: list[str]) -> list[float]:
     """The same searches as the search page makes, in process, one at a time."""
     samples = []
-    with index.open_catalog(archive, read_only=True) as catalog:
-        backend = index.open_backend(archive)
+    with Archive(archive).catalog(read_only=True) as catalog:
+        backend = Archive(archive).backend()
         for query in queries:
             started = time.perf_counter()
             index.search(
@@ -212,7 +214,7 @@ def render_baseline(archive: Path, documents: list, count: int = 40) -> list[flo
         images = PageImages(Path(scratch))
         for i in range(count):
             document = documents[i % len(documents)]
-            source = page_source(archive, document, 1 + i % PAGES_PER_DOCUMENT)
+            source = page_source(Archive(archive).layout, document, 1 + i % PAGES_PER_DOCUMENT)
             assert source is not None
             started = time.perf_counter()
             images.get(source, 1100)
@@ -264,7 +266,7 @@ def main() -> None:
     try:
         words = prepare(archive, args.pages)
         rng = random.Random(11)
-        with index.open_catalog(archive, read_only=True) as catalog:
+        with Archive(archive).catalog(read_only=True) as catalog:
             documents = [d for d in catalog.documents(PRODUCTION) if d.page_count]
         pages = [(d, n) for d in documents for n in range(1, d.page_count + 1)]
         rng.shuffle(pages)

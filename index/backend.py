@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, Self
 
 from foiarchive.index.catalog import IndexablePage
 from foiarchive.index.query import Node
+from foiarchive.schemas.errors import FoiarchiveError
 
 Sort = Literal["relevance", "released", "-released"]
 
 
-class BackendError(RuntimeError):
+class BackendError(FoiarchiveError, RuntimeError):
     """The search backend cannot serve the request (missing index, server down, ...)."""
 
 
@@ -36,8 +37,25 @@ def bucket_key(value: object) -> str:
     return str(value)
 
 
+class ClosedOnExit:
+    """`with backend:` closes it at the end of the block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class SearchBackend(Protocol):
     name: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
     @property
     def generation(self) -> str:

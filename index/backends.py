@@ -2,50 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from foiarchive.index.backend import BackendError, SearchBackend
 from foiarchive.index.catalog import Catalog
-from foiarchive.index.settings import elasticsearch_settings
+from foiarchive.index.settings import ElasticsearchSettings
 from foiarchive.index.sync import SyncReport, sync
 from foiarchive.index.tantivy_backend import TantivyBackend
 
 BACKENDS = ("tantivy", "elasticsearch")
-SEARCH_DIR = "search"
 
 
-def resolve_backend(archive: Path, name: str = "auto", *, es_url: str | None = None) -> str:
-    """Which backend `name` means for this archive, without connecting to anything."""
+def resolve_backend(name: str, elasticsearch: ElasticsearchSettings | None) -> str:
+    """Which backend `name` means, without connecting to anything: `auto` is Elasticsearch when
+    one is configured, else the embedded Tantivy index."""
     if name == "auto":
-        return "elasticsearch" if elasticsearch_settings(archive, url=es_url) else "tantivy"
+        return "elasticsearch" if elasticsearch else "tantivy"
+    if name not in BACKENDS:
+        raise BackendError(f"unknown search backend {name!r} (choose from {', '.join(BACKENDS)})")
     return name
 
 
 def open_backend(
-    archive: Path, name: str = "auto", *, writable: bool = False, es_url: str | None = None
+    search_dir: Path,
+    elasticsearch: ElasticsearchSettings | None,
+    name: str = "auto",
+    *,
+    writable: bool = False,
 ) -> SearchBackend:
-    """One search backend: `auto` is Elasticsearch when one is configured, else Tantivy."""
-    settings = elasticsearch_settings(archive, url=es_url)
-    if resolve_backend(archive, name, es_url=es_url) == "elasticsearch":
-        if settings is None:
+    """One search backend: the Tantivy index in `search_dir`, or the configured cluster."""
+    if resolve_backend(name, elasticsearch) == "elasticsearch":
+        if elasticsearch is None:
             raise BackendError(
                 "no Elasticsearch configured: pass --es-url, set FOIARCHIVE_ES_URL or add "
                 "[elasticsearch] url to the archive's config.toml"
             )
-        from foiarchive.index.es_backend import (
-            ElasticsearchBackend,  # the client costs 0.25 s to import
-        )
+        from foiarchive.index.es_backend import ElasticsearchBackend  # the client costs 0.25 s
 
-        return ElasticsearchBackend(settings, writable=writable)
-    if name not in ("auto", "tantivy"):
-        raise BackendError(f"unknown search backend {name!r} (choose from {', '.join(BACKENDS)})")
-    return TantivyBackend(archive / SEARCH_DIR, writable=writable)
+        return ElasticsearchBackend(elasticsearch, writable=writable)
+    return TantivyBackend(search_dir, writable=writable)
 
 
-def backends_in_use(archive: Path, *, es_url: str | None = None) -> list[str]:
+def backends_in_use(elasticsearch: ElasticsearchSettings | None) -> list[str]:
     """The backends kept current on ingest: always Tantivy, and Elasticsearch when configured."""
-    configured = elasticsearch_settings(archive, url=es_url) is not None
-    return ["tantivy", "elasticsearch"] if configured else ["tantivy"]
+    return ["tantivy", "elasticsearch"] if elasticsearch is not None else ["tantivy"]
 
 
 class Indexer:
@@ -53,19 +54,14 @@ class Indexer:
 
     The catalog stays the source of truth: a backend that fails (a cluster that is down or
     goes away mid-run) is left alone for the rest of the run, and the catalog's index queue
-    lets the next ingest or `reindex` catch it up.
+    lets the next ingest or `reindex` catch it up. `open_writer` opens a backend by name for
+    writing (`foiarchive.Archive.backend` with writable=True).
     """
 
     def __init__(
-        self,
-        archive: Path,
-        catalog: Catalog,
-        *,
-        names: list[str] | None = None,
-        es_url: str | None = None,
+        self, catalog: Catalog, open_writer: Callable[[str], SearchBackend], names: list[str]
     ) -> None:
-        self.archive, self.catalog, self.es_url = archive, catalog, es_url
-        self.names = names or backends_in_use(archive, es_url=es_url)
+        self.catalog, self.open_writer, self.names = catalog, open_writer, names
         self.failures: dict[str, str] = {}
         self._open: dict[str, SearchBackend] = {}
 
@@ -76,9 +72,7 @@ class Indexer:
                 continue
             try:
                 if name not in self._open:
-                    self._open[name] = open_backend(
-                        self.archive, name, writable=True, es_url=self.es_url
-                    )
+                    self._open[name] = self.open_writer(name)
                 reports[name] = sync(self.catalog, self._open[name], full=full)
             except BackendError as exc:
                 self.failures[name] = str(exc)

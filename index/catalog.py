@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from foiarchive.schemas import Document, Event, Page, Production
+from foiarchive.schemas.errors import FoiarchiveError
 
 SCHEMA_VERSION = 8
 
@@ -136,7 +137,7 @@ _MIGRATIONS: list[str] = [
 _JSON_PAGE_FIELDS = ("bates", "exemptions", "citations", "redactions", "withheld_pages")
 
 
-class CatalogError(Exception):
+class CatalogError(FoiarchiveError):
     """The catalog cannot be opened or is newer than this program."""
 
 

@@ -20,7 +20,14 @@ from urllib.parse import urlsplit, urlunsplit
 import elasticsearch
 from elasticsearch import helpers
 
-from foiarchive.index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
+from foiarchive.index.backend import (
+    BackendError,
+    ClosedOnExit,
+    RawHit,
+    RawResults,
+    Sort,
+    bucket_key,
+)
 from foiarchive.index.catalog import IndexablePage
 from foiarchive.index.fields import analyzed_text, page_fields
 from foiarchive.index.query import (
@@ -50,7 +57,7 @@ ORPHAN_AGE = timedelta(days=1)
 _PAGE = 10_000  # keys fetched per request when listing matches
 
 
-class ElasticsearchBackend:
+class ElasticsearchBackend(ClosedOnExit):
     """Search over pages in an Elasticsearch cluster; safe with several writers."""
 
     name = "elasticsearch"

@@ -28,12 +28,13 @@ from luqum.parser import parser as _luqum_parser
 
 from foiarchive.index.analysis import normalize_keyword, terms
 from foiarchive.schemas import parse_bates, prefix_key
+from foiarchive.schemas.errors import FoiarchiveError
 
 MAX_QUERY_LENGTH = 2000
 MAX_CLAUSES = 256
 
 
-class QueryError(ValueError):
+class QueryError(FoiarchiveError, ValueError):
     """A query the user must fix; the message says what is wrong and where."""
 
 

@@ -1,7 +1,8 @@
 """Which search backends an archive uses, from the command line, the environment or config.toml.
 
 The embedded Tantivy index is always there. Elasticsearch is used when a URL is configured,
-first found in: the `--es-url` option, `FOIARCHIVE_ES_URL`, then `ARCHIVE/config.toml`:
+first found in: the `--es-url` option, `FOIARCHIVE_ES_URL`, then `ARCHIVE/config.toml`
+(`foiarchive.Archive` resolves them once, in that order):
 
     [elasticsearch]
     url = "https://search.example.org:9200"
@@ -23,7 +24,6 @@ from urllib.parse import urlsplit
 
 from foiarchive.index.backend import BackendError
 
-CONFIG_FILE = "config.toml"
 DEFAULT_ES_INDEX = "foiarchive-pages"
 
 _ENVIRONMENT = {
@@ -44,10 +44,10 @@ class ElasticsearchSettings:
 
 
 def elasticsearch_settings(
-    archive: Path, *, url: str | None = None
+    config_file: Path, *, url: str | None = None
 ) -> ElasticsearchSettings | None:
     """The configured cluster, or None when the archive searches only its embedded index."""
-    values = _config_file(archive / CONFIG_FILE)
+    values = _config_file(config_file)
     for key, variable in _ENVIRONMENT.items():
         if os.environ.get(variable):
             values[key] = os.environ[variable]

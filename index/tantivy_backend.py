@@ -10,7 +10,14 @@ from typing import Any
 
 import tantivy
 
-from foiarchive.index.backend import BackendError, RawHit, RawResults, Sort, bucket_key
+from foiarchive.index.backend import (
+    BackendError,
+    ClosedOnExit,
+    RawHit,
+    RawResults,
+    Sort,
+    bucket_key,
+)
 from foiarchive.index.catalog import IndexablePage
 from foiarchive.index.fields import analyzed_text, page_fields
 from foiarchive.index.query import (
@@ -61,7 +68,7 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
-class TantivyBackend:
+class TantivyBackend(ClosedOnExit):
     """Search over pages in an on-disk Tantivy index; one writer at a time, many readers."""
 
     name = "tantivy"

@@ -1,13 +1,15 @@
 """Source files -> records: identify, read text layers, OCR, and take productions into the archive.
 
 from pathlib import Path
+from foiarchive import Archive
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.schemas import Production
 
-report = ingest_production(Path("archive"), Path("release-1"), Production(id="ice-2017-r1"),
-                           IngestOptions(jobs=2))
+report = ingest_production(Archive("archive"), Path("release-1"),
+                           Production(id="ice-2017-r1"), IngestOptions(jobs=2))
 """
 
+from foiarchive.ingest.bag_import import InvalidBag, import_bag
 from foiarchive.ingest.errors import IngestError, OcrUnavailable
 from foiarchive.ingest.pipeline import (
     IngestOptions,
@@ -22,7 +24,9 @@ __all__ = [
     "IngestOptions",
     "IngestReport",
     "Interrupted",
+    "InvalidBag",
     "OcrUnavailable",
     "Progress",
+    "import_bag",
     "ingest_production",
 ]

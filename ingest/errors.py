@@ -1,7 +1,11 @@
 """Errors a user can cause with a file; each carries a one-line reason for the report."""
 
+from __future__ import annotations
 
-class IngestError(Exception):
+from foiarchive.schemas.errors import FoiarchiveError
+
+
+class IngestError(FoiarchiveError):
     """A file that cannot be ingested. str(error) is the reason shown beside the file name."""
 
 

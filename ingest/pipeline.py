@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from foiarchive import index, preservation
+from foiarchive import preservation
+from foiarchive.archive import Archive
 from foiarchive.index.catalog import Catalog, now_iso
 from foiarchive.ingest import (
     containers,
@@ -59,7 +60,7 @@ from foiarchive.ingest.ocr import (
 )
 from foiarchive.ingest.repair import Repair, repair_pdf
 from foiarchive.ingest.textual import Table, split_text
-from foiarchive.preservation.layout import bag_path, derivatives_dir, keep_member
+from foiarchive.preservation.layout import keep_member
 from foiarchive.schemas import Document, Event, Page, Production, word_boxes_for_text
 
 OcrMode = Literal["auto", "always", "never"]
@@ -76,7 +77,6 @@ class IngestOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     dpi: int = 300
     limits: Limits = field(default_factory=Limits)
-    es_url: str | None = None  # None: from FOIARCHIVE_ES_URL or the archive's config.toml
     split: str = ""  # cut merged PDFs into records: "auto" (page signals) or an inventory CSV
     #: Read files again even when unchanged (same path and sha256), OCR from the cache: what
     #: brings an archive up to what a newer foiarchive reads (marks, OCR word boxes).
@@ -150,15 +150,6 @@ class Interrupted(Exception):
     def __init__(self, report: IngestReport) -> None:
         super().__init__("interrupted")
         self.report = report
-
-
-# -- archive folders ----------------------------------------------------------------------
-def cache_dir(archive: Path) -> Path:
-    return archive / "cache" / "ocr"
-
-
-def quarantine_dir(archive: Path) -> Path:
-    return archive / "quarantine"
 
 
 def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Document, list[Page]]:
@@ -287,7 +278,7 @@ class _Job:
 class _Run:
     def __init__(
         self,
-        archive: Path,
+        archive: Archive,
         catalog: Catalog,
         production: Production,
         options: IngestOptions,
@@ -302,15 +293,15 @@ class _Run:
         self.options = options
         self.progress = progress
         self.report = IngestReport(production=production.id)
-        self.cache = OcrCache(cache_dir(archive))
+        self.cache = OcrCache(archive.layout.ocr_cache_dir)
         self.settings = settings
         self.inflight: dict[Future[Any], tuple[_Job, Callable[[_Job, Any], None]]] = {}
         self.pool: ProcessPoolExecutor | None = None
         self.queue: deque[_Planned] = deque()
-        self.indexer = index.Indexer(archive, catalog, es_url=options.es_url)
+        self.indexer = archive.indexer(catalog)
         self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
-        self.scratch = containers.Scratch(preserve.staging_dir(archive) / f"members-{os.getpid()}")
+        self.scratch = containers.Scratch(archive.layout.staging_dir / f"members-{os.getpid()}")
         self.containers: list[_Job] = []
         self.covered: set[Path] = set()  # load files and their page images
         self.page_images: dict[Path, tuple[str, str]] = {}  # image -> (sha256, media type)
@@ -418,7 +409,7 @@ class _Run:
         depth: int,
     ) -> None:
         self.report.files += 1
-        planned = _plan(found, self.options.limits, derivatives_dir(self.archive))
+        planned = _plan(found, self.options.limits, self.archive.layout.derivatives_dir)
         planned.parent = parent.id if parent else ""
         if planned.sha256 and parent is None:
             self.sources[found.path] = (found.source, planned.sha256)  # an original for the bag
@@ -613,7 +604,7 @@ class _Run:
             self._read_pdf(job, source, planned.pages)
         elif ident.media_type in office.RENDITIONS:
             fmt = office.RENDITIONS[ident.media_type]
-            target = derivatives_dir(self.archive) / f"{planned.sha256}.{fmt}"
+            target = self.archive.layout.derivatives_dir / f"{planned.sha256}.{fmt}"
             self._submit(
                 job, self._on_rendition, tasks.render_office, source, target, fmt,
                 self.options.limits,
@@ -770,7 +761,7 @@ class _Run:
         pages = [job.pages[n] for n in sorted(job.pages)]
         if doc.parent and doc.size and not job.planned.assembly:
             # unpacked from a ZIP or an email: kept whole, to be shown and downloaded alone
-            keep_member(self.archive, job.planned.found.source, doc.sha256)
+            keep_member(self.archive.layout, job.planned.found.source, doc.sha256)
         for page in pages:
             marks.annotate(page)
         for page, (key, image, _) in zip(pages, job.planned.assembly, strict=False):
@@ -868,10 +859,10 @@ def _words_missing(layer_text: str, ocr_text: str) -> str:
     return "\n".join(extra)
 
 
-def _quarantine(archive: Path, production_id: str, found: Found, reason: str) -> None:
+def _quarantine(archive: Archive, production_id: str, found: Found, reason: str) -> None:
     """Copy a failed file beside a note of why, for someone to look at; the source stays put."""
     relative = Path(*[p for p in Path(found.path).parts if p not in ("..", "/")])
-    target = quarantine_dir(archive) / production_id / relative
+    target = archive.layout.quarantine_dir / production_id / relative
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(found.source, target, follow_symlinks=False)
@@ -883,7 +874,7 @@ def _quarantine(archive: Path, production_id: str, found: Found, reason: str) ->
 
 
 def ingest_production(
-    archive: Path,
+    archive: Archive,
     source: Path,
     production: Production,
     options: IngestOptions | None = None,
@@ -908,12 +899,12 @@ def ingest_production(
         settings_version = tesseract_version()
         check_languages(options.languages)
     options.limits.apply_to_pillow()
-    index.backends_in_use(archive, es_url=options.es_url)  # a bad config.toml stops us here
+    archive.backends_in_use()  # a bad config.toml stops us here, before any work
     inventory = None
     if options.split and options.split != "auto":
         inventory = split.read_inventory(Path(options.split))
         exclude = {*(exclude or ()), Path(options.split)}  # it describes records; it is none
-    catalog = index.open_catalog(archive, create=True)
+    catalog = archive.catalog(create=True)
     settings = OcrSettings(options.languages, options.dpi, settings_version)
     run = _Run(archive, catalog, production, options, progress, settings, inventory)
     try:
@@ -930,7 +921,7 @@ def ingest_production(
         changed = production_changed or run.report.ingested or run.report.failures
         if changed:
             _record_run(catalog, run.report)
-        if changed or not (bag_path(archive, production.id) / "bagit.txt").exists():
+        if changed or not (archive.layout.bag(production.id) / "bagit.txt").exists():
             _bag(archive, catalog, production, run, source)
         run.sync_index()
     except KeyboardInterrupt:
@@ -943,7 +934,9 @@ def ingest_production(
     return run.report
 
 
-def _bag(archive: Path, catalog: Catalog, production: Production, run: _Run, source: Path) -> None:
+def _bag(
+    archive: Archive, catalog: Catalog, production: Production, run: _Run, source: Path
+) -> None:
     try:
         outcome = preserve.preserve_production(
             archive,

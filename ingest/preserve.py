@@ -7,9 +7,7 @@ the file was ingested in an earlier run) and records every preservation action a
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import tarfile
 import tempfile
@@ -20,17 +18,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from foiarchive import index, preservation
+from foiarchive.archive import Archive
 from foiarchive.index.catalog import Catalog, now_iso
 from foiarchive.preservation import BagReport, PayloadFile, Problem
-from foiarchive.preservation.layout import bag_path, bags_dir
-from foiarchive.schemas import Event, ManifestError, Production, validate_production
+from foiarchive.schemas import Event, Production
 
 AGENT = "foiarchive"
 ExportFormat = Literal["dir", "tar", "zip"]
-
-
-def staging_dir(archive: Path) -> Path:
-    return archive / "staging"
 
 
 @dataclass
@@ -41,7 +35,7 @@ class BagOutcome:
 
 
 def preserve_production(
-    archive: Path,
+    archive: Archive,
     catalog: Catalog,
     production: Production,
     sources: dict[str, tuple[Path, str]],
@@ -54,8 +48,8 @@ def preserve_production(
     `sources` maps a document path to the file read in this run and its sha256. Originals
     ingested in earlier runs are taken from the previous bag, hard-linked when possible.
     """
-    preservation.recover(staging_dir(archive))
-    target = bag_path(archive, production.id)
+    preservation.recover(archive.layout.staging_dir)
+    target = archive.layout.bag(production.id)
     previous: dict[str, dict[str, str]] = {}
     if target.is_dir():
         for algorithm in preservation.bag.ALGORITHMS:
@@ -94,7 +88,7 @@ def preserve_production(
         catalog.pages,
         catalog.events(production.id),
         payload,
-        staging=staging_dir(archive),
+        staging=archive.layout.staging_dir,
         workers=workers,
         empty_folders=empty_folders or (),
     )
@@ -135,7 +129,7 @@ class Audit:
 
 
 def audit(
-    archive: Path,
+    archive: Archive,
     catalog: Catalog,
     productions: list[str],
     *,
@@ -155,11 +149,11 @@ def audit(
 
 
 def verify(
-    archive: Path, catalog: Catalog, production_id: str, *, fast: bool, workers: int
+    archive: Archive, catalog: Catalog, production_id: str, *, fast: bool, workers: int
 ) -> Audit:
     """Audit one production's bag (fast: completeness and Payload-Oxum; else every checksum),
     check it against the catalog and the profile, and record a fixity-check event."""
-    bag = bag_path(archive, production_id)
+    bag = archive.layout.bag(production_id)
     report = preservation.validate_bag(bag, fast=fast, workers=workers)
     problems = list(report.problems)
     if report.version:
@@ -225,7 +219,7 @@ class Export:
 
 
 def export(
-    archive: Path,
+    archive: Archive,
     catalog: Catalog,
     production_id: str,
     destination: Path,
@@ -236,7 +230,7 @@ def export(
     """Copy a bag out (folder, tar or zip), validate the copy, record the export."""
     if catalog.production(production_id) is None:
         raise index.CatalogError(f"no production {production_id!r} in this archive")
-    bag = bag_path(archive, production_id)
+    bag = archive.layout.bag(production_id)
     if not (bag / "bagit.txt").is_file():
         raise preservation.BagError(f"{production_id}: no bag in this archive")
     if fmt == "dir":
@@ -256,7 +250,7 @@ def export(
         AGENT,
         now_iso(),
     )
-    staging = staging_dir(archive)
+    staging = archive.layout.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=staging, prefix="export-") as scratch:
         copy = Path(scratch) / production_id
@@ -293,13 +287,13 @@ def _serialize(bag: Path, target: Path, top: str, fmt: ExportFormat) -> None:
             for path in files:
                 tar.add(path, arcname=f"{top}/{path.relative_to(bag).as_posix()}", recursive=False)
     else:
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as package:
             for path in files:
                 name = f"{top}/{path.relative_to(bag).as_posix()}"
                 if path.is_dir():
-                    archive.writestr(zipfile.ZipInfo(name + "/"), b"")
+                    package.writestr(zipfile.ZipInfo(name + "/"), b"")
                 else:
-                    archive.write(path, name)
+                    package.write(path, name)
 
 
 def verify_package(package: Path, *, workers: int = 2, checksum: bool = True) -> list[Problem]:
@@ -410,19 +404,17 @@ class RebuildReport:
     index_warning: str = ""
 
 
-def rebuild(
-    archive: Path, *, skip_invalid: bool = False, es_url: str | None = None
-) -> RebuildReport:
+def rebuild(archive: Archive, *, skip_invalid: bool = False) -> RebuildReport:
     """Recreate the catalog (and then the search index) from the bags alone.
 
     Every bag is checked first (completeness and Payload-Oxum); if one fails, nothing is
     changed unless `skip_invalid`. The current catalog is kept as catalog.sqlite.<time>.bak.
     """
-    preservation.recover(staging_dir(archive))
+    preservation.recover(archive.layout.staging_dir)
     report = RebuildReport()
-    bags = sorted(bags_dir(archive).iterdir()) if bags_dir(archive).is_dir() else []
+    bags = sorted(archive.layout.bags_dir.iterdir()) if archive.layout.bags_dir.is_dir() else []
     if not bags:
-        raise preservation.BagError(f"{bags_dir(archive)}: no bags to rebuild from")
+        raise preservation.BagError(f"{archive.layout.bags_dir}: no bags to rebuild from")
     invalid = {}
     for bag in bags:
         check = preservation.validate_bag(bag, fast=True)
@@ -434,8 +426,8 @@ def rebuild(
             f"{len(invalid)} bags fail their check ({names}); nothing was changed. "
             "Run 'foiarchive verify', or rebuild --skip-invalid to leave them out"
         )
-    catalog_file = archive / index.CATALOG_FILE
-    new_file = archive / (index.CATALOG_FILE + ".rebuilding")
+    catalog_file = archive.layout.catalog_file
+    new_file = catalog_file.with_name(catalog_file.name + ".rebuilding")
     for leftover in (new_file, Path(f"{new_file}-wal"), Path(f"{new_file}-shm")):
         leftover.unlink(missing_ok=True)
     with Catalog(new_file) as catalog:
@@ -468,98 +460,17 @@ def rebuild(
         )
     if catalog_file.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        report.backup = archive / f"{index.CATALOG_FILE}.{stamp}.bak"
+        report.backup = catalog_file.with_name(f"{catalog_file.name}.{stamp}.bak")
         Catalog(catalog_file).close()  # the last connection to close checkpoints the WAL
         catalog_file.rename(report.backup)
         for suffix in ("-wal", "-shm"):
             Path(f"{catalog_file}{suffix}").unlink(missing_ok=True)
     os.replace(new_file, catalog_file)
-    with index.open_catalog(archive) as catalog:
-        indexer = index.Indexer(archive, catalog, es_url=es_url)
+    with archive.catalog() as catalog:
+        indexer = archive.indexer(catalog)
         try:
             indexer.sync(full=True)
         finally:
             indexer.close()
         report.index_warning = indexer.warning()
     return report
-
-
-# -- import -------------------------------------------------------------------------------
-class InvalidBag(preservation.BagError):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"invalid bag: {problems[0]}" if problems else "invalid bag")
-        self.problems = problems
-
-
-def _slug(value: str) -> str:
-    slug = re.sub(r"[^a-z0-9._-]+", "-", value.lower()).strip("-._")
-    return slug[:100] or "imported"
-
-
-def _production_of(bag: Path, report: BagReport) -> Production:
-    described = bag / "foiarchive" / "production.json"
-    if described.is_file():
-        try:
-            return validate_production(
-                json.loads(described.read_text("utf-8")), source=str(described)
-            )
-        except (ValueError, ManifestError):
-            pass  # fall back to bag-info.txt
-
-    def first(label: str) -> str:
-        values = report.info_values(label)
-        return values[0] if values else ""
-
-    return Production(
-        id=_slug(first("FOIA-Production-Id") or first("External-Identifier") or bag.name),
-        title=first("External-Description") or first("Title"),
-        agency=first("FOIA-Agency") or first("Source-Organization"),
-        request_number=first("FOIA-Request-Number") or first("External-Identifier"),
-        release_date=first("FOIA-Release-Date"),
-        source=f"imported bag {bag.name}",
-    )
-
-
-def import_bag(
-    archive: Path,
-    bag: Path,
-    *,
-    production_id: str | None = None,
-    agency: str | None = None,
-    require_profile: bool = False,
-    jobs: int = 2,
-    es_url: str | None = None,
-):  # -> IngestReport (imported lazily: the pipeline imports this module)
-    """Validate an outside bag (folder, tar or zip) and ingest its payload as a production.
-
-    Reading only: a folder is validated where it lies, an archive is unpacked into the
-    archive's staging folder; an invalid bag raises InvalidBag with every problem found.
-    """
-    from foiarchive.ingest.pipeline import IngestOptions, ingest_production
-
-    staging = staging_dir(archive)
-    staging.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=staging, prefix="import-") as scratch:
-        folder = bag if bag.is_dir() else unpack(bag, Path(scratch))
-        report = preservation.validate_bag(folder, workers=jobs)
-        problems = list(report.problems)
-        if require_profile and report.valid:
-            problems += preservation.check_profile(report)
-        if problems:
-            raise InvalidBag(problems)
-        production = _production_of(folder, report)
-        if production_id:
-            production.id = production_id
-        if agency:
-            production.agency = agency
-        production = validate_production(
-            {
-                k: v
-                for k, v in production.to_dict().items()
-                if v not in ("", [], None) and k != "ingested_at"
-            },
-            source=str(bag),
-        )
-        return ingest_production(
-            archive, folder / "data", production, IngestOptions(jobs=jobs, es_url=es_url)
-        )

@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from foiarchive.preservation.validate import HASH_CHUNK, decode_path, encode_path
+from foiarchive.schemas.errors import FoiarchiveError
 
 ALGORITHMS = ("sha256", "sha512")
 SOFTWARE_AGENT = "foiarchive 0.1.0 (https://github.com/foiarchive)"
 
 
-class BagError(Exception):
+class BagError(FoiarchiveError):
     """A bag could not be written; nothing was left under the bags folder."""
 
 

@@ -1,7 +1,7 @@
-"""Where preserved files live inside an archive folder, and how to reach one safely.
+"""Reaching preserved files safely: originals in bags, members unpacked from containers.
 
-Ingest writes these places and the web viewer reads them; both ask here, so the layout is
-written down once.
+The places themselves are named once, in `foiarchive.schemas.layout.Layout`; ingest writes
+them and the web viewer reads them through the functions here.
 """
 
 from __future__ import annotations
@@ -12,45 +12,26 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from foiarchive.schemas.layout import Layout
+
 PAYLOAD_DIR = "data"
-
-
-def bags_dir(archive: Path) -> Path:
-    return archive / "bags"
-
-
-def bag_path(archive: Path, production_id: str) -> Path:
-    return bags_dir(archive) / production_id
-
-
-def derivatives_dir(archive: Path) -> Path:
-    """Copies made to read a file (repaired PDFs, Office files as PDF), named by the sha256 of
-    the original; the originals stay as delivered."""
-    return archive / "derivatives"
-
-
-def members_dir(archive: Path) -> Path:
-    """Files that arrived inside a ZIP archive or an email, unpacked once and named by their
-    sha256, so that they can be shown and downloaded on their own; the bag keeps them inside
-    their container, as delivered."""
-    return archive / "members"
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def member_file(archive: Path, sha256: str) -> Path | None:
+def member_file(layout: Layout, sha256: str) -> Path | None:
     if not _SHA256.fullmatch(sha256):
         return None
-    return contained_file(members_dir(archive), f"{sha256[:2]}/{sha256}")
+    return contained_file(layout.members_dir, f"{sha256[:2]}/{sha256}")
 
 
-def keep_member(archive: Path, source: Path, sha256: str) -> None:
+def keep_member(layout: Layout, source: Path, sha256: str) -> None:
     """Keep an unpacked member (a hard link to the unpacked file where the file system allows,
     else a copy), written under a temporary name and renamed, so no half file is ever seen."""
     if not _SHA256.fullmatch(sha256):
         raise ValueError(f"not a sha256: {sha256!r}")
-    target = members_dir(archive) / sha256[:2] / sha256
+    target = layout.members_dir / sha256[:2] / sha256
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +69,8 @@ def contained_file(root: Path, relative: str) -> Path | None:
     return current
 
 
-def original_file(archive: Path, production_id: str, path: str) -> Path | None:
+def original_file(layout: Layout, production_id: str, path: str) -> Path | None:
     """A production's file as delivered, in its bag's payload."""
     if production_id in ("", ".", "..") or "/" in production_id:
         return None
-    return contained_file(bag_path(archive, production_id) / PAYLOAD_DIR, path)
+    return contained_file(layout.bag(production_id) / PAYLOAD_DIR, path)

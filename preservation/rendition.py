@@ -26,11 +26,12 @@ from PIL import Image
 
 from foiarchive.preservation.layout import (
     contained_file,
-    derivatives_dir,
     member_file,
     original_file,
 )
 from foiarchive.schemas import Box, Document
+from foiarchive.schemas.errors import FoiarchiveError
+from foiarchive.schemas.layout import Layout
 
 #: Widths (pixels) a page image is rendered at: a phone, a laptop, zoomed in. A fixed set keeps
 #: the cache bounded whatever clients ask for.
@@ -48,7 +49,7 @@ _PDFIUM = threading.Lock()
 SourceKind = Literal["pdf", "image"]
 
 
-class RenditionError(Exception):
+class RenditionError(FoiarchiveError):
     """A page that exists in the catalog but whose image cannot be made (damaged file)."""
 
 
@@ -63,7 +64,7 @@ class PageSource:
 
 
 def page_source(
-    archive: Path,
+    layout: Layout,
     document: Document,
     number: int,
     container: Document | None = None,
@@ -73,7 +74,7 @@ def page_source(
 
     `container` is the document's parent, if it has one. A record cut from a merged PDF shares
     its bytes (the same sha256) and reads its pages from its offset. A file that came inside a
-    ZIP archive or an email is read from its unpacked copy (preservation.layout.members_dir).
+    ZIP archive or an email is read from its unpacked copy (Layout.members_dir).
     A load-file record has no file of its own: `image` is the page image the page was read from
     (Page.image), in the production.
     """
@@ -83,14 +84,14 @@ def page_source(
     if document.parent and container is not None and container.sha256 == document.sha256:
         holder, index = container, number - 1 + document.page_offset
     elif image:
-        path = original_file(archive, document.production_id, image)
+        path = original_file(layout, document.production_id, image)
         if path is None:
             return None
         key = hashlib.sha256(f"{document.sha256}:{number}".encode()).hexdigest()
         return PageSource(path, "pdf" if path.suffix.lower() == ".pdf" else "image", 0, key)
     if not holder.sha256:
         return None
-    derivative = contained_file(derivatives_dir(archive), f"{holder.sha256}.pdf")
+    derivative = contained_file(layout.derivatives_dir, f"{holder.sha256}.pdf")
     if derivative is not None:
         return PageSource(derivative, "pdf", index, holder.sha256)
     kind: SourceKind
@@ -100,17 +101,17 @@ def page_source(
         kind = "image"
     else:
         return None
-    path = delivered_file(archive, holder)
+    path = delivered_file(layout, holder)
     return PageSource(path, kind, index, holder.sha256) if path else None
 
 
-def delivered_file(archive: Path, document: Document) -> Path | None:
+def delivered_file(layout: Layout, document: Document) -> Path | None:
     """The bytes of a document as delivered: the bag's file, or the unpacked copy of a file
     that came inside a container. None for records that are parts of another file."""
     if document.is_original:
-        return original_file(archive, document.production_id, document.path)
+        return original_file(layout, document.production_id, document.path)
     if document.parent and document.size:
-        return member_file(archive, document.sha256)
+        return member_file(layout, document.sha256)
     return None
 
 

@@ -8,10 +8,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from foiarchive.schemas.errors import FoiarchiveError
 from foiarchive.schemas.records import Production
 
 
-class ManifestError(ValueError):
+class ManifestError(FoiarchiveError, ValueError):
     """A production manifest that cannot be used, with a message naming the file and field."""
 
 

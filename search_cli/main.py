@@ -9,49 +9,36 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
-from foiarchive import index, ingest, preservation
-from foiarchive.schemas import ManifestError, Production, load_manifest, validate_production
+from foiarchive import index, ingest
+from foiarchive.archive import Archive
+from foiarchive.schemas import Production, load_manifest, validate_production
+from foiarchive.schemas.errors import EXIT_ERROR, FoiarchiveError
 from foiarchive.search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
-from foiarchive.web.access import CredentialError
 
-EXIT_ERROR = 1
 EXIT_FILES_FAILED = 3
 EXIT_INDEX_BEHIND = 4
 EXIT_INTERRUPTED = 130
 
 
-class OutputError(Exception):
+class OutputError(FoiarchiveError):
     """The report cannot be written where the user asked."""
 
 
-_USER_ERRORS = (
-    OutputError,
-    index.CatalogError,
-    index.QueryError,
-    index.BackendError,
-    ingest.IngestError,
-    ManifestError,
-    preservation.BagError,
-    CredentialError,
-)
-
-
 def _friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Anything a user can cause ends in one line on stderr and exit code 1, not a traceback."""
+    """Anything a user can cause ends in one line on stderr and its exit code, not a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except _USER_ERRORS as exc:
+        except FoiarchiveError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
+            sys.exit(exc.exit_code)
 
     return wrapper
 
@@ -93,7 +80,7 @@ def cli(ctx: click.Context, archive: Path, es_url: str | None) -> None:
     Every original is kept, every page is read (OCR where there is no good text layer), and
     the full text of all productions is searchable down to the page and Bates number.
     """
-    ctx.obj = _Settings(archive, es_url)
+    ctx.obj = Archive(archive, es_url=es_url)
 
 
 def _format_option(choices: list[str], default: str) -> Callable[[Any], Any]:
@@ -117,18 +104,9 @@ def _jobs_option(help_text: str) -> Callable[[Any], Any]:
     )
 
 
-@dataclass(frozen=True)
-class _Settings:
-    archive: Path
-    es_url: str | None
-
-
-def _archive(ctx: click.Context) -> Path:
-    return ctx.find_root().obj.archive
-
-
-def _es_url(ctx: click.Context) -> str | None:
-    return ctx.find_root().obj.es_url
+def _archive(ctx: click.Context) -> Archive:
+    archive: Archive = ctx.find_root().obj
+    return archive
 
 
 def _backend_option(default: str, help_text: str) -> Callable[[Any], Any]:
@@ -230,7 +208,6 @@ def ingest_command(
         ocr=ocr,  # type: ignore[arg-type]
         languages=languages,
         jobs=jobs,
-        es_url=_es_url(ctx),
         split=split,
         reread=reread,
     )
@@ -381,13 +358,9 @@ def search_command(
         by_document=by_document,
         filters=tuple(index.parse_filter(item) for item in filters),
     )
-    with index.open_catalog(archive) as catalog:
-        engine = index.open_backend(archive, backend, es_url=_es_url(ctx))
-        try:
-            results = index.search(catalog, engine, request)
-            behind = index.pending(catalog, engine)
-        finally:
-            engine.close()
+    with archive.catalog() as catalog, archive.backend(backend) as engine:
+        results = index.search(catalog, engine, request)
+        behind = index.pending(catalog, engine)
     if behind:
         click.echo(
             f"warning: the {engine.name} index is behind the catalog ({behind} changes); "
@@ -474,7 +447,7 @@ def _print_facets(results: index.SearchResults) -> None:
 @_friendly_errors
 def productions_command(ctx: click.Context, output_format: str) -> None:
     """List the productions in the archive with their document and page counts."""
-    with index.open_catalog(_archive(ctx)) as catalog:
+    with _archive(ctx).catalog() as catalog:
         summaries = catalog.productions()
     rows = [
         {**s.production.to_dict(), "documents": s.documents, "pages": s.pages, "failed": s.failed}
@@ -534,7 +507,7 @@ Examples:
 @_friendly_errors
 def show_command(ctx: click.Context, document: str, page: int | None, output_format: str) -> None:
     """Show a document's metadata and pages (DOCUMENT: its id, an id prefix, or PRODUCTION/PATH)."""
-    with index.open_catalog(_archive(ctx)) as catalog:
+    with _archive(ctx).catalog() as catalog:
         matches = catalog.find_documents(document)
         if not matches:
             raise index.CatalogError(f"no document {document!r} (see ids in search results)")
@@ -589,8 +562,8 @@ def reindex_command(ctx: click.Context, full: bool, backend: str) -> None:
     """Bring the search indexes up to date with the catalog (or rebuild them with --full)."""
     archive = _archive(ctx)
     names = None if backend == "all" else [backend]
-    with index.open_catalog(archive) as catalog:
-        indexer = index.Indexer(archive, catalog, names=names, es_url=_es_url(ctx))
+    with archive.catalog() as catalog:
+        indexer = archive.indexer(catalog, names)
         try:
             reports = indexer.sync(full=full)
         finally:
@@ -654,11 +627,11 @@ def serve_command(
 
     archive = _archive(ctx)
     policy = web.AccessPolicy.load(credential_file)
-    cache = image_cache or archive / "cache" / "pages"
+    cache = image_cache or archive.layout.page_cache_dir
     _check_writable(cache)
     _check_listenable(host, port)
-    index.open_catalog(archive).close()  # brings an older catalog to this version's schema
-    served = web.Archive(archive, backend=backend, es_url=_es_url(ctx), image_cache=cache)
+    archive.catalog().close()  # brings an older catalog to this version's schema
+    served = web.Served(archive, backend=backend, image_cache=cache)
     try:
         served.backend()
     except index.BackendError as exc:
@@ -670,15 +643,15 @@ def serve_command(
             err=True,
         )
     settings = web.Serving(
-        archive,
+        archive.path,
         backend=backend,
-        es_url=_es_url(ctx),
+        es_url=archive.es_url,
         image_cache=cache,
         # new page images render in low-priority processes: the cores, shared by the servers
         render_processes=max(1, (os.cpu_count() or 1) // workers),
         credential=policy.credential,
     )
-    click.echo(f"foiarchive: serving {archive} at http://{host}:{port}/ (Ctrl-C to stop)")
+    click.echo(f"foiarchive: serving {archive.path} at http://{host}:{port}/ (Ctrl-C to stop)")
     web.serve(settings, host, port, workers)
 
 
@@ -755,7 +728,7 @@ def diff_command(
     from foiarchive.index.diff import diff_productions
     from foiarchive.search_cli import diff_output
 
-    with index.open_catalog(_archive(ctx)) as catalog:
+    with _archive(ctx).catalog() as catalog:
         diff = diff_productions(catalog, old, new)
     with _destination(output) as stream:
         if output_format == "json":
@@ -802,7 +775,7 @@ def report_command(ctx: click.Context, production: str, output_format: str) -> N
     Bates ranges and gaps, OCR confidence."""
     from foiarchive.index.report import disclosure_report
 
-    with index.open_catalog(_archive(ctx)) as catalog:
+    with _archive(ctx).catalog() as catalog:
         if catalog.production(production) is None:
             raise index.CatalogError(f"no production {production!r} in this archive")
         report = disclosure_report(catalog, production)
@@ -898,7 +871,7 @@ def verify_command(
         ]
     else:
         archive = _archive(ctx)
-        with index.open_catalog(archive) as catalog:
+        with archive.catalog() as catalog:
             audits = preserve.audit(
                 archive,
                 catalog,
@@ -962,7 +935,7 @@ def export_command(
     from foiarchive.ingest import preserve
 
     archive = _archive(ctx)
-    with index.open_catalog(archive) as catalog:
+    with archive.catalog() as catalog:
         result = preserve.export(archive, catalog, production, destination, package_format)  # type: ignore[arg-type]
     click.echo(f"exported {production} to {result.path} (valid bag)")
     if result.checksum_file:
@@ -992,20 +965,17 @@ def import_command(
     jobs: int,
 ) -> None:
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production."""
-    from foiarchive.ingest import preserve
-
     archive = _archive(ctx)
     try:
-        report = preserve.import_bag(
+        report = ingest.import_bag(
             archive,
             bag,
             production_id=production_id,
             agency=agency,
             require_profile=profile,
             jobs=jobs,
-            es_url=_es_url(ctx),
         )
-    except preserve.InvalidBag as invalid:
+    except ingest.InvalidBag as invalid:
         click.echo(f"error: {bag}: not a valid bag; nothing was imported:", err=True)
         for problem in invalid.problems[:50]:
             click.echo(f"  {printable(str(problem))}", err=True)
@@ -1026,7 +996,7 @@ def rebuild_command(ctx: click.Context, skip_invalid: bool) -> None:
     """Recreate the catalog and the search index from the bags alone."""
     from foiarchive.ingest import preserve
 
-    report = preserve.rebuild(_archive(ctx), skip_invalid=skip_invalid, es_url=_es_url(ctx))
+    report = preserve.rebuild(_archive(ctx), skip_invalid=skip_invalid)
     click.echo(
         f"catalog rebuilt from {report.productions} bags: {report.documents} documents, "
         f"{report.pages} pages; search index rebuilt"

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from foiarchive import Archive
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.sample import build_sample_production
 from foiarchive.schemas import load_manifest
@@ -37,7 +38,7 @@ def sample_archive(sample_source: Path, tmp_path_factory: pytest.TempPathFactory
     archive = tmp_path_factory.mktemp("archive")
     manifest = sample_source / "production.json"
     report = ingest_production(
-        archive,
+        Archive(archive),
         sample_source,
         load_manifest(manifest),
         IngestOptions(jobs=2),
@@ -181,7 +182,11 @@ def web_archive(
     (source / "production.json").write_text(json.dumps(manifest), encoding="utf-8")
     production = load_manifest(source / "production.json")
     report = ingest_production(
-        archive, source, production, IngestOptions(jobs=2), exclude={source / "production.json"}
+        Archive(archive),
+        source,
+        production,
+        IngestOptions(jobs=2),
+        exclude={source / "production.json"},
     )
     assert report.ok, report.failures
     return archive

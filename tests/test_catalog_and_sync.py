@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.index.catalog import SCHEMA_VERSION, Catalog, CatalogError
 from foiarchive.schemas import Document, Page, Production
 
@@ -33,7 +33,7 @@ def _document(production: str, path: str, pages: int) -> tuple[Document, list[Pa
 
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
-    with index.open_catalog(tmp_path, create=True) as catalog:
+    with Archive(tmp_path).catalog(create=True) as catalog:
         catalog.put_production(Production(id="p1", agency="ICE", release_date="2017-06-08"))
         for name, pages in (("a.pdf", 3), ("b.pdf", 2)):
             catalog.put_document(*_document("p1", name, pages))
@@ -41,14 +41,14 @@ def archive(tmp_path: Path) -> Path:
 
 
 def _hits(archive: Path, query: str) -> int:
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend()
         return index.search(catalog, backend, index.SearchRequest(query)).total
 
 
 def _sync(archive: Path, **kwargs: bool) -> index.SyncReport:
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, writable=True)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend(writable=True)
         try:
             return index.sync(catalog, backend, **kwargs)
         finally:
@@ -72,7 +72,7 @@ def test_a_newer_catalog_is_refused(archive: Path) -> None:
 def test_a_document_is_written_whole_or_not_at_all(archive: Path) -> None:
     doc, pages = _document("p1", "c.pdf", 2)
     pages.append(Page(number=2, text="duplicate page number"))  # violates the primary key
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         with pytest.raises(sqlite3.IntegrityError):
             catalog.put_document(doc, pages)
         assert catalog.document(doc.id) is None
@@ -88,10 +88,10 @@ def test_sync_indexes_what_the_catalog_holds(archive: Path) -> None:
 
 def test_crash_between_catalog_and_index_commit_heals_on_next_sync(archive: Path) -> None:
     _sync(archive)
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         # A document lands in the catalog, then the process dies before any index commit.
         catalog.put_document(*_document("p1", "late.pdf", 4))
-        backend = index.open_backend(archive)
+        backend = Archive(archive).backend()
         assert index.pending(catalog, backend) > 0
     assert _hits(archive, "late") == 0
     _sync(archive)
@@ -100,10 +100,10 @@ def test_crash_between_catalog_and_index_commit_heals_on_next_sync(archive: Path
 
 def test_crash_after_index_commit_before_bookkeeping_does_not_duplicate(archive: Path) -> None:
     _sync(archive)
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         catalog.put_document(*_document("p1", "again.pdf", 2))
         position, generation = catalog.sync_state("tantivy")
-        backend = index.open_backend(archive, writable=True)
+        backend = Archive(archive).backend(writable=True)
         index.sync(catalog, backend)
         backend.close()
         # Pretend the catalog never learnt that the index took the change.
@@ -126,7 +126,7 @@ def test_a_lost_index_is_rebuilt_from_the_catalog(archive: Path) -> None:
 def test_changing_a_production_reindexes_its_pages(archive: Path) -> None:
     _sync(archive)
     assert _hits(archive, "agency:ice") == 5
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         catalog.put_production(Production(id="p1", agency="DHS", release_date="2017-06-08"))
     _sync(archive)
     assert _hits(archive, "agency:ice") == 0
@@ -135,7 +135,7 @@ def test_changing_a_production_reindexes_its_pages(archive: Path) -> None:
 
 def test_replacing_a_document_drops_its_old_pages(archive: Path) -> None:
     _sync(archive)
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         doc, _ = _document("p1", "a.pdf", 3)
         catalog.put_document(doc, [Page(number=1, text="rewritten", text_source="pdf")])
     _sync(archive)

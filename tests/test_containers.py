@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.identify import EML, MBOX, ZIP, identify
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.sample import write_text_pdf
 from foiarchive.schemas import Production
-from foiarchive.web import Archive, create_app
+from foiarchive.web import Served, create_app
 
 from .conftest import run_cli, run_json
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
 
 
 def _documents(archive: Path) -> dict[str, index.catalog.Document]:
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         return {d.path: d for d in catalog.documents()}
 
 
@@ -76,7 +76,7 @@ def _flag_encrypted(path: Path, name: bytes) -> None:
 def zipped_archive(zipped: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     archive = tmp_path_factory.mktemp("zipped-archive")
     report = ingest_production(
-        archive, zipped, Production(id="z1", agency="ICE"), IngestOptions(jobs=2)
+        Archive(archive), zipped, Production(id="z1", agency="ICE"), IngestOptions(jobs=2)
     )
     assert {f.path for f in report.failures} == {
         "production.zip!/../escape.txt",
@@ -131,7 +131,7 @@ def test_the_bag_keeps_the_zip_not_its_members(zipped_archive: Path) -> None:
 
 def test_an_unchanged_zip_is_not_opened_again(zipped: Path, zipped_archive: Path) -> None:
     report = ingest_production(
-        zipped_archive, zipped, Production(id="z1", agency="ICE"), IngestOptions(jobs=2)
+        Archive(zipped_archive), zipped, Production(id="z1", agency="ICE"), IngestOptions(jobs=2)
     )
     assert report.ingested == 0 and report.skipped == 1 and not report.failures
 
@@ -145,7 +145,7 @@ def test_an_unchanged_zip_is_not_opened_again(zipped: Path, zipped_archive: Path
 )
 def test_archive_wide_bounds(zipped: Path, tmp_path: Path, limits: Limits, reason: str) -> None:
     report = ingest_production(
-        tmp_path / "a", zipped, Production(id="z2"), IngestOptions(jobs=1, limits=limits)
+        Archive(tmp_path / "a"), zipped, Production(id="z2"), IngestOptions(jobs=1, limits=limits)
     )
     (failure,) = report.failures
     assert failure.path == "production.zip" and reason in failure.reason
@@ -153,7 +153,7 @@ def test_archive_wide_bounds(zipped: Path, tmp_path: Path, limits: Limits, reaso
 
 def test_nesting_is_bounded(zipped: Path, tmp_path: Path) -> None:
     report = ingest_production(
-        tmp_path / "a",
+        Archive(tmp_path / "a"),
         zipped,
         Production(id="z3"),
         IngestOptions(jobs=1, limits=Limits(max_nesting=1)),
@@ -211,7 +211,7 @@ def mail_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert identify(source / "request.eml").media_type == EML
     assert identify(source / "box.mbox").media_type == MBOX
     archive = tmp_path_factory.mktemp("mail-archive")
-    report = ingest_production(archive, source, Production(id="m1"), IngestOptions(jobs=2))
+    report = ingest_production(Archive(archive), source, Production(id="m1"), IngestOptions(jobs=2))
     assert report.ok, report.failures
     return archive
 
@@ -222,7 +222,7 @@ def test_email_headers_body_and_attachments(mail_archive: Path) -> None:
     assert email.email["from"] == "Jane Smith <jsmith1@ice.dhs.gov>"
     assert email.email["sent"].startswith("2017-03-01T10:15:00")
     assert email.title == "Detainer request 1"
-    with index.open_catalog(mail_archive) as catalog:
+    with Archive(mail_archive).catalog() as catalog:
         (page,) = catalog.pages(email.id)
     assert "narwhal detainer number 1" in page.text and "x()" not in page.text
     assert "Attachments: report.pdf, forward.eml" in page.text
@@ -461,7 +461,7 @@ def test_page_signals_ignore_scanner_noise_and_ocr_slips() -> None:
 
 # -- members in the web viewer: shown and downloaded on their own ---------------------------
 def _client(archive: Path, tmp_path: Path) -> TestClient:
-    return TestClient(create_app(Archive(archive, image_cache=tmp_path / "images")))
+    return TestClient(create_app(Served(Archive(archive), image_cache=tmp_path / "images")))
 
 
 def test_zip_members_download_on_their_own(zipped_archive: Path, tmp_path: Path) -> None:

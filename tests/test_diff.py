@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.index.diff import Diff, diff_productions, exemption_label
 from foiarchive.index.diff_tables import is_withheld_cell
 from foiarchive.ingest.limits import Limits
@@ -101,7 +101,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ]
         for i in range(130)
     ]
-    with index.open_catalog(archive, create=True) as catalog:
+    with Archive(archive).catalog(create=True) as catalog:
         catalog.put_production(Production(id="ice-2016", agency="ICE", release_date="2016-05-01"))
         catalog.put_production(Production(id="ice-2017", agency="ICE", release_date="2017-09-01"))
         _put(catalog, "ice-2016", "letters/a.pdf", _texts(1, 2), sha="a")
@@ -157,7 +157,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def diff(releases: Path) -> Diff:
-    with index.open_catalog(releases) as catalog:
+    with Archive(releases).catalog() as catalog:
         return diff_productions(catalog, "ice-2016", "ice-2017")
 
 

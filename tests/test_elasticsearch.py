@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.index.analysis import index_text, terms
 from foiarchive.index.es_backend import ElasticsearchBackend
 from foiarchive.index.query import QueryError, parse
@@ -49,7 +49,7 @@ def test_our_analyzer_is_the_standard_analyzer_on_document_text(es_url: str) -> 
 
 def _archive(tmp_path: Path, es_url: str, pages_per_document: dict[str, int]) -> Path:
     archive = tmp_path / "archive"
-    with index.open_catalog(archive, create=True) as catalog:
+    with Archive(archive).catalog(create=True) as catalog:
         catalog.put_production(Production(id="p1", agency="ICE", release_date="2017-06-08"))
         for name, count in pages_per_document.items():
             _put(catalog, name, count)
@@ -74,8 +74,8 @@ def _put(catalog: index.Catalog, name: str, count: int) -> None:
 
 
 def _sync(archive: Path, **kwargs: bool) -> index.SyncReport:
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, "elasticsearch", writable=True)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend("elasticsearch", writable=True)
         try:
             return index.sync(catalog, backend, **kwargs)
         finally:
@@ -83,8 +83,8 @@ def _sync(archive: Path, **kwargs: bool) -> index.SyncReport:
 
 
 def _total(archive: Path, query: str) -> int:
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, "elasticsearch")
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend("elasticsearch")
         try:
             return index.search(catalog, backend, index.SearchRequest(query)).total
         finally:
@@ -94,7 +94,7 @@ def _total(archive: Path, query: str) -> int:
 def test_changed_documents_lose_their_stale_pages(tmp_path: Path, es_url: str) -> None:
     archive = _archive(tmp_path, es_url, {"a.pdf": 5, "b.pdf": 2})
     assert _sync(archive).pages == 7 and _total(archive, "detainer") == 7
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         _put(catalog, "a.pdf", 2)  # re-processed with fewer pages
     report = _sync(archive)
     assert not report.rebuilt and report.documents == 1
@@ -105,9 +105,9 @@ def test_changed_documents_lose_their_stale_pages(tmp_path: Path, es_url: str) -
 def test_a_rebuild_swaps_the_alias_and_searches_never_stop(tmp_path: Path, es_url: str) -> None:
     archive = _archive(tmp_path, es_url, {"a.pdf": 3})
     _sync(archive)
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         _put(catalog, "b.pdf", 4)
-        writer = index.open_backend(archive, "elasticsearch", writable=True)
+        writer = Archive(archive).backend("elasticsearch", writable=True)
         assert isinstance(writer, ElasticsearchBackend)
         old = writer.generation
         writer.begin_rebuild()
@@ -131,7 +131,7 @@ def test_a_rebuild_swaps_the_alias_and_searches_never_stop(tmp_path: Path, es_ur
 def test_an_abandoned_rebuild_leaves_the_live_index_alone(tmp_path: Path, es_url: str) -> None:
     archive = _archive(tmp_path, es_url, {"a.pdf": 3})
     _sync(archive)
-    writer = index.open_backend(archive, "elasticsearch", writable=True)
+    writer = Archive(archive).backend("elasticsearch", writable=True)
     writer.begin_rebuild()
     writer.close()  # e.g. Ctrl-C during reindex --full
     assert _total(archive, "detainer") == 3
@@ -247,9 +247,9 @@ def test_no_query_makes_elasticsearch_fail(sample_archive_on_es: Path, query: st
     except QueryError:
         return
     totals = {}
-    with index.open_catalog(sample_archive_on_es) as catalog:
+    with Archive(sample_archive_on_es).catalog() as catalog:
         for name in index.BACKENDS:
-            backend = index.open_backend(sample_archive_on_es, name)
+            backend = Archive(sample_archive_on_es).backend(name)
             try:
                 request = index.SearchRequest(query, facets=tuple(index.FACET_FIELDS))
                 totals[name] = index.search(catalog, backend, request).total
@@ -325,8 +325,8 @@ class _CuttableProxy:
 def test_a_cluster_that_goes_away_mid_run_loses_nothing(tmp_path: Path, es_url: str) -> None:
     proxy = _CuttableProxy(es_url)
     archive = _archive(tmp_path, proxy.url, {"a.pdf": 2, "b.pdf": 3})
-    with index.open_catalog(archive) as catalog:
-        indexer = index.Indexer(archive, catalog)
+    with Archive(archive).catalog() as catalog:
+        indexer = Archive(archive).indexer(catalog)
         first = indexer.sync()
         assert first["elasticsearch"].pages == 5 and not indexer.failures
         _put(catalog, "c.pdf", 4)  # more arrives while the cluster is away
@@ -338,8 +338,8 @@ def test_a_cluster_that_goes_away_mid_run_loses_nothing(tmp_path: Path, es_url: 
         assert "reindex --backend elasticsearch" in indexer.warning()
     alias = (archive / "config.toml").read_text().split('index = "')[1].split('"')[0]
     (archive / "config.toml").write_text(f'[elasticsearch]\nurl = "{es_url}"\nindex = "{alias}"\n')
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, "elasticsearch", writable=True)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend("elasticsearch", writable=True)
         assert index.pending(catalog, backend) > 0
         report = index.sync(catalog, backend)
         assert report.documents == 1 and index.pending(catalog, backend) == 0

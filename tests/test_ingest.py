@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from PIL import Image
 
-from foiarchive import index
+from foiarchive import Archive
 from foiarchive.ingest import IngestOptions, Interrupted, ingest_production
 from foiarchive.ingest.sample import (
     MEMO_PARAGRAPHS,
@@ -28,12 +28,12 @@ from .conftest import run_cli, run_json
 
 
 def _documents(archive: Path) -> dict[str, object]:
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         return {d.path: d for d in catalog.documents()}
 
 
 def _page_texts(archive: Path, path: str) -> list[str]:
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         doc = next(d for d in catalog.documents() if d.path == path)
         return [p.text for p in catalog.pages(doc.id)]
 
@@ -105,13 +105,13 @@ def test_a_changed_file_is_read_again_and_ocr_comes_from_the_cache(
     scan = render_scan(memo_lines(MEMO_PARAGRAPHS[:2]), bates="DHS 000045")
     save_scanned_pdf(source / "memo.pdf", [scan])
     archive = tmp_path / "archive"
-    first = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    first = ingest_production(Archive(archive), source, Production(id="p"), IngestOptions(jobs=1))
     assert first.pages_ocr == 1 and first.pages_ocr_cached == 0
     (source / "notes.txt").write_text("a new file")
     os.utime(source / "memo.pdf")
     # Same memo under a new name: same content hash, so its OCR comes from the cache.
     (source / "memo.pdf").rename(source / "memo-renamed.pdf")
-    second = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    second = ingest_production(Archive(archive), source, Production(id="p"), IngestOptions(jobs=1))
     assert (second.ingested, second.pages_ocr_cached) == (2, 1)
 
 
@@ -149,7 +149,7 @@ def formats_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     book.save(source / "admissions.xlsx")
     archive = tmp_path_factory.mktemp("formats-archive")
     report = ingest_production(
-        archive, source, Production(id="formats", agency="EOUSA"), IngestOptions(jobs=2)
+        Archive(archive), source, Production(id="formats", agency="EOUSA"), IngestOptions(jobs=2)
     )
     assert report.ok, report.failures
     return archive
@@ -167,7 +167,7 @@ def test_each_tiff_frame_is_a_page(formats_archive: Path) -> None:
 
 
 def test_mixed_pdf_uses_the_text_layer_and_ocr_per_page(formats_archive: Path) -> None:
-    with index.open_catalog(formats_archive) as catalog:
+    with Archive(formats_archive).catalog() as catalog:
         doc = next(d for d in catalog.documents() if d.path == "mixed.pdf")
         pages = catalog.pages(doc.id)
     assert doc.text_source == "mixed"
@@ -179,7 +179,7 @@ def test_xlsx_rows_are_searchable_by_column(formats_archive: Path) -> None:
     text = _page_texts(formats_archive, "admissions.xlsx")[0]
     assert "facility: Northwest Detention Center" in text
     assert text.startswith("Admissions, rows 2-2")
-    with index.open_catalog(formats_archive) as catalog:
+    with Archive(formats_archive).catalog() as catalog:
         (book,) = [d for d in catalog.documents() if d.path == "admissions.xlsx"]
     assert book.columns == ["booking", "facility", "reason"]
 
@@ -260,9 +260,9 @@ def test_an_earlier_good_version_survives_a_later_corrupt_one(tmp_path: Path) ->
     source.mkdir()
     write_text_pdf(source / "letter.pdf", [["The original letter about detainers."] * 3])
     archive = tmp_path / "archive"
-    ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    ingest_production(Archive(archive), source, Production(id="p"), IngestOptions(jobs=1))
     (source / "letter.pdf").write_bytes(b"%PDF-1.4 garbage")
-    report = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    report = ingest_production(Archive(archive), source, Production(id="p"), IngestOptions(jobs=1))
     assert [f.path for f in report.failures] == ["letter.pdf"]
     assert _documents(archive)["letter.pdf"].status == "ok"
     assert "original letter" in _page_texts(archive, "letter.pdf")[0]
@@ -292,14 +292,18 @@ def test_an_interrupted_run_leaves_whole_documents_and_the_next_run_finishes(
     archive = tmp_path / "archive"
     with pytest.raises(Interrupted) as stop:
         ingest_production(
-            archive, source, Production(id="p"), IngestOptions(jobs=2), progress=StopAfterTwo()
+            Archive(archive),
+            source,
+            Production(id="p"),
+            IngestOptions(jobs=2),
+            progress=StopAfterTwo(),
         )
     saved = stop.value.report.ingested
     assert 1 <= saved < 6
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         for doc in catalog.documents():
             assert len(catalog.pages(doc.id)) == 4  # never half a document
-    report = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=2))
+    report = ingest_production(Archive(archive), source, Production(id="p"), IngestOptions(jobs=2))
     assert report.skipped == saved and report.ingested == 6 - saved
     assert run_json("search", "detainer", archive=archive)["total"] == 24
 
@@ -384,7 +388,7 @@ def test_reread_brings_an_older_archive_up_to_date_from_the_ocr_cache(
     report = run_json("ingest", sample_source, "--manifest", manifest, "--reread", archive=archive)
     assert report["skipped"] == 0 and report["ingested"] >= 5
     assert report["pages_ocr_cached"] == report["pages_ocr"] >= 4  # no Tesseract run
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         ocr_pages = [
             page
             for document in catalog.documents()

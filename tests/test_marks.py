@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageDraw
 
-from foiarchive.index import open_catalog
+from foiarchive import Archive
 from foiarchive.index.report import disclosure_report
 from foiarchive.ingest.marks import (
     annotate,
@@ -182,7 +182,7 @@ def test_bates_gaps_point_at_withheld_pages(tmp_path: Path) -> None:
     write_text_pdf(source / "b.pdf", [[f"Memo body {n}", "", f"DHS-{n:06d}"] for n in (7, 8)])
     archive = tmp_path / "archive"
     assert run_cli("ingest", source, "--id", "p", "--ocr", "never", archive=archive).exit_code == 0
-    with open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         report = disclosure_report(catalog, "p")
     assert report.bates_gaps == [{"prefix": "DHS", "from": 4, "to": 6, "missing": 3}]
 

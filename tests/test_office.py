@@ -11,7 +11,7 @@ import pptx
 import pytest
 from openpyxl import Workbook
 
-from foiarchive import index
+from foiarchive import Archive
 from foiarchive.ingest import IngestOptions, ingest_production, office
 from foiarchive.ingest.identify import identify
 from foiarchive.schemas import Production
@@ -57,13 +57,13 @@ def office_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     book.save(work / "cases.xlsx")
     shutil.copy(_convert(work / "cases.xlsx", "xls:MS Excel 97"), source / "cases.xls")
     archive = tmp_path_factory.mktemp("office-archive")
-    report = ingest_production(archive, source, Production(id="o1"), IngestOptions(jobs=2))
+    report = ingest_production(Archive(archive), source, Production(id="o1"), IngestOptions(jobs=2))
     assert report.ok, report.failures
     return archive
 
 
 def _documents(archive: Path) -> dict:
-    with index.open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         return {d.path: (d, catalog.pages(d.id)) for d in catalog.documents()}
 
 

@@ -19,7 +19,7 @@ import bagit
 import pytest
 from lxml import etree
 
-from foiarchive import index, preservation
+from foiarchive import Archive, preservation
 from foiarchive.ingest.sample import write_text_pdf
 
 from .conftest import run_cli, run_json
@@ -172,7 +172,7 @@ def test_rebuild_from_bags_alone(archive: Path, tmp_path: Path) -> None:
     )
     assert run_json("productions", archive=copy)[0]["agency"] == "ICE"
     # where OCR read each word comes back too, so the viewer still outlines hits
-    with index.open_catalog(archive) as before, index.open_catalog(copy) as after:
+    with Archive(archive).catalog() as before, Archive(copy).catalog() as after:
         for document in before.documents():
             for page in before.pages(document.id):
                 rebuilt = after.page(document.id, page.number)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from foiarchive import index
+from foiarchive import Archive, index
 from foiarchive.index.proximity import within_slop
 from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
 from foiarchive.schemas import Document, Page, Production
@@ -59,7 +59,7 @@ def build_corpus(archive: Path) -> dict[str, str]:
     rng = random.Random(20261128)
     names: dict[str, str] = {}
     counter = 0
-    with index.open_catalog(archive, create=True) as catalog:
+    with Archive(archive).catalog(create=True) as catalog:
         for production in PRODUCTIONS:
             catalog.put_production(production)
             prefix = production.agency + "-" + production.release_date[:4]
@@ -107,8 +107,8 @@ def build_corpus(archive: Path) -> dict[str, str]:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     archive = tmp_path_factory.mktemp("parity")
     names = build_corpus(archive)
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, "tantivy", writable=True)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend("tantivy", writable=True)
         index.sync(catalog, backend)
         backend.close()
     return archive, names
@@ -118,8 +118,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, st
 def corpus_on_es(corpus: tuple[Path, dict[str, str]], es_url: str) -> Path:
     archive, _ = corpus
     use_elasticsearch(archive, es_url)
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, "elasticsearch", writable=True)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend("elasticsearch", writable=True)
         report = index.sync(catalog, backend)
         backend.close()
     assert report.pages > 100
@@ -195,8 +195,8 @@ def query_suite(names: dict[str, str]) -> list[str]:
 
 
 def _pages(archive: Path, backend_name: str, query: str) -> tuple[int, set[str], dict]:
-    with index.open_catalog(archive) as catalog:
-        backend = index.open_backend(archive, backend_name)
+    with Archive(archive).catalog() as catalog:
+        backend = Archive(archive).backend(backend_name)
         try:
             request = index.SearchRequest(
                 query, limit=index.MAX_LIMIT, facets=tuple(index.FACET_FIELDS), facet_size=100
@@ -241,8 +241,8 @@ def test_grouping_by_document_is_the_same(
     archive, _ = corpus
     grouped = {}
     for name in index.BACKENDS:
-        with index.open_catalog(archive) as catalog:
-            backend = index.open_backend(archive, name)
+        with Archive(archive).catalog() as catalog:
+            backend = Archive(archive).backend(name)
             request = index.SearchRequest("detainer OR warrant", limit=100, by_document=True)
             results = index.search(catalog, backend, request)
             backend.close()
@@ -311,8 +311,8 @@ def test_grouping_past_the_deepest_window(
     if backend == "elasticsearch":
         request.getfixturevalue("corpus_on_es")
     archive, _ = corpus
-    with index.open_catalog(archive) as catalog:
-        engine = index.open_backend(archive, backend)
+    with Archive(archive).catalog() as catalog:
+        engine = Archive(archive).backend(backend)
         grouped = index.SearchRequest("agency:ice", by_document=True, limit=30)
         full = index.search(catalog, engine, grouped)
         monkeypatch.setattr(search_module, "MAX_WINDOW", 40)  # fewer pages than match

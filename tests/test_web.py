@@ -30,12 +30,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from foiarchive.index import CatalogError, open_catalog
+from foiarchive import Archive
+from foiarchive.index import CatalogError
 from foiarchive.index.search import SearchRequest
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.preservation.layout import contained_file
 from foiarchive.schemas import Production
-from foiarchive.web import AccessPolicy, Archive, api, create_app, pages
+from foiarchive.web import AccessPolicy, Served, api, create_app, pages
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
 
@@ -45,7 +46,7 @@ LETTER = "final-response-letter.pdf"
 
 def client_for(archive: Path, tmp_path: Path, backend: str = "tantivy") -> TestClient:
     app = create_app(
-        Archive(archive, backend=backend, image_cache=tmp_path / "images"),
+        Served(Archive(archive), backend=backend, image_cache=tmp_path / "images"),
         AccessPolicy(CREDENTIAL),
     )
     return TestClient(app)
@@ -62,7 +63,7 @@ def tantivy_client(web_archive: Path, tmp_path: Path) -> TestClient:
 
 
 def document_id(archive: Path, path: str, production: str = "ice-2017-r1") -> str:
-    with open_catalog(archive) as catalog:
+    with Archive(archive).catalog() as catalog:
         return next(d.id for d in catalog.documents(production) if d.path == path)
 
 
@@ -260,7 +261,7 @@ def test_original_download_is_the_bagged_file_bit_for_bit(
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith("attachment")
     assert response.headers["content-security-policy"] == "sandbox"
-    with open_catalog(web_archive) as catalog:
+    with Archive(web_archive).catalog() as catalog:
         assert hashlib.sha256(response.content).hexdigest() == catalog.document(memo).sha256
 
 
@@ -392,7 +393,7 @@ def test_sign_in_sets_a_cookie_that_opens_restricted_pages(tantivy_client: TestC
 
 
 def test_without_a_configured_credential_nothing_unlocks(web_archive: Path, tmp_path: Path) -> None:
-    app = create_app(Archive(web_archive, image_cache=tmp_path))
+    app = create_app(Served(Archive(web_archive), image_cache=tmp_path))
     client = TestClient(app)
     assert client.get("/api/productions", headers=BEARER).json()[0]["id"] == "ice-2017-r1"
     assert len(client.get("/api/productions", headers=BEARER).json()) == 1
@@ -440,10 +441,9 @@ def test_a_search_server_that_is_down_is_a_one_line_503(web_archive: Path, tmp_p
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     app = create_app(
-        Archive(
-            web_archive,
+        Served(
+            Archive(web_archive, es_url=f"http://127.0.0.1:{closed}"),
             backend="elasticsearch",
-            es_url=f"http://127.0.0.1:{closed}",
             image_cache=tmp_path,
         )
     )
@@ -559,7 +559,7 @@ def test_serve_migrates_an_older_catalog_first(sample_archive: Path, tmp_path: P
         connection.execute("PRAGMA user_version = 7")
     connection.close()
     with pytest.raises(CatalogError, match="open it once for writing"):
-        Archive(archive, image_cache=tmp_path)  # the server itself only reads
+        Served(Archive(archive), image_cache=tmp_path)  # the server itself only reads
     with (
         serving(archive, tmp_path / "cache") as base,
         urllib.request.urlopen(f"{base}/api/search?q=detainer") as response,
@@ -596,13 +596,15 @@ def test_a_running_server_sees_what_is_ingested_meanwhile(
     """A server thread keeps its index open for its life; an ingest commits beside it."""
     archive = tmp_path / "archive"
     shutil.copytree(sample_archive, archive)
-    served = Archive(archive, image_cache=tmp_path / "images")
+    served = Served(Archive(archive), image_cache=tmp_path / "images")
     query = SearchRequest("zebrafinch")
     assert served.reader(False).search(query).total == 0
     source = tmp_path / "later"
     source.mkdir()
     (source / "note.txt").write_text("A zebrafinch was seen at the border.\n")
-    report = ingest_production(archive, source, Production(id="later"), IngestOptions(jobs=1))
+    report = ingest_production(
+        Archive(archive), source, Production(id="later"), IngestOptions(jobs=1)
+    )
     assert report.ok
     found = served.reader(False).search(query)  # the same thread, the same open index
     assert found.total == 1 and found.hits[0].production == "later"

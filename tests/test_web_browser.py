@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from foiarchive.index import open_catalog
-from foiarchive.web import AccessPolicy, Archive, create_app
+from foiarchive import Archive
+from foiarchive.web import AccessPolicy, Served, create_app
 
 from .conftest import CREDENTIAL
 
@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def server(web_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(
-        Archive(web_archive, image_cache=tmp_path_factory.mktemp("images")),
+        Served(Archive(web_archive), image_cache=tmp_path_factory.mktemp("images")),
         AccessPolicy(CREDENTIAL),
     )
     with socket.socket() as probe:
@@ -143,7 +143,7 @@ def test_search_facet_hit_highlight_pages_download(page, server: str, web_archiv
         page.get_by_role("link", name="Download the original").click()
     data = Path(download.value.path()).read_bytes()
     document_id = page.url.split("/documents/")[1].split("?")[0]
-    with open_catalog(web_archive) as catalog:
+    with Archive(web_archive).catalog() as catalog:
         assert hashlib.sha256(data).hexdigest() == catalog.document(document_id).sha256
 
 

@@ -17,8 +17,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from foiarchive.index import open_catalog
-from foiarchive.web import AccessPolicy, Archive, create_app
+from foiarchive import Archive
+from foiarchive.web import AccessPolicy, Served, create_app
 
 from .conftest import CREDENTIAL
 
@@ -33,7 +33,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def operations(web_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     app = create_app(
-        Archive(web_archive, image_cache=tmp_path_factory.mktemp("fuzz-images")),
+        Served(Archive(web_archive), image_cache=tmp_path_factory.mktemp("fuzz-images")),
         AccessPolicy(CREDENTIAL),
     )
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
@@ -79,8 +79,8 @@ def test_api_answers_every_request_as_described(operations: dict, label: str) ->
 
 def test_real_documents_with_any_query_and_page(web_archive: Path, tmp_path: Path) -> None:
     """The fuzzer rarely guesses a document id; here every id is real and the rest random."""
-    client = TestClient(create_app(Archive(web_archive, image_cache=tmp_path)))
-    with open_catalog(web_archive) as catalog:
+    client = TestClient(create_app(Served(Archive(web_archive), image_cache=tmp_path)))
+    with Archive(web_archive).catalog() as catalog:
         ids = [d.id for d in catalog.documents("ice-2017-r1")]
 
     @given(

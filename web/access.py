@@ -13,12 +13,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from foiarchive.schemas.errors import FoiarchiveError
+
 COOKIE = "foiarchive_access"
 ENV_CREDENTIAL = "FOIARCHIVE_WEB_CREDENTIAL"
 MIN_CREDENTIAL_LENGTH = 16
 
 
-class CredentialError(ValueError):
+class CredentialError(FoiarchiveError, ValueError):
     """A credential that cannot be used (too short, unreadable file)."""
 
 

@@ -156,10 +156,10 @@ async def api_page_image(
     source = found(
         read.page_source(document, number), "image of this page (no file of its own in the bag)"
     )
-    path = read.archive.images.cached(source, int(width))
+    path = read.served.images.cached(source, int(width))
     try:
         if path is None:
-            path = await read.archive.render(source, int(width))
+            path = await read.served.render(source, int(width))
         data = path.read_bytes()  # ~100 kB from the page cache: cheaper than streaming
     except RenditionError as exc:
         raise HTTPException(422, str(exc)) from None

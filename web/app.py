@@ -25,7 +25,7 @@ from foiarchive.preservation.rendition import WIDTHS
 from foiarchive.web import api, pages
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error
-from foiarchive.web.reader import Archive
+from foiarchive.web.reader import Served
 
 HERE = Path(__file__).parent
 
@@ -41,13 +41,13 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
+def create_app(served: Served, access: AccessPolicy | None = None) -> FastAPI:
     """The app for one archive. `access` None: restricted productions are shown to nobody."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        archive.close()
+        served.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -61,7 +61,7 @@ def create_app(archive: Archive, access: AccessPolicy | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(exemption_label=exemption_label, percent=percent, widths=WIDTHS)
     templates.env.filters["exemption_label"] = exemption_label
-    app.state.archive, app.state.access = archive, access or AccessPolicy()
+    app.state.served, app.state.access = served, access or AccessPolicy()
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)

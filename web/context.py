@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from foiarchive.index.search import SearchRequest, parse_filter
 from foiarchive.schemas import Document
 from foiarchive.web.access import COOKIE, AccessPolicy
-from foiarchive.web.reader import Archive, Reader
+from foiarchive.web.reader import Reader, Served
 
 T = TypeVar("T")
 FACET_SIZE = 10
@@ -28,8 +28,8 @@ Filters = Annotated[
 ]
 
 
-def archive_of(request: Request) -> Archive:
-    return request.app.state.archive
+def served_of(request: Request) -> Served:
+    return request.app.state.served
 
 
 def access_of(request: Request) -> AccessPolicy:
@@ -45,7 +45,7 @@ def reader(request: Request) -> Reader:
         cookie=request.cookies.get(COOKIE),
     )
     request.state.signed_in = allowed
-    return archive_of(request).reader(allowed)
+    return served_of(request).reader(allowed)
 
 
 def not_found(what: str) -> HTTPException:
@@ -96,7 +96,7 @@ async def searching(
     In one process, threads doing Python work only take turns at the GIL: 20 clients
     searching got p95 72-80 ms on the loop against 97-106 ms through threads (bench/web.py).
     """
-    if archive_of(request).searches_in_process:
+    if served_of(request).searches_in_process:
         return function(wanted)
     return await run_in_threadpool(function, wanted)
 

@@ -19,9 +19,8 @@ from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 
-from foiarchive.index import open_backend, open_catalog
+from foiarchive.archive import Archive
 from foiarchive.index.backend import SearchBackend
-from foiarchive.index.backends import resolve_backend
 from foiarchive.index.catalog import Catalog, ProductionSummary
 from foiarchive.index.diff import Diff, diff_productions
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
@@ -45,25 +44,23 @@ from foiarchive.schemas import Box, Document, Page, Production
 RENDER_NICENESS = 1
 
 
-class Archive:
-    """One archive served: where it is, which backend answers, where page images are cached."""
+class Served:
+    """One archive served: which backend answers, where page images are cached."""
 
     def __init__(
         self,
-        path: Path,
+        archive: Archive,
         *,
         backend: str = "auto",
-        es_url: str | None = None,
         image_cache: Path | None = None,
         render_processes: int = 0,
     ) -> None:
         """`render_processes` > 0 renders new page images in that many worker processes at a
         lower CPU priority, so that searches and cached images, which people wait on most, keep
         their speed while pages render; 0 renders in this process's threads."""
-        self.path = path
-        self.backend_name = resolve_backend(path, backend, es_url=es_url)
-        self.es_url = es_url
-        self.images = PageImages(image_cache or path / "cache" / "pages")
+        self.archive = archive
+        self.backend_name = archive.backend_name(backend)
+        self.images = PageImages(image_cache or archive.layout.page_cache_dir)
         self.render_processes = render_processes
         self._renderer: ProcessPoolExecutor | None = None
         self._local = threading.local()
@@ -74,7 +71,7 @@ class Archive:
     def catalog(self) -> Catalog:
         catalog = getattr(self._local, "catalog", None)
         if catalog is None:
-            catalog = self._local.catalog = open_catalog(self.path, read_only=True)
+            catalog = self._local.catalog = self.archive.catalog(read_only=True)
         return catalog
 
     def backend(self) -> SearchBackend:
@@ -82,7 +79,7 @@ class Archive:
         searches come back by themselves when it does (documents and pages never need it)."""
         backend = getattr(self._local, "backend", None)
         if backend is None:
-            backend = open_backend(self.path, self.backend_name, es_url=self.es_url)
+            backend = self.archive.backend(self.backend_name)
             self._local.backend = backend
         return backend
 
@@ -131,12 +128,12 @@ class PageView:
 
 @dataclass
 class Reader:
-    archive: Archive
+    served: Served
     may_see_restricted: bool
 
     @property
     def catalog(self) -> Catalog:
-        return self.archive.catalog()
+        return self.served.catalog()
 
     @cached_property
     def hidden(self) -> frozenset[str]:
@@ -167,7 +164,7 @@ class Reader:
     # -- search ---------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
         request = replace(request, hidden_productions=request.hidden_productions | self.hidden)
-        return search(self.catalog, self.archive.backend(), request)
+        return search(self.catalog, self.served.backend(), request)
 
     # -- documents, pages, files -----------------------------------------------------------
     def document(self, document_id: str) -> Document | None:
@@ -187,11 +184,11 @@ class Reader:
         image = ""
         if document.fields and not document.size:  # a load-file record: pages are images
             image = self.catalog.page_image(document.id, number)
-        return page_source(self.archive.path, document, number, container, image)
+        return page_source(self.served.archive.layout, document, number, container, image)
 
     def original(self, document: Document) -> Path | None:
         """The file as delivered: the bag's, or the unpacked copy of a ZIP or email member."""
-        return delivered_file(self.archive.path, document)
+        return delivered_file(self.served.archive.layout, document)
 
     def page_view(self, document: Document, number: int, query: str = "") -> PageView | None:
         page = self.page(document, number)
@@ -204,7 +201,7 @@ class Reader:
         try:
             words, prefixes = highlight_terms(parse(query))
             view.hit_pages = matching_pages(
-                self.catalog, self.archive.backend(), query, document.id, self.hidden
+                self.catalog, self.served.backend(), query, document.id, self.hidden
             )
         except QueryError as exc:
             view.query_error = str(exc)

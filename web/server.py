@@ -11,9 +11,10 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
+from foiarchive.archive import Archive
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.app import create_app
-from foiarchive.web.reader import Archive
+from foiarchive.web.reader import Served
 
 APP_FACTORY = "foiarchive.web.server:app_from_environment"
 #: How serve() hands its settings to the server processes: uvicorn starts each one by
@@ -58,14 +59,13 @@ class Serving:
         )
 
     def app(self) -> FastAPI:
-        archive = Archive(
-            self.archive,
+        served = Served(
+            Archive(self.archive, es_url=self.es_url),
             backend=self.backend,
-            es_url=self.es_url,
             image_cache=self.image_cache,
             render_processes=self.render_processes,
         )
-        return create_app(archive, AccessPolicy(self.credential))
+        return create_app(served, AccessPolicy(self.credential))
 
 
 def app_from_environment() -> FastAPI:
