@@ -3,9 +3,7 @@
 Pure text functions, run inside the ingest pass on the page text (PDF text layer or OCR);
 redaction boxes are found in `ingest.redactions` from geometry and pixels, not text.
 
-Exemption codes are normalized to b1..b9 and b7a..b7f. OCR misreadings of the familiar
-`(b)(6)` shape are tolerated ((bX6), (b) (6), b)(6), (6)(6)), but a bare "(b)" or "see (b)
-below" is never a citation: every pattern requires the exemption number.
+Exemption citations are read by `schemas.exemptions`, shared with the disclosure reports.
 """
 
 from __future__ import annotations
@@ -18,94 +16,7 @@ import regex
 
 from foiarchive.ingest.redactions import WITHHELD_COVERAGE
 from foiarchive.schemas import Bates, Document, Page, find_bates, prefix_key
-
-FEDERAL = "5 U.S.C. 552(b)"
-
-_SUB = r"(?:\s*\(\s*([a-fA-F])\s*\))"
-# (b)(6), (b) (6), (b)(7)(C) and the ways OCR garbles them: (bX6), b)(6), (b(7E), (b)(7E),
-# glued to the word before. Each form needs the exemption number and a closing parenthesis.
-_PAREN = regex.compile(
-    r"(?:\(\s*[bB]\s*(?:\)\s*\(|[Xx×]|\()|(?<![\w(])[bB]\s*\)\s*\()"  # (b)( (bX (b( b)(
-    r"\s*([1-9])\s*(?:\)" + _SUB + r"?|\(?\s*([a-fA-F])\s*\))",  # 6) 7)(C) 7(C) 7C)
-    flags=regex.VERSION1,
-)
-# 5 U.S.C. 552(b)(3): the statute's own form.
-_USC = regex.compile(r"552\s*\(\s*b\s*\)\s*\(\s*([1-9])\s*\)" + _SUB + "?")
-# (6)(6): a 'b' read as '6' inside the paren shape.
-_SIX = regex.compile(r"(?<![\w)])\(6\)\s*\(([1-9])\)" + _SUB + "?")
-# b6, b7C, b7(C) (margin codes), not part of a longer word or number. Lower-case b only:
-# "vitamin B6" and "form B1" are not citations.
-_COMPACT = regex.compile(r"(?<![\w/.-])b([1-9])(?:\s?\(?([a-fA-F])\)?)?(?![\w])")
-# Exemption 5, Ex. 5, Exemptions 6 and 7(C), FOIA Exemption 4, exemption (b)(5)
-_NAMED = regex.compile(
-    r"\b(?:FOIA\s+)?(?:Exemptions?|Ex\.|Exs\.)\s*((?:\(?[1-9]\)?(?:\s*\(?[a-fA-F]\)(?![\w]))?"
-    r"(?:\s*(?:,|and|&|or)\s*)?)+)",
-    flags=regex.IGNORECASE,
-)
-_NAMED_ITEM = regex.compile(r"\(?([1-9])\)?(?:\s*\(([a-fA-F])\))?")
-# Illinois FOIA: 5 ILCS 140/7(1)(c); generic state citations follow the same shape.
-_ILCS = regex.compile(r"\b(\d+)\s+ILCS\s+(\d+)\s*/\s*(\d+(?:\.\d+)?)((?:\s*\(\s*\w{1,4}\s*\))*)")
-
-
-@dataclass(frozen=True)
-class Citation:
-    code: str  # b6, b7c for federal FOIA; the section for state law, e.g. 7(1)(c)
-    statute: str  # "5 U.S.C. 552(b)" or e.g. "5 ILCS 140"
-    text: str  # as printed
-
-
-def _federal(number: str, sub: str | None) -> str | None:
-    if number == "7":
-        return f"b7{sub.lower()}" if sub else "b7"
-    return f"b{number}"
-
-
-def find_citations(text: str) -> list[Citation]:
-    """Every exemption citation on a page, federal and state, in reading order."""
-    found: list[tuple[int, Citation]] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(start: int, end: int, code: str | None, statute: str, raw: str) -> None:
-        if code and not any(s < end and start < e for s, e in taken):
-            taken.append((start, end))
-            found.append((start, Citation(code, statute, raw)))
-
-    for match in _ILCS.finditer(text):
-        section = match.group(3) + re.sub(r"\s+", "", match.group(4))
-        add(
-            match.start(),
-            match.end(),
-            section,
-            f"{match.group(1)} ILCS {match.group(2)}",
-            match.group(0),
-        )
-    for pattern in (_USC, _PAREN, _SIX, _COMPACT):
-        for match in pattern.finditer(text):
-            sub = match.group(2) or (match.group(3) if pattern is _PAREN else None)
-            add(
-                match.start(),
-                match.end(),
-                _federal(match.group(1), sub),
-                FEDERAL,
-                match.group(0),
-            )
-    for match in _NAMED.finditer(text):
-        for item in _NAMED_ITEM.finditer(match.group(1)):
-            start = match.start(1) + item.start()
-            add(
-                start,
-                match.start(1) + item.end(),
-                _federal(item.group(1), item.group(2)),
-                FEDERAL,
-                match.group(0),
-            )
-    return [citation for _, citation in sorted(found, key=lambda pair: pair[0])]
-
-
-def exemption_codes(text: str) -> list[str]:
-    """The distinct federal exemption codes cited on a page (b6, b7c, ...), sorted."""
-    return sorted({c.code for c in find_citations(text) if c.statute == FEDERAL})
-
+from foiarchive.schemas.exemptions import FEDERAL, find_citations
 
 # -- withheld pages -------------------------------------------------------------------------
 _WITHHELD = regex.compile(

@@ -22,8 +22,8 @@ from PIL import Image
 
 from foiarchive.ingest.errors import IngestError, OcrUnavailable
 from foiarchive.ingest.limits import Limits
-from foiarchive.ingest.marks import find_citations
 from foiarchive.ingest.redactions import find_in_image
+from foiarchive.schemas.exemptions import find_citations
 
 #: Bump when preprocessing changes what OCR returns, so cached results are not reused.
 PIPELINE_VERSION = "2"

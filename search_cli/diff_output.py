@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
-from foiarchive.index.diff import (
+from foiarchive.disclosure.diff import (
     Diff,
     DocumentChange,
     PageChange,
-    exemption_label,
     percent,
     summarize,
 )
-from foiarchive.index.diff_tables import ColumnChange
+from foiarchive.disclosure.tables import ColumnChange
+from foiarchive.schemas.exemptions import exemption_label
 
 CSV_COLUMNS = [
     "change",

@@ -725,7 +725,7 @@ def diff_command(
     ctx: click.Context, old: str, new: str, output_format: str, output: Path | None
 ) -> None:
     """Compare two releases: what did the agency stop (or start) disclosing?"""
-    from foiarchive.index.diff import diff_productions
+    from foiarchive.disclosure.diff import diff_productions
     from foiarchive.search_cli import diff_output
 
     with _archive(ctx).catalog() as catalog:
@@ -773,7 +773,7 @@ Examples:
 def report_command(ctx: click.Context, production: str, output_format: str) -> None:
     """The disclosure profile of a production: redactions, withheld pages, exemptions cited,
     Bates ranges and gaps, OCR confidence."""
-    from foiarchive.index.report import disclosure_report
+    from foiarchive.disclosure.report import disclosure_report
 
     with _archive(ctx).catalog() as catalog:
         if catalog.production(production) is None:

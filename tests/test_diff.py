@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from foiarchive import Archive, index
-from foiarchive.index.diff import Diff, diff_productions, exemption_label
-from foiarchive.index.diff_tables import is_withheld_cell
+from foiarchive.disclosure.diff import Diff, diff_productions
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
 from foiarchive.ingest.textual import csv_pages
 from foiarchive.schemas import Document, Page, Production
+from foiarchive.schemas.exemptions import exemption_label, is_withheld_cell
 
 from .conftest import run_cli, run_json
 
@@ -340,7 +340,7 @@ def test_workbook_sheets_are_paired_by_header(tmp_path: Path) -> None:
     is news."""
     from openpyxl import Workbook
 
-    from foiarchive.index.diff_tables import compare_tables
+    from foiarchive.disclosure.tables import compare_tables
     from foiarchive.ingest.textual import xlsx_pages
 
     records = [[str(100 + i), f"County {i}", "(b)(6)"] for i in range(60)]

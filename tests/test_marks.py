@@ -9,18 +9,17 @@ import pytest
 from PIL import Image, ImageDraw
 
 from foiarchive import Archive
-from foiarchive.index.report import disclosure_report
+from foiarchive.disclosure.report import disclosure_report
 from foiarchive.ingest.marks import (
     annotate,
     assign_bates,
     deleted_page_sheet,
-    exemption_codes,
-    find_citations,
     is_withheld_placeholder,
 )
 from foiarchive.ingest.redactions import find_in_image, find_in_pdf_page
 from foiarchive.ingest.sample import write_text_pdf
 from foiarchive.schemas import Page, find_bates, parse_bates
+from foiarchive.schemas.exemptions import exemption_codes, find_citations
 
 from .conftest import run_cli, run_json
 

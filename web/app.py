@@ -19,9 +19,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from foiarchive.disclosure.diff import percent
 from foiarchive.index import BackendError, CatalogError, QueryError
-from foiarchive.index.diff import exemption_label, percent
 from foiarchive.preservation.rendition import WIDTHS
+from foiarchive.schemas.exemptions import exemption_label
 from foiarchive.web import api, pages
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from foiarchive.index.diff import Diff, exemption_label, percent
-from foiarchive.index.report import Report
+from foiarchive.disclosure.diff import Diff, percent
+from foiarchive.disclosure.report import Report
+from foiarchive.schemas.exemptions import exemption_label
 
 #: Documents in a per-document chart: the most redacted (or most changed) first.
 CHART_DOCUMENTS = 30

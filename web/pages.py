@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from foiarchive.disclosure.diff import summarize
 from foiarchive.index import QueryError
-from foiarchive.index.diff import summarize
 from foiarchive.index.fields import FACET_FIELDS
 from foiarchive.index.search import MAX_WINDOW
 from foiarchive.web.access import COOKIE

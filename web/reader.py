@@ -20,12 +20,12 @@ from pathlib import Path
 from fastapi.concurrency import run_in_threadpool
 
 from foiarchive.archive import Archive
+from foiarchive.disclosure.diff import Diff, diff_productions
+from foiarchive.disclosure.report import Report, disclosure_report
 from foiarchive.index.backend import SearchBackend
 from foiarchive.index.catalog import Catalog, ProductionSummary
-from foiarchive.index.diff import Diff, diff_productions
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
 from foiarchive.index.query import QueryError, highlight_terms, parse
-from foiarchive.index.report import Report, disclosure_report
 from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
 from foiarchive.preservation.rendition import (
     PageImages,

@@ -3,7 +3,7 @@
 Works from the catalog alone (no OCR, no originals reopened) and is deterministic. Documents
 are matched across releases whatever their file names, Bates prefixes or page order:
 identical files by hash; re-processed documents by their pages' text (MinHash candidates,
-then exact shingle overlap, see index.similarity), so the cost grows with the pages, not with
+then exact shingle overlap, see disclosure.similarity), so the cost grows with the pages, not with
 their pairs; tables by their header. Within a matched document pages are paired by text, and
 a page with no text of its own (a "withheld in full" sheet) takes the place of the unmatched
 page between the same neighbours. Each pair is compared for redaction boxes and area,
@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from foiarchive.disclosure.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
+from foiarchive.disclosure.tables import TableChange, compare_tables
 from foiarchive.index.analysis import Token, tokenize
 from foiarchive.index.catalog import Catalog, CatalogError
-from foiarchive.index.diff_tables import TableChange, compare_tables
-from foiarchive.index.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from foiarchive.schemas import Document, Page, find_bates
+from foiarchive.schemas.exemptions import exemption_label
 
 #: Two pages are the same page re-released when this much of the shorter one's text is shared.
 PAGE_MATCH = 0.5
@@ -463,14 +464,6 @@ def _is_punctuation(character: str) -> bool:
 
 
 # -- plain words ----------------------------------------------------------------------------
-def exemption_label(code: str) -> str:
-    """b7c -> (b)(7)(C): the form agencies stamp and journalists quote."""
-    if not code.startswith("b") or len(code) < 2:
-        return code
-    label = f"(b)({code[1]})"
-    return label + (f"({code[2:].upper()})" if len(code) > 2 else "")
-
-
 def percent(share: float) -> str:
     """0.1234 -> '12.3%': how every diff and report shows a share."""
     return f"{share * 100:.1f}%"

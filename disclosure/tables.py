@@ -12,24 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from foiarchive.schemas import Page
+from foiarchive.schemas.exemptions import is_withheld_cell
 
-_CODE = (
-    r"(?:\(\s*b\s*\)\s*\(\s*[1-9]\s*\)(?:\s*\(\s*[a-f]\s*\))?"  # (b)(7)(C)
-    r"|b\s*[1-9]\s*[a-f]?"  # b6, B7C
-    r"|ex(?:emption|\.)?\s*[1-9]\s*(?:\(?\s*[a-f]\s*\))?)"  # Ex. 6, Exemption 7(C)
-)
-_WITHHELD_CELL = re.compile(
-    rf"^[\s\[(]*(?:{_CODE}|redacted|withheld|exempt(?:ed)?|not\s+released)"
-    rf"(?:[\s,;/&]+(?:and\s+)?{_CODE})*[\s\])]*$",
-    re.IGNORECASE,
-)
 _KEY_NAME = re.compile(r"(?:^|[\s_#-])(?:id|no|num|number|key|case|record)(?:$|[\s_#-])", re.I)
 #: A change in a column's filled share smaller than this is noise, not news.
 NOTABLE = 0.10
-
-
-def is_withheld_cell(value: str) -> bool:
-    return bool(_WITHHELD_CELL.match(value))
 
 
 @dataclass
