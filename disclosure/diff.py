@@ -249,7 +249,7 @@ def _match_documents(
             same_path = [o for o in olds if old[o][0].path == document.path]
             take("identical", 1.0, (same_path or olds)[0], n)
     # 2. the same text, re-processed: pages matched one to one, documents by their pages' votes
-    votes: Counter[tuple[int, int]] = Counter()
+    votes: defaultdict[tuple[int, int], float] = defaultdict(float)
     for score, (o, _), (n, _) in _page_pairs(old, new, free_old, free_new, shingler):
         votes[(o, n)] += score
     for score, o, n in best_pairs(((s, o, n) for (o, n), s in votes.items()), PAGE_MATCH):
@@ -268,9 +268,9 @@ def _match_documents(
     # 4. nothing to compare by (no text, no header): the same path
     old_paths = {old[o][0].path: o for o in sorted(free_old)}
     for n in sorted(free_new):
-        o = old_paths.get(new[n][0].path)
-        if o is not None and o in free_old:
-            take("reprocessed", 0.0, o, n)
+        same = old_paths.get(new[n][0].path)
+        if same is not None and same in free_old:
+            take("reprocessed", 0.0, same, n)
     return pairs, sorted(free_old), sorted(free_new)
 
 

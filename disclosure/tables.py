@@ -237,7 +237,7 @@ def _key_column(
 ) -> tuple[str, str] | None:
     """A column in both releases whose values are present and distinct in each: the record id."""
     new_by_name = {_normal(c): c for c in new_columns}
-    candidates = []
+    candidates: list[tuple[int, int, str, str]] = []
     for name, profile in old.items():
         twin = new_by_name.get(_normal(name))
         if twin is None:

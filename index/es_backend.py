@@ -66,10 +66,12 @@ class ElasticsearchBackend(ClosedOnExit):
         self.settings = settings
         self.alias = settings.index
         self.where = f"Elasticsearch at {_without_credentials(settings.url)}"
+        # the client takes its own "not given" for a missing CA bundle, never None
+        tls: dict[str, Any] = {"ca_certs": settings.ca_certs} if settings.ca_certs else {}
         self._client = elasticsearch.Elasticsearch(
             settings.url,
             api_key=settings.api_key,
-            ca_certs=settings.ca_certs,
+            **tls,
             request_timeout=settings.timeout,
             max_retries=3,
             retry_on_timeout=True,
@@ -237,7 +239,7 @@ class ElasticsearchBackend(ClosedOnExit):
                 body: dict[str, Any] = {"query": query, "size": size, "sort": [{"key": "asc"}]}
                 if after is not None:
                     body["search_after"] = after
-                hits = self._client.search(index=index, _source=False, **body)["hits"]["hits"]
+                hits = self._client.search(index=index, source=False, **body)["hits"]["hits"]
                 keys.update(hit["_id"] for hit in hits)
                 if len(hits) < size:
                     break
@@ -269,7 +271,7 @@ class ElasticsearchBackend(ClosedOnExit):
                 for name, field in facets.items()
             }
         with self._calls():
-            response = self._client.search(index=self.alias, _source=False, **body)
+            response = self._client.search(index=self.alias, source=False, **body)
         hits = [
             RawHit(key=hit["_id"], score=float(hit["_score"] or 0.0))
             for hit in response["hits"]["hits"]

@@ -330,7 +330,8 @@ def _date_bounds(value: str, field: str, item: tree.Item) -> tuple[date, date]:
         raise QueryError(
             f"{field}: '{value}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD){_at(item)}"
         )
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year = int(match.group(1))  # the pattern requires the year; month and day may be absent
+    month, day = (int(g) if g else None for g in match.groups()[1:])
     try:
         if month is None:
             return date(year, 1, 1), date(year, 12, 31)

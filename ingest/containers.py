@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.identify import MBOX, MSG, ZIP
@@ -145,7 +145,7 @@ def _zip_member_problem(info: zipfile.ZipInfo, limits: Limits) -> str:
     return ""
 
 
-def _copy_bounded(stream: BinaryIO, out: BinaryIO, declared: int) -> None:
+def _copy_bounded(stream: IO[bytes], out: IO[bytes], declared: int) -> None:
     written = 0
     while chunk := stream.read(_CHUNK):
         written += len(chunk)
@@ -198,7 +198,7 @@ def read_email(path: Path, media_type: str, scratch: Scratch, limits: Limits) ->
     if body_part is not None:
         content = _content(body_part)
         body = html_text(content) if body_part.get_content_subtype() == "html" else content
-    attachments = []
+    attachments: list[Member] = []
     seen: set[str] = set()
     for number, part in enumerate(message.iter_attachments(), start=1):
         if len(attachments) >= limits.max_members:
@@ -269,7 +269,8 @@ def _read_msg(path: Path, scratch: Scratch, limits: Limits) -> Email:
     import extract_msg
 
     try:
-        message = extract_msg.openMsg(str(path), delayAttachments=False)
+        # openMsg gives the Message subclass for an email; its annotation names only the base
+        message: Any = extract_msg.openMsg(str(path), delayAttachments=False)
     except Exception as exc:  # extract-msg raises many types for damaged files
         raise IngestError(f"unreadable Outlook message: {exc}") from None
     try:
@@ -287,7 +288,7 @@ def _read_msg(path: Path, scratch: Scratch, limits: Limits) -> Email:
         body = message.body or ""
         if not body.strip() and getattr(message, "htmlBody", None):
             body = html_text(message.htmlBody.decode("utf-8", "replace"))
-        attachments = []
+        attachments: list[Member] = []
         seen: set[str] = set()
         for number, attachment in enumerate(message.attachments, start=1):
             if len(attachments) >= limits.max_members:

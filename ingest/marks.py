@@ -45,7 +45,7 @@ def is_withheld_placeholder(text: str) -> bool:
 
 def deleted_page_sheet(text: str) -> list[WithheldPage]:
     """The entries of an FBI-style deleted page information sheet ("Page 12 ~ b6; b7C;")."""
-    entries = []
+    entries: list[WithheldPage] = []
     for line in text.splitlines():
         match = _SHEET_LINE.match(line)
         if not match:

@@ -280,7 +280,8 @@ def _to_original(words: list[OcrWord], rotation: int) -> list[OcrWord]:
             box = (1 - x1, 1 - y1, 1 - x0, 1 - y0)
         else:  # 270
             box = (1 - y1, x0, 1 - y0, x1)
-        mapped.append(OcrWord(word.text, word.confidence, tuple(round(v, 5) for v in box)))
+        left, top, right, bottom = (round(v, 5) for v in box)
+        mapped.append(OcrWord(word.text, word.confidence, (left, top, right, bottom)))
     return mapped
 
 

@@ -377,11 +377,11 @@ class _Run:
         for document in load_set.documents:
             found = Found(load_set.dat.source, f"{load_set.dat.path}!/{document.begin}", 0)
             planned = _Planned(found, parent=dat_id, fields=document.fields)
-            pages = []
+            pages: list[tuple[str, Path, tuple[str, str]]] = []
             for key, written in document.pages:
                 image = load_set.images.get(written)
                 read = self.page_images.get(image) if image else None
-                if read is None:
+                if image is None or read is None:
                     planned.error = f"page {key}: image {written} is missing or unreadable"
                     break
                 pages.append((key, image, read))
@@ -958,7 +958,7 @@ def _bag(
 
 
 def _record_run(catalog: Catalog, report: IngestReport) -> None:
-    outcome = "success" if report.ok else "warning"
+    outcome: Literal["success", "warning"] = "success" if report.ok else "warning"
     catalog.add_event(
         Event(
             type="ingestion",

@@ -380,10 +380,10 @@ def _unpack(package: Path, into: Path) -> Path:
                 if total > MAX_UNPACKED_BYTES:
                     raise UnsafePackage("unpacks to more than the 64 GiB limit")
                 (into / path).parent.mkdir(parents=True, exist_ok=True)
-                source = tar.extractfile(member)
-                assert source is not None
-                with source, (into / path).open("xb") as target:
-                    shutil.copyfileobj(source, target, 1024 * 1024)
+                extracted = tar.extractfile(member)
+                assert extracted is not None  # a regular file, checked above
+                with extracted, (into / path).open("xb") as target:
+                    shutil.copyfileobj(extracted, target, 1024 * 1024)
                 members.append(path)
     else:
         raise UnsafePackage(f"{package.name}: not a tar or zip file")

@@ -103,16 +103,18 @@ def by_inventory(pages: list[Page], inventory: list[InventoryRow]) -> list[Segme
         return []
     segments: list[Segment] = []
     for page in pages:
-        row = owner.get(page.number)
+        owner_row = owner.get(page.number)
         reason = (
-            f"inventory line {row.line}: {row.begin} to {row.end}"
-            if row
+            f"inventory line {owner_row.line}: {owner_row.begin} to {owner_row.end}"
+            if owner_row
             else ("pages outside every inventory range")
         )
         if segments and segments[-1].reason == reason and segments[-1].last == page.number - 1:
             segments[-1] = Segment(segments[-1].first, page.number, reason, segments[-1].title)
         else:
-            segments.append(Segment(page.number, page.number, reason, row.title if row else ""))
+            segments.append(
+                Segment(page.number, page.number, reason, owner_row.title if owner_row else "")
+            )
     return segments
 
 
@@ -157,10 +159,9 @@ def _starts_record(previous: Page, page: Page, stamps: dict[int, tuple[str, int]
 
 
 def _resized(previous: Page, page: Page) -> bool:
-    sizes = (previous.width, previous.height, page.width, page.height)
-    if not all(sizes):
+    width, height, new_width, new_height = previous.width, previous.height, page.width, page.height
+    if not (width and height and new_width and new_height):
         return False
-    width, height, new_width, new_height = sizes  # type: ignore[misc]
     return (
         abs(new_width - width) > _SIZE_TOLERANCE * width
         or abs(new_height - height) > _SIZE_TOLERANCE * height

@@ -243,7 +243,7 @@ def _exit_for(report: ingest.IngestReport) -> None:
 
 def _production_from(manifest: Path | None, fields: dict[str, str | None]) -> Production:
     given = {k: v for k, v in fields.items() if v is not None}
-    given["id"] = given.pop("production_id", None) or ""
+    given["id"] = given.pop("production_id", "") or ""
     if manifest is not None:
         production = load_manifest(manifest)
         data = production.to_dict()
@@ -862,7 +862,7 @@ def verify_command(
 
     if package is not None:
         problems = preserve.verify_package(package, workers=jobs)
-        results = [
+        results: list[dict[str, Any]] = [
             {
                 "production": package.name,
                 "valid": not problems,

@@ -143,7 +143,7 @@ async def api_page_image(
     document_id: str,
     number: Annotated[int, PathParameter(ge=1, le=1_000_000)],
     width: Annotated[
-        Literal[tuple(str(w) for w in WIDTHS)],  # type: ignore[misc]
+        Literal[tuple(str(w) for w in WIDTHS)],  # type: ignore[valid-type]
         Query(description="pixels: a phone, a laptop, zoomed in"),
     ] = str(DEFAULT_WIDTH),
 ) -> Response:

@@ -50,7 +50,7 @@ def report_charts(report: Report) -> list[Chart]:
         )
     shares = sorted(report.redacted_share_by_document.items(), key=lambda kv: (-kv[1], kv[0]))
     if shares:
-        top = shares[0][1]
+        largest = shares[0][1]
         title = "Redacted share of each document's page area"
         if len(shares) > CHART_DOCUMENTS:
             title += f" ({CHART_DOCUMENTS} most redacted of {len(shares)})"
@@ -58,7 +58,7 @@ def report_charts(report: Report) -> list[Chart]:
             Chart(
                 title,
                 [
-                    Bar(path, share / top, percent(share))
+                    Bar(path, share / largest, percent(share))
                     for path, share in shares[:CHART_DOCUMENTS]
                 ],
             )

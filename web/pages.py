@@ -40,7 +40,7 @@ async def search_page(
     filter: Filters = [],  # noqa: B006
     page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_WINDOW)] = 1,
     sort: Literal["relevance", "released", "-released"] = "relevance",
-    per_page: Literal[tuple(str(n) for n in RESULTS_PER_PAGE)] = str(RESULTS_PER_PAGE[0]),  # type: ignore[misc]
+    per_page: Literal[tuple(str(n) for n in RESULTS_PER_PAGE)] = str(RESULTS_PER_PAGE[0]),  # type: ignore[valid-type]
 ) -> Response:
     read = reader(request)
     size = int(per_page)
