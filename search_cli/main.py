@@ -10,15 +10,18 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from foiarchive import index, ingest
+from foiarchive import index
 from foiarchive.archive import Archive
 from foiarchive.schemas import Production, load_manifest, validate_production
 from foiarchive.schemas.errors import EXIT_ERROR, FoiarchiveError
 from foiarchive.search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
+
+if TYPE_CHECKING:
+    from foiarchive import ingest
 
 EXIT_FILES_FAILED = 3
 EXIT_INDEX_BEHIND = 4
@@ -202,6 +205,8 @@ def ingest_command(
     by content, read (OCR where needed) and cataloged page by page, then indexed. Files that
     cannot be read are reported, copied to quarantine/ with the reason, and the run goes on.
     """
+    from foiarchive import ingest  # numpy, Tesseract's wrapper: only for the commands that ingest
+
     production = _production_from(manifest, fields)
     archive = _archive(ctx)
     options = ingest.IngestOptions(
@@ -965,6 +970,8 @@ def import_command(
     jobs: int,
 ) -> None:
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production."""
+    from foiarchive import ingest
+
     archive = _archive(ctx)
     try:
         report = ingest.import_bag(
