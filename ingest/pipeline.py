@@ -16,10 +16,8 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -59,6 +57,7 @@ from foiarchive.ingest.ocr import (
     tesseract_version,
 )
 from foiarchive.ingest.repair import Repair, repair_pdf
+from foiarchive.ingest.scheduler import Job, Scheduler
 from foiarchive.ingest.textual import Table, split_text
 from foiarchive.preservation.layout import keep_member
 from foiarchive.schemas import Document, Event, Page, Production, word_boxes_for_text
@@ -267,12 +266,15 @@ def _new_document(production_id: str, planned: _Planned) -> Document:
 
 # -- the run ------------------------------------------------------------------------------
 @dataclass
-class _Job:
-    planned: _Planned
+class _Job(Job[_Planned]):
+    """A file being read: its document and the pages read so far."""
+
     document: Document
     pages: dict[int, Page] = field(default_factory=dict)
-    outstanding: int = 0
-    error: str = ""
+
+    @property
+    def planned(self) -> _Planned:
+        return self.item
 
 
 class _Run:
@@ -295,9 +297,15 @@ class _Run:
         self.report = IngestReport(production=production.id)
         self.cache = OcrCache(archive.layout.ocr_cache_dir)
         self.settings = settings
-        self.inflight: dict[Future[Any], tuple[_Job, Callable[[_Job, Any], None]]] = {}
-        self.pool: ProcessPoolExecutor | None = None
-        self.queue: deque[_Planned] = deque()
+        self.scheduler: Scheduler[_Job] = Scheduler(
+            self._new_pool,
+            start=self._start,
+            finish=self._finish,
+            crashed=self.fail,
+            retried=self._retried,
+            max_inflight=max(4, options.jobs * 4),
+        )
+        self._warmed = False
         self.indexer = archive.indexer(catalog)
         self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
@@ -309,9 +317,7 @@ class _Run:
 
     # scheduling ---------------------------------------------------------------------
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
-        assert self.pool is not None
-        job.outstanding += 1
-        self.inflight[self.pool.submit(fn, *args)] = (job, handler)
+        self.scheduler.submit(job, handler, fn, *args)
 
     def plan(
         self, source: Path, exclude: set[Path] | None
@@ -451,11 +457,10 @@ class _Run:
         return self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256
 
     def _start_pool(self) -> None:
-        if self.pool is None:
-            # Start the workers now, so they get ready while the rest is planned.
-            self.pool = self._new_pool()
-            for _ in range(self.options.jobs):
-                self.pool.submit(tasks.ready)
+        if self.scheduler.inflight or self.scheduler.queue or self._warmed:
+            return
+        self._warmed = True  # the workers get ready while the rest is planned
+        self.scheduler.warm_up(tasks.ready, self.options.jobs)
 
     def _open_container(
         self, planned: _Planned, todo: list[_Planned], failed: list[_Planned], depth: int
@@ -527,9 +532,7 @@ class _Run:
         self.report.index_warning = self.indexer.warning()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self.scheduler.close()
         shutil.rmtree(self.scratch.folder, ignore_errors=True)
         self.indexer.close()
 
@@ -541,54 +544,12 @@ class _Run:
         return ProcessPoolExecutor(self.options.jobs, context, initializer=tasks.worker_init)
 
     def execute(self, todo: list[_Planned]) -> None:
-        max_inflight = max(4, self.options.jobs * 4)
-        self.queue = deque(todo)
-        self.pool = self.pool or self._new_pool()
-        while self.queue or self.inflight:
-            while self.queue and len(self.inflight) < max_inflight:
-                self._start(self.queue.popleft())
-            if not self.inflight:
-                continue
-            done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
-            for future in done:
-                entry = self.inflight.pop(future, None)
-                if entry is None:
-                    continue  # its job was requeued after a worker crash
-                job, handler = entry
-                job.outstanding -= 1
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    self._recover_from_crash(job)
-                    continue
-                except IngestError as exc:
-                    job.error = job.error or str(exc)
-                except Exception as exc:  # a library bug on odd input must not end the batch
-                    job.error = job.error or f"unexpected error: {type(exc).__name__}: {exc}"
-                else:
-                    if not job.error:
-                        handler(job, result)
-                if job.outstanding == 0:
-                    self._finish(job)
+        self.scheduler.run(todo)
 
-    def _recover_from_crash(self, job: _Job) -> None:
-        """A worker died (a segfault in a PDF library, the OOM killer): start over with a new
-        pool. Every file that was in flight is read again; one in flight during two crashes is
-        the likely culprit and fails."""
-        assert self.pool is not None
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        suspects = {id(job): job} | {id(j): j for j, _ in self.inflight.values()}
-        self.inflight.clear()
-        self.pool = self._new_pool()
-        for suspect in suspects.values():
-            suspect.planned.crashes += 1
-            if suspect.planned.crashes >= 2:
-                self.fail(suspect.planned, "a reader process crashed on this file")
-            else:
-                self.progress.advance(-len(suspect.pages))
-                self.queue.appendleft(suspect.planned)
+    def _retried(self, job: _Job) -> None:
+        self.progress.advance(-len(job.pages))  # its pages are read again
 
-    def _start(self, planned: _Planned) -> None:
+    def _start(self, planned: _Planned) -> _Job:
         ident = planned.identification
         assert ident is not None
         document = _new_document(self.production.id, planned)
@@ -622,8 +583,7 @@ class _Run:
                 ident.encoding,
                 self.options.limits,
             )
-        if job.outstanding == 0:
-            self._finish(job)
+        return job
 
     def _read_pdf(self, job: _Job, source: Path, pages: int) -> None:
         """The text layer in chunks of pages; pages without real text go to OCR from there."""
