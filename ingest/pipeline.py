@@ -1,17 +1,19 @@
-"""Take a production into the archive: discover, identify, read or OCR every page, catalog, index.
+"""Take a production into the archive: plan, read every page, record, bag, index.
 
-The pipeline is a small scheduler over a process pool. Each file becomes a job; a PDF job
-first reads its text layer in chunks, then sends only the pages without good text to OCR,
-one page per task, so both cores stay busy across file boundaries. Results are gathered per
-document and written to the catalog in one transaction when the document is complete: a crash
-or Ctrl-C never leaves half a document behind, and the next run skips what is done (same path,
-same sha256) and takes cached OCR for the rest.
+Three parts, each in its own module: the planner (ingest.planner) finds, hashes and identifies
+every file and says what to read; the scheduler (ingest.scheduler) runs the page-sized reading
+tasks on an executor, a local process pool by default; this module holds the readers' handlers
+and the recording. Each file becomes a job; a PDF job first reads its text layer in chunks,
+then sends only the pages without good text to OCR, one page per task, so every core stays busy
+across file boundaries. Results are gathered per document and written to the catalog in one
+transaction when the document is complete: a crash or Ctrl-C never leaves half a document
+behind, and the next run skips what is done (same path, same sha256) and takes cached OCR for
+the rest.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -27,8 +29,6 @@ from foiarchive.archive import Archive
 from foiarchive.index.catalog import Catalog, now_iso
 from foiarchive.ingest import (
     containers,
-    images,
-    loadfile,
     marks,
     office,
     pdf,
@@ -36,18 +36,9 @@ from foiarchive.ingest import (
     split,
     tasks,
 )
-from foiarchive.ingest.discover import Found, discover, display_name, empty_folders
-from foiarchive.ingest.errors import DamagedPdf, IngestError, OcrUnavailable
-from foiarchive.ingest.identify import (
-    CONTAINERS,
-    DAT,
-    EML,
-    MSG,
-    OPT,
-    XLSX,
-    Identification,
-    identify,
-)
+from foiarchive.ingest.discover import Found, empty_folders
+from foiarchive.ingest.errors import IngestError, OcrUnavailable
+from foiarchive.ingest.identify import XLSX
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import (
     OcrCache,
@@ -56,9 +47,10 @@ from foiarchive.ingest.ocr import (
     check_languages,
     tesseract_version,
 )
-from foiarchive.ingest.repair import Repair, repair_pdf
+from foiarchive.ingest.planner import Derivative, Plan, Planned, Planner, new_document
+from foiarchive.ingest.report import FileIssue, IngestReport
 from foiarchive.ingest.scheduler import Job, Scheduler
-from foiarchive.ingest.textual import Table, split_text
+from foiarchive.ingest.textual import Table
 from foiarchive.preservation.layout import keep_member
 from foiarchive.schemas import Document, Event, Page, Production, word_boxes_for_text
 
@@ -80,55 +72,6 @@ class IngestOptions:
     #: Read files again even when unchanged (same path and sha256), OCR from the cache: what
     #: brings an archive up to what a newer foiarchive reads (marks, OCR word boxes).
     reread: bool = False
-
-
-@dataclass
-class FileIssue:
-    path: str
-    reason: str
-
-
-@dataclass
-class IngestReport:
-    production: str
-    files: int = 0
-    ingested: int = 0
-    skipped: int = 0
-    pages: int = 0
-    pages_ocr: int = 0
-    pages_ocr_cached: int = 0
-    failures: list[FileIssue] = field(default_factory=list)
-    warnings: list[FileIssue] = field(default_factory=list)
-    seconds: float = 0.0
-    indexed_pages: int = 0
-    index_warning: str = ""
-    bag_files: int = 0
-    bag_warning: str = ""
-    splits: list[dict[str, Any]] = field(default_factory=list)  # merged PDFs cut into records
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "production": self.production,
-            "files": self.files,
-            "ingested": self.ingested,
-            "skipped": self.skipped,
-            "pages": self.pages,
-            "pages_ocr": self.pages_ocr,
-            "pages_ocr_cached": self.pages_ocr_cached,
-            "failed": len(self.failures),
-            "failures": [vars(f) for f in self.failures],
-            "warnings": [vars(w) for w in self.warnings],
-            "seconds": round(self.seconds, 2),
-            "indexed_pages": self.indexed_pages,
-            "index_warning": self.index_warning,
-            "splits": self.splits,
-            "bag_files": self.bag_files,
-            "bag_warning": self.bag_warning,
-        }
 
 
 class Progress(Protocol):
@@ -172,108 +115,16 @@ def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Docu
     return record, own
 
 
-@dataclass
-class _LoadSet:
-    dat: Found
-    opt: Found
-    documents: list[loadfile.Assembled]
-    images: dict[str, Path]  # image path as the OPT writes it -> the file
-
-
-@dataclass(frozen=True)
-class Derivative:
-    """A copy made to read a file: the original stays in the bag as delivered."""
-
-    path: Path
-    event: str  # the PREMIS event that made it: normalization (repair), migration (rendition)
-    note: str
-
-
-def _repair_note(repair: Repair) -> str:
-    return (
-        f"damaged PDF repaired with {repair.tool} ({repair.pages} pages recovered); "
-        "the original is kept as delivered"
-    )
-
-
-# -- planning -----------------------------------------------------------------------------
-@dataclass
-class _Planned:
-    found: Found
-    sha256: str = ""
-    identification: Identification | None = None
-    pages: int = 0
-    error: str = ""
-    crashes: int = 0
-    parent: str = ""  # the id of the container document it came out of
-    derived: Derivative | None = None  # a copy read in its place (repaired, rendered)
-    fields: dict[str, str] = field(default_factory=dict)  # a load file's fields
-    assembly: list[tuple[str, Path, tuple[str, str]]] = field(default_factory=list)
-    # ^ a load-file document: (Bates key, page image, (its sha256, media type)) per page
-
-    @property
-    def source(self) -> Path:
-        """The file the workers read."""
-        return self.derived.path if self.derived else self.found.source
-
-
-def _plan(found: Found, limits: Limits, derivatives: Path) -> _Planned:
-    planned = _Planned(found)
-    if found.problem:
-        planned.error = found.problem
-        return planned
-    try:
-        planned.sha256 = preservation.file_digest(found.source)
-        ident = identify(found.source)
-        planned.identification = ident
-        if ident.media_type == "application/pdf":
-            try:
-                planned.pages = pdf.page_count(found.source, limits)
-            except DamagedPdf as damaged:
-                fixed = repair_pdf(found.source, derivatives / f"{planned.sha256}.pdf", limits)
-                if fixed is None:
-                    raise IngestError(
-                        f"{damaged}; qpdf and Ghostscript could not repair it"
-                    ) from None
-                planned.derived = Derivative(fixed.path, "normalization", _repair_note(fixed))
-                planned.pages = fixed.pages
-        elif ident.media_type.startswith("image/"):
-            planned.pages = images.frame_count(found.source, limits)
-        else:
-            planned.pages = 1  # text and tables: counted when read
-    except IngestError as exc:
-        planned.error = str(exc)
-    except OSError as exc:
-        planned.error = f"cannot read the file: {exc.strerror or exc}"
-    return planned
-
-
-def _new_document(production_id: str, planned: _Planned) -> Document:
-    ident = planned.identification
-    assert ident is not None
-    return Document(
-        id=Document.make_id(production_id, planned.found.path),
-        production_id=production_id,
-        path=planned.found.path,
-        sha256=planned.sha256,
-        size=planned.found.size,
-        media_type=ident.media_type,
-        pronom=ident.pronom,
-        page_count=planned.pages,
-        parent=planned.parent,
-    )
-
-
 # -- the run ------------------------------------------------------------------------------
 @dataclass
-class _Job(Job[_Planned]):
+class _Job(Job[Planned]):
     """A file being read: its document and the pages read so far."""
 
     document: Document
     pages: dict[int, Page] = field(default_factory=dict)
 
     @property
-    def planned(self) -> _Planned:
+    def planned(self) -> Planned:
         return self.item
 
 
@@ -305,209 +156,37 @@ class _Run:
             retried=self._retried,
             max_inflight=max(4, options.jobs * 4),
         )
-        self._warmed = False
         self.indexer = archive.indexer(catalog)
-        self.sources: dict[str, tuple[Path, str]] = {}
         self._unindexed_pages = 0
         self.scratch = containers.Scratch(archive.layout.staging_dir / f"members-{os.getpid()}")
-        self.containers: list[_Job] = []
-        self.covered: set[Path] = set()  # load files and their page images
-        self.page_images: dict[Path, tuple[str, str]] = {}  # image -> (sha256, media type)
-        self.image_paths: dict[Path, str] = {}  # image -> its path in the production
+        self.planned = Plan()
+
+    def plan(self, source: Path, exclude: set[Path] | None) -> Plan:
+        """Plan the files (see ingest.planner); the readers start while it goes on."""
+        planner = Planner(
+            self.catalog,
+            self.production.id,
+            limits=self.options.limits,
+            derivatives=self.archive.layout.derivatives_dir,
+            scratch=self.scratch,
+            reread=self.options.reread,
+            work_found=lambda: self.scheduler.warm_up(tasks.ready, self.options.jobs),
+        )
+        self.planned = plan = planner.plan(source, exclude)
+        self.report.files += plan.files
+        self.report.skipped += plan.skipped
+        self.report.warnings += plan.warnings
+        return plan
 
     # scheduling ---------------------------------------------------------------------
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
         self.scheduler.submit(job, handler, fn, *args)
 
-    def plan(
-        self, source: Path, exclude: set[Path] | None
-    ) -> tuple[list[_Planned], list[_Planned]]:
-        """Hash and identify every file; what needs reading, and what cannot be read."""
-        todo: list[_Planned] = []
-        failed: list[_Planned] = []
-        files = list(discover(source, exclude))
-        load_sets = self._read_load_files(source, files)
-        for found in files:
-            if found.note:
-                self.report.warnings.append(FileIssue(found.path, found.note))
-                continue
-            self._plan_file(found, todo, failed, parent=None, depth=0)
-        for load_set in load_sets:
-            self._plan_assembled(load_set, todo, failed)
-        return todo, failed
-
-    def _read_load_files(self, root: Path, files: list[Found]) -> list[_LoadSet]:
-        """Concordance DAT + Opticon OPT pairs: the documents they assemble from page images."""
-        by_kind: dict[str, list[Found]] = {DAT: [], OPT: []}
-        for found in files:
-            if found.problem or found.note or found.source.suffix.lower() not in (".dat", ".opt"):
-                continue
-            try:
-                kind = identify(found.source).media_type
-            except (IngestError, OSError):
-                continue
-            if kind in by_kind:
-                by_kind[kind].append(found)
-        sets = []
-        for dat in by_kind[DAT]:
-            same_folder = [o for o in by_kind[OPT] if o.source.parent == dat.source.parent]
-            opt = next((o for o in same_folder if o.source.stem == dat.source.stem), None)
-            opt = opt or (same_folder[0] if same_folder else None)
-            if opt is None:
-                self.report.warnings.append(FileIssue(dat.path, "a DAT load file without an OPT"))
-                continue
-            try:
-                assembled, problems = loadfile.assemble(
-                    loadfile.parse_dat(dat.source), loadfile.parse_opt(opt.source)
-                )
-            except (IngestError, OSError) as exc:
-                self.report.warnings.append(FileIssue(dat.path, str(exc)))
-                continue
-            for problem in problems:
-                self.report.warnings.append(FileIssue(dat.path, problem))
-            images = {}
-            for document in assembled:
-                for _key, written in document.pages:
-                    found_image = loadfile.image_path(root, opt.source, written)
-                    if found_image is not None:
-                        images[written] = found_image.resolve()
-            sets.append(_LoadSet(dat, opt, assembled, images))
-            self.covered.update(images.values())
-            self.covered.update({dat.source.resolve(), opt.source.resolve()})
-        return sets
-
-    def _plan_assembled(
-        self, load_set: _LoadSet, todo: list[_Planned], failed: list[_Planned]
-    ) -> None:
-        dat_id = Document.make_id(self.production.id, load_set.dat.path)
-        for document in load_set.documents:
-            found = Found(load_set.dat.source, f"{load_set.dat.path}!/{document.begin}", 0)
-            planned = _Planned(found, parent=dat_id, fields=document.fields)
-            pages: list[tuple[str, Path, tuple[str, str]]] = []
-            for key, written in document.pages:
-                image = load_set.images.get(written)
-                read = self.page_images.get(image) if image else None
-                if image is None or read is None:
-                    planned.error = f"page {key}: image {written} is missing or unreadable"
-                    break
-                pages.append((key, image, read))
-            self.report.files += 1
-            if planned.error:
-                failed.append(planned)
-                continue
-            planned.assembly = pages
-            planned.pages = len(pages)
-            planned.identification = Identification(pages[0][2][1])
-            digest = hashlib.sha256("".join(read[0] for _, _, read in pages).encode())
-            planned.sha256 = digest.hexdigest()
-            if self._unchanged(found, planned):
-                self.report.skipped += 1
-                continue
-            self._start_pool()
-            todo.append(planned)
-
-    def _plan_file(
-        self,
-        found: Found,
-        todo: list[_Planned],
-        failed: list[_Planned],
-        parent: Document | None,
-        depth: int,
-    ) -> None:
-        self.report.files += 1
-        planned = _plan(found, self.options.limits, self.archive.layout.derivatives_dir)
-        planned.parent = parent.id if parent else ""
-        if planned.sha256 and parent is None:
-            self.sources[found.path] = (found.source, planned.sha256)  # an original for the bag
-        if planned.error:
-            failed.append(planned)
-            return
-        if parent is None and found.source.resolve() in self.covered:
-            # A load file or one of its page images: the assembled documents hold the pages.
-            assert planned.identification is not None
-            self.page_images[found.source.resolve()] = (
-                planned.sha256,
-                planned.identification.media_type,
-            )
-            self.image_paths[found.source.resolve()] = found.path
-            if self.catalog.ingested_sha256(self.production.id, found.path) != planned.sha256:
-                document = _new_document(self.production.id, planned)
-                document.page_count = 0
-                self.containers.append(_Job(planned, document))
-            return
-        if self._unchanged(found, planned):
-            self.report.skipped += 1
-            return
-        ident = planned.identification
-        assert ident is not None
-        if ident.warning:
-            self.report.warnings.append(FileIssue(found.path, ident.warning))
-        if planned.derived:
-            self.report.warnings.append(FileIssue(found.path, planned.derived.note))
-        if ident.media_type in CONTAINERS:
-            self._open_container(planned, todo, failed, depth)
-            return
-        self._start_pool()
-        todo.append(planned)
-
-    def _unchanged(self, found: Found, planned: _Planned) -> bool:
-        """Already in the catalog as it is now, and not asked to read it again."""
-        if self.options.reread:
-            return False
-        return self.catalog.ingested_sha256(self.production.id, found.path) == planned.sha256
-
-    def _start_pool(self) -> None:
-        if self.scheduler.inflight or self.scheduler.queue or self._warmed:
-            return
-        self._warmed = True  # the workers get ready while the rest is planned
-        self.scheduler.warm_up(tasks.ready, self.options.jobs)
-
-    def _open_container(
-        self, planned: _Planned, todo: list[_Planned], failed: list[_Planned], depth: int
-    ) -> None:
-        """A ZIP, a mailbox or an email: its members are planned as files of their own.
-
-        The container's own record is written after all its members (see finish_containers),
-        so an interrupted run opens it again next time.
-        """
-        limits = self.options.limits
-        ident = planned.identification
-        assert ident is not None
-        if depth >= limits.max_nesting:
-            planned.error = f"containers nested more than {limits.max_nesting} deep"
-            failed.append(planned)
-            return
-        document = _new_document(self.production.id, planned)
-        source = planned.found.source
-        try:
-            if ident.media_type in (EML, MSG):
-                mail = containers.read_email(source, ident.media_type, self.scratch, limits)
-                document.email = {k: v for k, v in mail.headers.items() if v}
-                document.title = mail.headers.get("subject", "")
-                pages = split_text(mail.text())
-                inside = mail.attachments
-            else:
-                pages = []
-                inside = containers.members(source, ident.media_type, self.scratch, limits)
-        except IngestError as exc:
-            planned.error = str(exc)
-            failed.append(planned)
-            return
-        document.page_count = len(pages)
-        self.containers.append(_Job(planned, document, {p.number: p for p in pages}))
-        for member in inside:
-            found = Found(
-                member.source or source,
-                f"{planned.found.path}!/{display_name(member.name)}",
-                member.size,
-                member.problem,
-            )
-            self._plan_file(found, todo, failed, parent=document, depth=depth + 1)
-
     def finish_containers(self) -> None:
         """Record the containers, innermost first, now that their members are in."""
-        while self.containers:
-            self._finish(self.containers.pop())
+        while self.planned.held:
+            held = self.planned.held.pop()
+            self._finish(_Job(held.planned, held.document, held.pages))
 
     def harmonize_bates(self) -> None:
         """One spelling per Bates prefix across the production: the one on most pages."""
@@ -543,16 +222,16 @@ class _Run:
         context.set_forkserver_preload(["foiarchive.ingest.tasks"])
         return ProcessPoolExecutor(self.options.jobs, context, initializer=tasks.worker_init)
 
-    def execute(self, todo: list[_Planned]) -> None:
+    def execute(self, todo: list[Planned]) -> None:
         self.scheduler.run(todo)
 
     def _retried(self, job: _Job) -> None:
         self.progress.advance(-len(job.pages))  # its pages are read again
 
-    def _start(self, planned: _Planned) -> _Job:
+    def _start(self, planned: Planned) -> _Job:
         ident = planned.identification
         assert ident is not None
-        document = _new_document(self.production.id, planned)
+        document = new_document(self.production.id, planned)
         job = _Job(planned, document)
         source = planned.source
         if planned.assembly:
@@ -726,7 +405,7 @@ class _Run:
             marks.annotate(page)
         for page, (key, image, _) in zip(pages, job.planned.assembly, strict=False):
             page.bates = [key]  # the load file's numbering is the record's
-            page.image = self.image_paths.get(image, "")
+            page.image = self.planned.image_paths.get(image, "")
         segments = self._segments(doc, pages)
         if len(segments) > 1:
             self._record(doc, [])  # the merged PDF itself: its records hold the pages
@@ -779,7 +458,7 @@ class _Run:
         self.report.pages += len(pages)
         self._unindexed_pages += len(pages)
 
-    def fail(self, planned: _Planned, reason: str) -> None:
+    def fail(self, planned: Planned, reason: str) -> None:
         """Record a file that could not be ingested; keep any earlier good version of it."""
         found = planned.found
         self.report.failures.append(FileIssue(found.path, reason))
@@ -869,13 +548,13 @@ def ingest_production(
     run = _Run(archive, catalog, production, options, progress, settings, inventory)
     try:
         production_changed = catalog.put_production(production)
-        todo, failed = run.plan(source, exclude)
-        progress.planned(len(todo) + len(failed), sum(p.pages for p in todo))
-        for planned in failed:
+        plan = run.plan(source, exclude)
+        progress.planned(len(plan.todo) + len(plan.failed), plan.pages)
+        for planned in plan.failed:
             run.fail(planned, planned.error)
-        if todo:
-            run.execute(todo)
-        if todo or run.containers:
+        if plan.todo:
+            run.execute(plan.todo)
+        if plan.todo or plan.held:
             run.finish_containers()
             run.harmonize_bates()
         changed = production_changed or run.report.ingested or run.report.failures
@@ -902,7 +581,7 @@ def _bag(
             archive,
             catalog,
             production,
-            run.sources,
+            run.planned.sources,
             empty_folders=empty_folders(source),
             workers=run.options.jobs,
         )
