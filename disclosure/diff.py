@@ -13,13 +13,14 @@ exemption codes and the passages of text one side has and the other lacks.
 from __future__ import annotations
 
 import difflib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from foiarchive.disclosure.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from foiarchive.disclosure.tables import TableChange, compare_tables
+from foiarchive.disclosure.tally import Tally
 from foiarchive.index.analysis import Token, tokenize
 from foiarchive.index.catalog import Catalog, CatalogError
 from foiarchive.schemas import Document, Page, find_bates
@@ -179,7 +180,7 @@ def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]
     if production is None:
         raise CatalogError(f"no production {production_id!r}; see 'foiarchive productions'")
     release = Release(production.id, production.release_date)
-    codes: Counter[str] = Counter()
+    tally = Tally()
     loaded = []
     documents = catalog.documents(production_id)
     holders = {d.parent for d in documents if d.parent}
@@ -192,21 +193,21 @@ def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]
         loaded.append((document, pages))
         release.documents += 1
         for page in pages:
-            release.pages += 1
-            release.words += len(page.text.split())
-            release.pages_with_redactions += bool(page.redactions)
-            release.redaction_boxes += len(page.redactions)
-            release.redacted_area += page.redacted_area()
-            release.withheld_in_full += page.withheld_in_full
-            codes.update(page.exemptions)
-    release.redacted_area = round(release.redacted_area, 3)
-    release.exemptions = dict(sorted(codes.items()))
+            tally.add(page)
+    release.pages, release.words = tally.pages, tally.words
+    release.pages_with_redactions = tally.pages_with_redactions
+    release.redaction_boxes = tally.redaction_boxes
+    release.redacted_area = round(tally.redacted_area, 3)
+    release.withheld_in_full = tally.withheld_in_full
+    release.exemptions = dict(sorted(tally.exemptions.items()))
     return loaded, release
 
 
 def _ref(document: Document, pages: list[Page]) -> DocumentRef:
-    share = sum(p.redacted_area() for p in pages) / len(pages) if pages else 0.0
-    return DocumentRef(document.id, document.path, len(pages), round(share, 4))
+    tally = Tally()
+    for page in pages:
+        tally.add(page)
+    return DocumentRef(document.id, document.path, len(pages), tally.redacted_share)
 
 
 # -- matching documents ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from foiarchive.disclosure.tally import Tally
 from foiarchive.index.catalog import Catalog
 from foiarchive.schemas import parse_bates
 
@@ -52,9 +53,8 @@ class Report:
 
 def disclosure_report(catalog: Catalog, production_id: str) -> Report:
     report = Report(production_id)
-    by_code: Counter[str] = Counter()
+    tally = Tally()
     other: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
     confidence: Counter[str] = Counter()
     stamped: dict[str, list[int]] = {}
     for document in catalog.documents(production_id):
@@ -62,21 +62,14 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
             report.failed_documents += 1
             continue
         report.documents += 1
-        per_document: Counter[str] = Counter()
-        document_area, document_pages = 0.0, 0
+        per_document = Tally()
         for page in catalog.pages(document.id):
-            report.pages += 1
-            document_pages += 1
-            if page.text_source == "ocr":
-                report.pages_ocr += 1
-                if page.ocr_confidence is not None:
-                    low, high = next(b for b in CONFIDENCE_BUCKETS if page.ocr_confidence < b[1])
-                    confidence[f"{low}-{min(high, 100)}"] += 1
+            tally.add(page)
+            per_document.add(page)
+            if page.text_source == "ocr" and page.ocr_confidence is not None:
+                low, high = next(b for b in CONFIDENCE_BUCKETS if page.ocr_confidence < b[1])
+                confidence[f"{low}-{min(high, 100)}"] += 1
             if page.redactions:
-                report.pages_with_redactions += 1
-                report.redaction_boxes += len(page.redactions)
-                report.redacted_area_pages += page.redacted_area()
-                document_area += page.redacted_area()
                 hidden = sum(
                     r.get("text_under", 0)
                     for r in page.redactions
@@ -91,12 +84,6 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
                             "characters_under_boxes": hidden,
                         }
                     )
-            report.pages_withheld_in_full += int(page.withheld_in_full)
-            for entry in page.withheld_pages:
-                report.pages_listed_withheld += 1
-                reasons.update(entry["reasons"])
-            by_code.update(page.exemptions)
-            per_document.update(page.exemptions)
             other.update(
                 f"{c['statute']} {c['code']}"
                 for c in page.citations
@@ -106,20 +93,25 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
                 parsed = parse_bates(stamp)
                 if parsed:
                     stamped.setdefault(parsed.prefix, []).append(parsed.number)
-        if document_area:
-            report.redacted_share_by_document[document.path] = round(
-                document_area / document_pages, 4
+        if per_document.redacted_area:
+            report.redacted_share_by_document[document.path] = per_document.redacted_share
+        if per_document.exemptions:
+            report.exemptions_by_document[document.path] = dict(
+                sorted(per_document.exemptions.items())
             )
-        if per_document:
-            report.exemptions_by_document[document.path] = dict(sorted(per_document.items()))
         if document.bates_first:
             report.bates_ranges.append(
                 BatesRange(document.id, document.path, document.bates_first, document.bates_last)
             )
-    report.redacted_area_pages = round(report.redacted_area_pages, 3)
-    report.exemptions_by_code = dict(by_code.most_common())
+    report.pages, report.pages_ocr = tally.pages, tally.pages_ocr
+    report.pages_with_redactions = tally.pages_with_redactions
+    report.redaction_boxes = tally.redaction_boxes
+    report.redacted_area_pages = round(tally.redacted_area, 3)
+    report.pages_withheld_in_full = tally.withheld_in_full
+    report.pages_listed_withheld = tally.listed_withheld
+    report.withheld_reasons = dict(tally.withheld_reasons.most_common())
+    report.exemptions_by_code = dict(tally.exemptions.most_common())
     report.other_citations = dict(other.most_common())
-    report.withheld_reasons = dict(reasons.most_common())
     report.ocr_confidence = dict(
         sorted(confidence.items(), key=lambda kv: int(kv[0].split("-")[0]))
     )

@@ -1,0 +1,43 @@
+"""The per-page figures of disclosure, counted one way for the report and the diff alike."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from foiarchive.schemas import Page
+
+
+@dataclass
+class Tally:
+    """What a set of pages released and withheld: add pages, read the totals."""
+
+    pages: int = 0
+    words: int = 0
+    pages_ocr: int = 0
+    pages_with_redactions: int = 0
+    redaction_boxes: int = 0
+    redacted_area: float = 0.0  # pages' worth of area under boxes
+    withheld_in_full: int = 0  # placeholder pages standing for a withheld page
+    listed_withheld: int = 0  # pages listed on deleted page information sheets
+    withheld_reasons: Counter[str] = field(default_factory=Counter)
+    exemptions: Counter[str] = field(default_factory=Counter)  # pages citing each code
+
+    def add(self, page: Page) -> None:
+        self.pages += 1
+        self.words += len(page.text.split())
+        self.pages_ocr += page.text_source == "ocr"
+        if page.redactions:
+            self.pages_with_redactions += 1
+            self.redaction_boxes += len(page.redactions)
+            self.redacted_area += page.redacted_area()
+        self.withheld_in_full += page.withheld_in_full
+        for entry in page.withheld_pages:
+            self.listed_withheld += 1
+            self.withheld_reasons.update(entry["reasons"])
+        self.exemptions.update(page.exemptions)
+
+    @property
+    def redacted_share(self) -> float:
+        """The share of the pages' area under boxes."""
+        return round(self.redacted_area / self.pages, 4) if self.pages else 0.0
