@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html import escape
 from typing import Any
 
 from foiarchive.disclosure.diff import (
@@ -154,74 +153,3 @@ def _row(
     detail: str = "",
 ) -> dict[str, Any]:
     return dict(zip(CSV_COLUMNS, (change, *old, *new, detail), strict=True))
-
-
-def html_report(diff: Diff) -> str:
-    """A single page with no outside resources: summary, chart, changes."""
-    title = f"{diff.old.production} -> {diff.new.production}"
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{escape(title)}: what changed</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1><h2>Summary</h2><ul>",
-        *(f"<li>{escape(line)}</li>" for line in summarize(diff)),
-        "</ul>",
-        _chart(diff),
-        "<h2>Changed documents</h2>",
-    ]
-    for change in (c for c in diff.matched if c.changed):
-        parts.append(f"<h3>{escape(change.old.path)} &rarr; {escape(change.new.path)}</h3><ul>")
-        parts += [f"<li>{escape(line.strip())}</li>" for line in list(_document_lines(change))[1:]]
-        parts.append("</ul>")
-    for label, refs in ((diff.old.production, diff.only_old), (diff.new.production, diff.only_new)):
-        if refs:
-            parts.append(f"<h2>Only in {escape(label)}</h2><ul>")
-            parts += [f"<li>{escape(r.path)} ({r.pages} pages)</li>" for r in refs]
-            parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def _chart(diff: Diff) -> str:
-    """Redacted share per document, old beside new, the largest changes first (inline SVG)."""
-    changes = diff.largest_redaction_changes(CHART_DOCUMENTS)
-    if not changes:
-        return ""
-    bar, gap, label_width, width = 9, 8, 260, 360
-    height = len(changes) * (2 * bar + gap) + 30
-    rows = []
-    for i, change in enumerate(changes):
-        y = 20 + i * (2 * bar + gap)
-        name = change.new.path if len(change.new.path) <= 40 else "…" + change.new.path[-39:]
-        rows.append(
-            f"<text x='{label_width - 6}' y='{y + bar + 3}' text-anchor='end'>{escape(name)}</text>"
-        )
-        for j, (share, css) in enumerate(
-            ((change.old.redacted_share, "old"), (change.new.redacted_share, "new"))
-        ):
-            rows.append(
-                f"<rect class='{css}' x='{label_width}' y='{y + j * bar}' "
-                f"width='{max(share * width, 0.5):.1f}' height='{bar - 1}'>"
-                f"<title>{css}: {percent(share)}</title></rect>"
-            )
-    legend = (
-        f"<rect class='old' x='{label_width}' y='2' width='10' height='8'/>"
-        f"<text x='{label_width + 14}' y='10'>{escape(diff.old.production)}</text>"
-        f"<rect class='new' x='{label_width + 160}' y='2' width='10' height='8'/>"
-        f"<text x='{label_width + 174}' y='10'>{escape(diff.new.production)}</text>"
-    )
-    return (
-        "<h2>Redacted share of each document's page area</h2>"
-        f"<svg role='img' aria-label='Redacted share per document, old and new' "
-        f"viewBox='0 0 {label_width + width + 40} {height}' width='100%'>"
-        + legend
-        + "".join(rows)
-        + "</svg>"
-    )
-
-
-_STYLE = """
-body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}
-h3{font-size:1rem;margin-bottom:.2rem} li{margin:.15rem 0} svg text{font-size:10px}
-rect.old{fill:#8a9bb0} rect.new{fill:#b03a2e}
-"""

@@ -731,6 +731,7 @@ def diff_command(
 ) -> None:
     """Compare two releases: what did the agency stop (or start) disclosing?"""
     from foiarchive.disclosure.diff import diff_productions
+    from foiarchive.disclosure.html import diff_html
     from foiarchive.search_cli import diff_output
 
     with _archive(ctx).catalog() as catalog:
@@ -741,7 +742,7 @@ def diff_command(
         elif output_format == "csv":
             emit_csv(diff_output.CSV_COLUMNS, diff_output.csv_rows(diff), stream=stream)
         elif output_format == "html":
-            stream.write(diff_output.html_report(diff) + "\n")
+            stream.write(diff_html(diff) + "\n")
         else:
             stream.writelines(line + "\n" for line in diff_output.text_report(diff))
     if output is not None:

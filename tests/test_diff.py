@@ -270,7 +270,8 @@ def test_cli_formats_and_determinism(releases: Path) -> None:
     )
     assert html.exit_code == 0
     page = out.read_text()
-    assert page.count("<rect class='new'") >= 6 and "<svg" in page and "only-old.pdf" in page
+    assert page.count('class="bar new"') >= 6 and "<svg" in page and "only-old.pdf" in page
+    assert "href=" not in page  # a file that stands alone: no links into a server
     assert (first["old"]["withheld_in_full"], first["new"]["withheld_in_full"]) == (0, 1)
 
 

@@ -300,6 +300,7 @@ def test_diff_of_two_releases(tantivy_client: TestClient, web_archive: Path) -> 
     html = tantivy_client.get("/diff", params=params, headers=BEARER)
     assert html.status_code == 200
     assert "Only in ice-2018-sealed" in html.text and "sealed-memo.txt" in html.text
+    assert 'href="/documents/' in html.text  # the same body as `diff --format html`, linked
     api = tantivy_client.get("/api/diff", params=params, headers=BEARER).json()
     cli = run_json("diff", "ice-2017-r1", RESTRICTED, archive=web_archive)
     assert api == cli

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -19,10 +20,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foiarchive.disclosure.diff import percent
+from foiarchive.disclosure import html
 from foiarchive.index import BackendError, CatalogError, QueryError
 from foiarchive.preservation.rendition import WIDTHS
-from foiarchive.schemas.exemptions import exemption_label
 from foiarchive.web import api, pages
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error
@@ -59,9 +59,16 @@ def create_app(served: Served, access: AccessPolicy | None = None) -> FastAPI:
         docs_url=None,  # the interactive docs load scripts from a CDN; the JSON is enough
         redoc_url=None,
     )
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(exemption_label=exemption_label, percent=percent, widths=WIDTHS)
-    templates.env.filters["exemption_label"] = exemption_label
+    templates = Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.ChoiceLoader(
+                [jinja2.FileSystemLoader(HERE / "templates"), html.template_loader()]
+            ),
+            autoescape=True,
+        )
+    )
+    html.add_helpers(templates.env)
+    templates.env.globals.update(widths=WIDTHS)
     app.state.served, app.state.access = served, access or AccessPolicy()
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

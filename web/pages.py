@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from foiarchive.disclosure.diff import summarize
+from foiarchive.disclosure.charts import report_charts
+from foiarchive.disclosure.html import diff_context
 from foiarchive.index import QueryError
 from foiarchive.index.fields import FACET_FIELDS
 from foiarchive.index.search import MAX_WINDOW
 from foiarchive.web.access import COOKIE
-from foiarchive.web.charts import diff_charts, report_charts
 from foiarchive.web.context import (
     Filters,
     access_of,
@@ -132,9 +132,7 @@ def diff_page(
     new: Annotated[str, Query(max_length=200)],
 ) -> Response:
     diff = found(reader(request).diff(old, new), "such pair of productions")
-    return render(
-        request, "diff.html", diff=diff, summary=summarize(diff), charts=diff_charts(diff)
-    )
+    return render(request, "diff.html", **diff_context(diff), links=True)
 
 
 # -- signing in to see restricted productions ------------------------------------------
