@@ -135,3 +135,46 @@ def test_search_by_document(searchable_archive: Path, backend_name: str) -> None
         "search", "detainer*", "--by-document", "--format", "csv", archive=searchable_archive
     )
     assert "matching_pages" in rows.stdout.splitlines()[0]
+
+
+def test_the_installed_command_works_outside_the_checkout(tmp_path: Path) -> None:
+    """The installed `foiarchive`, run where the repository's folders are not importable (as a
+    user runs it): every resource is found inside the foiarchive package (the JSON Schemas, the
+    BagIt profile, the templates), not by a top-level name that only a checkout provides."""
+    import os
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("foiarchive")
+    if not command.exists():
+        pytest.skip("foiarchive is not installed beside this Python")
+    source = tmp_path / "release"
+    source.mkdir()
+    (source / "memo.txt").write_text("Withheld under (b)(6): the name of the agent.\n")
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(command), "--archive", str(tmp_path / "a"), *args],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ingested = run("ingest", str(source), "--id", "p1", "--quiet", "--jobs", "1")
+    assert ingested.returncode == 0, ingested.stderr
+    assert run("verify", "p1").returncode == 0
+    exported = run("export", "p1", "--to", str(tmp_path), "--format", "zip")
+    assert exported.returncode == 0, exported.stderr
+    assert run("import", str(tmp_path / "p1.zip"), "--id", "p2", "--profile").returncode == 0
+    assert "b6 1" in run("report", "p1").stdout
+    other = tmp_path / "release-2"
+    other.mkdir()
+    (other / "memo.txt").write_text("Withheld under (b)(7)(C): the name of the agent.\n")
+    assert run("ingest", str(other), "--id", "p3", "--quiet", "--jobs", "1").returncode == 0
+    html = tmp_path / "diff.html"
+    diffed = run("diff", "p1", "p3", "--format", "html", "--output", str(html))
+    assert diffed.returncode == 0, diffed.stderr
+    assert "What changed from p1 to p3" in html.read_text()
