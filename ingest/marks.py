@@ -32,9 +32,19 @@ _SHEET_LINE = regex.compile(
 )
 
 
+#: A sheet's "Total Deleted Page(s) = 88" line, when OCR lost the title.
+_SHEET_TOTAL = regex.compile(r"total\s+deleted\s+pages?\b|total\s+deleted\s+page\(s\)", regex.I)
+#: A line holding only an entry's label ("Page", "Page 12", "Pages 3-5"): how OCR reads the first
+#: column of a sheet when it reads the sheet column by column.
+_PAGE_LABEL = regex.compile(r"\s*Pages?(?:\s+\d+(?:\s*-\s*\d+)?)?\s*", flags=regex.IGNORECASE)
+#: So many label lines make a sheet even where its title is unread (a continuation sheet).
+_SHEET_LABELS = 5
+_REASON_WORDS = regex.compile(r"duplicate|referral|consult|outside|sealed|per\s+\w+", regex.I)
+
+
 @dataclass(frozen=True)
 class WithheldPage:
-    page: int  # page number within the withheld records, as the sheet gives it
+    page: int  # page number within the withheld records, as the sheet gives it; 0: unread
     reasons: tuple[str, ...]  # exemption codes, or 'duplicate', 'referral/consult', ...
 
 
@@ -52,16 +62,47 @@ def deleted_page_sheet(text: str) -> list[WithheldPage]:
         if not match:
             continue
         pages = _page_numbers(match.group(1))
-        reasons_text = match.group(2)
-        codes = [c.code for c in find_citations(reasons_text) if c.statute == FEDERAL]
-        other = [
-            r.strip().lower()
-            for r in re.split(r"[;,]", reasons_text)
-            if r.strip() and not re.search(r"\d|\bb\d", r.strip(), re.IGNORECASE)
-        ]
-        reasons = tuple(dict.fromkeys(codes + other))
+        reasons = _reasons(match.group(2))
         entries.extend(WithheldPage(page, reasons) for page in pages if reasons)
-    return entries if len(entries) >= 2 or _SHEET.search(text) else []
+    if len(entries) >= 2:
+        return entries
+    by_columns = _sheet_by_columns(text)
+    if by_columns:
+        return by_columns
+    if _SHEET.search(text):
+        return entries or [WithheldPage(0, ())]  # a sheet none of whose entries could be read
+    return []
+
+
+def _reasons(text: str) -> tuple[str, ...]:
+    codes = [c.code for c in find_citations(text) if c.statute == FEDERAL]
+    other = [
+        r.strip().lower()
+        for r in re.split(r"[;,]", text)
+        if r.strip() and not re.search(r"\d|\bb\d", r.strip(), re.IGNORECASE)
+    ]
+    return tuple(dict.fromkeys(codes + other))
+
+
+def _sheet_by_columns(text: str) -> list[WithheldPage]:
+    """A sheet OCR read column by column: the "Page" labels, then the numbers, then the reasons,
+    each in its own run of lines. One entry per label; its number and reasons where the columns
+    pair up one to one (number 0 and no reasons where a column was lost or garbled)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    labels = [line for line in lines if _PAGE_LABEL.fullmatch(line)]
+    titled = bool(_SHEET.search(text) or _SHEET_TOTAL.search(text))
+    if len(labels) < (1 if titled else _SHEET_LABELS):
+        return []
+    numbers = [int(line) for line in lines if line.isdigit()]
+    reasons = [
+        _reasons(line)
+        for line in lines
+        if line.endswith(";") and (find_citations(line) or _REASON_WORDS.search(line))
+    ]
+    count = len(labels)
+    pages = numbers if len(numbers) == count else [0] * count
+    why = reasons if len(reasons) == count else [()] * count
+    return [WithheldPage(page, reason) for page, reason in zip(pages, why, strict=True)]
 
 
 def _page_numbers(spec: str) -> list[int]:

@@ -264,3 +264,31 @@ def test_a_misread_prefix_takes_the_spelling_the_production_uses() -> None:
     ]
     assert harmonize(documents) == {"b": "EOUSA"}
     assert respell(["EQUSA-000005", "EQUSA-000006"], "EOUSA") == ["EOUSA-000005", "EOUSA-000006"]
+
+
+def test_a_deleted_page_sheet_read_column_by_column() -> None:
+    """OCR often reads a sheet's table a column at a time: labels, numbers, reasons apart."""
+    text = "\n".join(
+        ["FEDERAL BUREAU OF INVESTIGATION", "DELETED PAGE INFORMATION SHEET"]
+        + ["Page"] * 3
+        + ["12", "13", "14"]
+        + ["Duplicate;", "b6 - 2,-6; b7C - 2,-6;", "Referral/Consult;"]
+    )
+    page = Page(1, text)
+    annotate(page)
+    assert page.withheld_pages == [
+        {"page": 12, "reasons": ["duplicate"]},
+        {"page": 13, "reasons": ["b6", "b7c"]},
+        {"page": 14, "reasons": ["referral/consult"]},
+    ]
+    # a continuation sheet with no title, its numbers lost: one entry per label all the same
+    garbled = Page(2, "\n".join(["Page"] * 6 + ["b6 - 2; bIC - 2,-5;"] * 4))
+    annotate(garbled)
+    assert [e["page"] for e in garbled.withheld_pages] == [0] * 6
+    # a titled sheet whose entries are all unreadable still stands for withheld pages
+    titled = Page(3, "FEDKRAL BUREAU\nDELETED PAGE INFORMATION SHEET\nnoise")
+    annotate(titled)
+    assert titled.withheld_pages == [{"page": 0, "reasons": []}]
+    ordinary = Page(4, "Page\nPage\nThe report continues on the next page.")
+    annotate(ordinary)
+    assert ordinary.withheld_pages == [] and not ordinary.withheld_in_full
