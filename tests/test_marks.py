@@ -292,3 +292,35 @@ def test_a_deleted_page_sheet_read_column_by_column() -> None:
     ordinary = Page(4, "Page\nPage\nThe report continues on the next page.")
     annotate(ordinary)
     assert ordinary.withheld_pages == [] and not ordinary.withheld_in_full
+
+
+def test_labels_on_boxes_and_glyphs_at_their_edges_are_not_leaks(tmp_path: Path) -> None:
+    """White exemption labels printed on black boxes are seen, not hidden; a line of text that
+    only touches a box's edge is in plain sight; dark text under a box is a leak."""
+    import pikepdf
+
+    content = b"""
+    0 0 0 rg 100 700 200 20 re f
+    BT /F1 11 Tf 1 1 1 rg 105 705 Td ((b)(6), (b)(7)(C)) Tj ET
+    0 0 0 rg 100 400 200 20 re f
+    BT /F1 11 Tf 0 0 0 rg 105 405 Td (Agent Jane Roe) Tj ET
+    BT /F1 11 Tf 0 0 0 rg 100 418.5 Td (the line above the second box) Tj ET
+    """
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                           BaseFont=pikepdf.Name.Helvetica)
+    )  # fmt: skip
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 612, 792],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(content),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    pdf.save(tmp_path / "labels.pdf")
+    document = pdfium.PdfDocument(str(tmp_path / "labels.pdf"))
+    found = sorted(
+        find_in_pdf_page(document[0], document[0].get_textpage()), key=lambda b: b["box"][1]
+    )
+    assert [b["text_under"] for b in found] == [0, len("AgentJaneRoe")]
