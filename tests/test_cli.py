@@ -31,6 +31,7 @@ def test_search_csv_and_table(searchable_archive: Path) -> None:
         "document",
         "path",
         "page",
+        "row",
         "bates",
         "score",
         "snippet",
@@ -178,3 +179,15 @@ def test_the_installed_command_works_outside_the_checkout(tmp_path: Path) -> Non
     diffed = run("diff", "p1", "p3", "--format", "html", "--output", str(html))
     assert diffed.returncode == 0, diffed.stderr
     assert "What changed from p1 to p3" in html.read_text()
+
+
+def test_a_hit_in_a_spreadsheet_cites_its_row(searchable_archive: Path) -> None:
+    """Rows are kept 50 to a page; a hit names the spreadsheet row it is on (header = row 1)."""
+    hits = run_json("search", '"C-00003"', archive=searchable_archive)["hits"]
+    assert [(h["path"], h["row"]) for h in hits] == [("removals-by-county.csv", 4)]
+    memo = run_json("search", "detainer", archive=searchable_archive)["hits"]
+    assert memo and all(h["row"] is None for h in memo if not h["path"].endswith(".csv"))
+    table = run_cli("search", '"C-00003"', archive=searchable_archive).output
+    assert "row 4" in table
+    report = run_cli("report", "ice-2017-r1", archive=searchable_archive).output
+    assert "exemptions cited (table cells): b6 " in report
