@@ -1,0 +1,24 @@
+"""The external programs ingest runs, all through one runner (`runner.run`).
+
+Whatever goes wrong is a `ProgramError`, an IngestError with a one-line reason:
+`ProgramMissing`, `ProgramTimedOut`, or `ProgramFailed` with the exit code and the last line
+the program wrote to stderr.
+"""
+
+from foiarchive.ingest.programs.runner import (
+    Program,
+    ProgramError,
+    ProgramFailed,
+    ProgramMissing,
+    ProgramTimedOut,
+    run,
+)
+
+__all__ = [
+    "Program",
+    "ProgramError",
+    "ProgramFailed",
+    "ProgramMissing",
+    "ProgramTimedOut",
+    "run",
+]
