@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from foiarchive.ingest.errors import IngestError
+from foiarchive.ingest.errors import IngestError, OcrUnavailable
 from foiarchive.ingest.programs import (
     Program,
     ProgramFailed,
     ProgramMissing,
     ProgramTimedOut,
     run,
+    tesseract,
 )
 
 VERSION = re.compile(r"^\d+(\.\d+)+")
@@ -167,6 +168,7 @@ def test_errors_cross_from_pool_workers_intact() -> None:
         ProgramMissing("Frobnicator", "Frobnicator is not installed"),
         ProgramTimedOut("Frobnicator", 2.5),
         ProgramFailed("Frobnicator", 7, "bad xref"),
+        tesseract.TesseractMissing("Tesseract", "Tesseract is not installed"),
     ]
     with ProcessPoolExecutor(1) as pool:
         for error in errors:
@@ -178,3 +180,81 @@ def test_errors_cross_from_pool_workers_intact() -> None:
 
 def _raise(error: Exception) -> None:
     raise error
+
+
+# -- the programs ---------------------------------------------------------------------------
+def test_tesseract() -> None:
+    assert VERSION.match(tesseract.version())
+    assert "eng" in tesseract.languages()
+    assert tesseract.parse_version("tesseract 5.3.0\n leptonica-1.82.0\n") == "5.3.0"
+    assert tesseract.parse_version("tesseract v5.3.0.20221222\n") == "5.3.0.20221222"
+    assert tesseract.parse_version("tesseract 4.1.1-rc2-25-g9707\n") == "4.1.1"
+    # the OCR cache key and the pipeline take the version from here
+    from foiarchive.ingest.ocr import tesseract_version
+
+    assert tesseract_version() == tesseract.version()
+
+
+def test_tesseract_missing_is_ocr_unavailable() -> None:
+    """Without Tesseract the ingest says how to install it (and how to do without)."""
+    code = """
+        import os
+        os.environ["PATH"] = "/nonexistent"
+        from foiarchive.ingest.errors import OcrUnavailable
+        from foiarchive.ingest.programs import tesseract
+        try:
+            tesseract.version()
+        except OcrUnavailable as error:
+            print(error)
+        """
+    caller = _python(code)
+    out, err = caller.communicate(timeout=60)
+    assert out.strip() == (
+        "Tesseract is not installed (Debian: apt-get install tesseract-ocr); "
+        "install it or ingest with --ocr never"
+    ), err
+    assert issubclass(tesseract.TesseractMissing, OcrUnavailable)
+
+
+def test_tesseract_reads_a_page(tmp_path: Path) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("L", (1200, 300), 255)
+    font = ImageFont.load_default(size=72)
+    ImageDraw.Draw(page).text((40, 100), "Judicial warrant", fill=0, font=font)
+    path = tmp_path / "line.png"
+    page.save(path)
+    data = tesseract.image_to_data(path, languages="eng", psm=7, dpi=300, timeout=60)
+    words = [w for w, c in zip(data["text"], data["conf"], strict=True) if c >= 0 and w.strip()]
+    assert words == ["Judicial", "warrant"]
+    assert all(isinstance(c, int) for c in data["conf"])  # whole numbers, as pytesseract gave
+    text = tesseract.image_to_string(path, languages="eng", psm=7, dpi=300, timeout=60)
+    assert text.strip() == "Judicial warrant"
+    with pytest.raises(ProgramFailed) as error:  # too few characters to tell the orientation
+        tesseract.orientation(path, min_characters=1000, timeout=60)
+    assert error.value.stderr_line and "\n" not in str(error.value)
+
+
+def test_tesseract_on_a_file_that_is_no_image(tmp_path: Path) -> None:
+    path = tmp_path / "page.png"
+    path.write_bytes(b"not an image at all")
+    with pytest.raises(ProgramFailed) as error:
+        tesseract.image_to_data(path, languages="eng", psm=3, dpi=300, timeout=60)
+    assert str(error.value).startswith("Tesseract failed with exit code")
+    assert "\n" not in str(error.value)
+
+
+def test_tsv_and_osd_parsing() -> None:
+    tsv = "level\tconf\ttext\n1\t-1\t\n5\t96.53\tWarrant\n5\t88.2\t"
+    assert tesseract.tsv_columns(tsv) == {
+        "level": [1, 5, 5],
+        "conf": [-1, 96, 88],
+        "text": ["", "Warrant", ""],
+    }
+    osd = "Page number: 0\nRotate: 90\nOrientation confidence: 4.36\nScript: Latin\n"
+    assert tesseract.osd_fields(osd) == {
+        "page_num": 0,
+        "rotate": 90,
+        "orientation_conf": 4.36,
+        "script": "Latin",
+    }
