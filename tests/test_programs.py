@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -24,6 +25,7 @@ from foiarchive.ingest.programs import (
     ProgramMissing,
     ProgramTimedOut,
     run,
+    soffice,
     tesseract,
 )
 
@@ -258,3 +260,55 @@ def test_tsv_and_osd_parsing() -> None:
         "orientation_conf": 4.36,
         "script": "Latin",
     }
+
+
+def test_libreoffice() -> None:
+    assert VERSION.match(soffice.version())
+    assert soffice.agent() == f"LibreOffice {soffice.version()}"
+    from foiarchive.ingest import office
+
+    assert office.version() == soffice.agent()  # what the PREMIS migration events name
+
+
+def test_libreoffice_gives_up_on_time_and_leaves_nothing_running(tmp_path: Path) -> None:
+    """A conversion stopped on its timeout takes soffice.bin (the real worker) with it."""
+    source = tmp_path / "long.rtf"  # some 2,500 pages: far more than the timeout allows
+    paragraph = r"Paragraph {} of the platypus letter and its many judicial warrants.\par "
+    source.write_text(r"{\rtf1\ansi " + "".join(map(paragraph.format, range(100_000))) + "}")
+    profile = tmp_path / "profile"
+    seen: dict[int, bytes] = {}  # pid -> its command line
+    stop = threading.Event()
+
+    def watch() -> None:  # every process running with our profile: oosplash, soffice.bin
+        while not stop.is_set():
+            seen.update(_processes_mentioning(profile.as_uri().encode()))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with pytest.raises(ProgramTimedOut) as error:
+            soffice.convert(source, "pdf", tmp_path / "out", profile=profile, timeout=4)
+    finally:
+        stop.set()
+        watcher.join()
+    assert str(error.value) == "LibreOffice did not finish within 4 s and was stopped"
+    assert any(b"soffice.bin" in command for command in seen.values()), seen
+    assert _gone(list(seen)), {pid: seen[pid] for pid in seen if _alive(pid)}
+    assert not (tmp_path / "out" / "long.pdf").exists()
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _processes_mentioning(needle: bytes) -> dict[int, bytes]:
+    commands = {
+        int(entry.name): _command(int(entry.name))
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit()
+    }
+    return {pid: command for pid, command in commands.items() if needle in command}
