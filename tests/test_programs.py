@@ -21,13 +21,17 @@ import pytest
 from foiarchive.ingest.errors import IngestError, OcrUnavailable
 from foiarchive.ingest.programs import (
     Program,
+    ProgramError,
     ProgramFailed,
     ProgramMissing,
     ProgramTimedOut,
+    ghostscript,
+    qpdf,
     run,
     soffice,
     tesseract,
 )
+from foiarchive.ingest.sample import write_text_pdf
 
 VERSION = re.compile(r"^\d+(\.\d+)+")
 
@@ -312,3 +316,35 @@ def _processes_mentioning(needle: bytes) -> dict[int, bytes]:
         if entry.name.isdigit()
     }
     return {pid: command for pid, command in commands.items() if needle in command}
+
+
+def test_ghostscript(tmp_path: Path) -> None:
+    assert VERSION.match(ghostscript.version())
+    assert ghostscript.agent() == f"Ghostscript {ghostscript.version()}"
+    source = tmp_path / "letter.pdf"
+    write_text_pdf(source, [["A letter about warrants."]])
+    ghostscript.rewrite_pdf(source, tmp_path / "copy.pdf", timeout=120)
+    assert (tmp_path / "copy.pdf").read_bytes().startswith(b"%PDF")
+    (tmp_path / "junk.pdf").write_bytes(b"nothing like a PDF")
+    with pytest.raises(ProgramFailed) as error:
+        ghostscript.rewrite_pdf(tmp_path / "junk.pdf", tmp_path / "junk-copy.pdf", timeout=120)
+    assert error.value.returncode == 1
+    assert "Unrecoverable error" in error.value.stderr_line
+    assert str(error.value).startswith("Ghostscript failed with exit code 1: ")
+
+
+def test_qpdf(tmp_path: Path) -> None:
+    import pikepdf
+
+    assert VERSION.match(qpdf.version())
+    assert qpdf.agent() == f"qpdf {pikepdf.__libqpdf_version__} (pikepdf {pikepdf.__version__})"
+    source = tmp_path / "letter.pdf"
+    write_text_pdf(source, [["A letter about warrants."]])
+    qpdf.rewrite_pdf(source, tmp_path / "copy.pdf")
+    with pikepdf.open(tmp_path / "copy.pdf") as pdf:
+        assert len(pdf.pages) == 1
+    (tmp_path / "junk.pdf").write_bytes(b"nothing like a PDF")
+    with pytest.raises(ProgramError) as error:
+        qpdf.rewrite_pdf(tmp_path / "junk.pdf", tmp_path / "junk-copy.pdf")
+    assert str(error.value).startswith("qpdf could not repair it: ")
+    assert "\n" not in str(error.value)
