@@ -191,3 +191,20 @@ def test_a_hit_in_a_spreadsheet_cites_its_row(searchable_archive: Path) -> None:
     assert "row 4" in table
     report = run_cli("report", "ice-2017-r1", archive=searchable_archive).output
     assert "exemptions cited (table cells): b6 " in report
+
+
+def test_every_package_of_the_checkout_is_installed() -> None:
+    """pyproject.toml lists the packages one by one (the rooms are mapped into foiarchive):
+    a new subpackage left off the list would be missing from the installed command."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    settings = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(settings["packages"])
+    folders = {f"foiarchive.{room}": room for room in settings["package-dir"].values()}
+    found = {"foiarchive"}
+    for package, room in folders.items():
+        for init in (root / room).rglob("__init__.py"):
+            parts = init.parent.relative_to(root / room).parts
+            found.add(".".join([package, *parts]))
+    assert found == listed
