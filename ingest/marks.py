@@ -132,7 +132,7 @@ def annotate(page: Page) -> None:
 
 
 #: Stamps sit in the first or last lines of a page's text.
-_BAND_LINES = 4
+_BAND_LINES = 6
 
 
 #: A stamp that begins its line is followed by at most this many words ("ICE-000123 Page 2",
@@ -156,7 +156,12 @@ def _stands_apart(stamp: Bates, line: str) -> bool:
     if position is None:
         return False
     after = len(words) - 1 - position
-    return after == 0 or (after <= _WORDS_AFTER_STAMP and position <= 1)
+    if after == 0:
+        return True
+    # A stamp whose prefix has its own structure (19-cv-4048(FBI)) is no table cell: what
+    # follows it on its line is handwriting or specks OCR read beside it.
+    structured = "(" in stamp.prefix or any(c.isdigit() for c in stamp.prefix)
+    return position <= 1 and (structured or after <= _WORDS_AFTER_STAMP)
 
 
 def assign_bates(pages: list[Page]) -> tuple[str, str]:
@@ -174,7 +179,7 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
     prefix, _ = prefixes.most_common(1)[0]
     chosen: dict[int, Bates] = {}
     for number, found in candidates.items():
-        mine = [b for b in found if prefix_key(b.prefix) == prefix]
+        mine = [b for b in found if _same_prefix(prefix_key(b.prefix), prefix)]
         if mine:
             chosen[number] = mine[-1]
     # One document, one spelling: a stamp OCR misread on some pages takes the majority's.
@@ -199,6 +204,26 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
         page.bates = [chosen[page.number].text] if page.number in chosen else []
     ordered = sorted(chosen.values(), key=lambda b: b.number)
     return ordered[0].text, ordered[-1].text
+
+
+def _same_prefix(key: str, majority: str) -> bool:
+    """The document's prefix, or an OCR misreading of it: one character added, dropped or
+    changed in a prefix of eight or more ('19-cyv-4048(FBI)' for '19-cv-4048(FBI)')."""
+    if key == majority:
+        return True
+    if len(majority) < 8 or abs(len(key) - len(majority)) > 1:
+        return False
+    return _edits(key, majority) <= 1
+
+
+def _edits(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
 
 
 def respell(stamps: list[str], spelling: str) -> list[str]:

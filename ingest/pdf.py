@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from lxml import etree
 from PIL import Image
 
 from foiarchive.ingest.errors import DamagedPdf, IngestError
 from foiarchive.ingest.limits import Limits
-from foiarchive.ingest.redactions import find_in_pdf_page
+from foiarchive.ingest.redactions import find_in_pdf_page, object_bounds
 
 # A page's text layer is trusted when it has this many visible characters and looks like words.
 MIN_TEXT_CHARS = 40
@@ -35,6 +36,9 @@ class PageText:
     height: float
     good: bool  # usable as is; otherwise the page is OCR'd
     redactions: list[dict[str, Any]] = field(default_factory=list)  # filled dark vector boxes
+    #: The page is a picture of paper (one image covers most of it), whatever text layer
+    #: someone added: its boxes and margin codes are in the pixels, so it is read as a scan.
+    scanned: bool = False
 
 
 @contextlib.contextmanager
@@ -88,15 +92,49 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
                 try:
                     text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
                     boxes = find_in_pdf_page(page, textpage)
+                    scanned = _is_scan(page, width, height)
                 finally:
                     textpage.close()
             except pdfium.PdfiumError:
-                width, height, text = 0.0, 0.0, ""
+                width, height, text, scanned = 0.0, 0.0, "", False
             finally:
                 page.close()
             text = text.replace("\x00", "").replace("\ufffe", "").replace("\x02", "")
-            pages.append(PageText(number, text, width, height, text_is_good(text), boxes))
+            pages.append(PageText(number, text, width, height, text_is_good(text), boxes, scanned))
     return pages
+
+
+#: An image covering this share of the page makes it a scan.
+SCAN_COVERAGE = 0.7
+
+
+def _is_scan(page: pdfium.PdfPage, width: float, height: float) -> bool:
+    if width <= 0 or height <= 0:
+        return False
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        left, bottom, right, top = object_bounds(image)
+        if (right - left) * (top - bottom) >= SCAN_COVERAGE * width * height:
+            return True
+    return False
+
+
+_TOKEN = re.compile(r"[^\W_]{3,}")
+
+
+# On a scanned page our OCR's text replaces someone else's text layer, and how much of the layer
+# our OCR confirmed is recorded. Measured on the 23 labelled real pages with agency OCR layers:
+# keeping the layers our OCR confirmed at >= 85% or >= 95% of their words found fewer of the
+# printed phrases (76.0% against 78.7%), exemption codes (recall 0.774 against 0.792) and Bates
+# stamps (7 of 9 against 8 of 9) than replacing them all; keeping them where our OCR was unsure
+# (mean confidence < 50) kept a garbage layer (4% confirmed) and lost its Bates stamp.
+def layer_agreement(layer: str, ocr: str) -> float:
+    """The share of a text layer's words (3 letters or digits and more) that our OCR of the same
+    page also read: 1.0 for a layer made by a good OCR engine, far less for a garbled one."""
+    words = [w.lower() for w in _TOKEN.findall(layer)]
+    if not words:
+        return 0.0
+    read = {w.lower() for w in _TOKEN.findall(ocr)}
+    return sum(w in read for w in words) / len(words)
 
 
 def render_page(path: Path, number: int, dpi: int, limits: Limits) -> tuple[Image.Image, int]:

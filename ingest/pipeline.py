@@ -122,6 +122,8 @@ class _Job(Job[Planned]):
 
     document: Document
     pages: dict[int, Page] = field(default_factory=dict)
+    #: Scanned pages whose text layer was replaced by our OCR: (page, agreement of the two).
+    replaced_layers: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def planned(self) -> Planned:
@@ -293,6 +295,7 @@ class _Run:
         fallback_text: str,
         size: tuple[float, float] | None = None,
         frame: tuple[str, int] | None = None,
+        scanned: bool = False,
     ) -> None:
         """OCR one page, from the cache when this file's page was read before.
 
@@ -312,12 +315,12 @@ class _Run:
         cached = self.cache.get(sha256, in_file, self.settings)
         if cached is not None:
             self.report.pages_ocr_cached += 1
-            self._on_ocr(job, cached, number, fallback_text, size)
+            self._on_ocr(job, cached, number, fallback_text, size, scanned)
             return
 
         def handler(job: _Job, result: OcrResult) -> None:
             self.cache.put(sha256, in_file, self.settings, result)
-            self._on_ocr(job, result, number, fallback_text, size)
+            self._on_ocr(job, result, number, fallback_text, size, scanned)
 
         self._submit(job, handler, task, source, in_file, self.settings, self.options.limits)
 
@@ -329,8 +332,10 @@ class _Run:
             doc.title, doc.author, doc.producer = metadata.title, metadata.author, metadata.producer
             doc.created, doc.modified = metadata.created, metadata.modified
         for item in page_texts:
+            # A scan is read from its pixels even with a text layer: the boxes and the codes
+            # beside them are only there, and someone else's OCR may be poor (see _on_ocr).
             wants_ocr = self.options.ocr == "always" or (
-                self.options.ocr == "auto" and not item.good
+                self.options.ocr == "auto" and (not item.good or item.scanned)
             )
             if wants_ocr and self.options.ocr != "never":
                 self._ocr(
@@ -340,6 +345,7 @@ class _Run:
                     job.planned.source,
                     fallback_text=item.text,
                     size=(item.width, item.height),
+                    scanned=item.scanned,
                 )
             else:
                 job.pages[item.number] = Page(
@@ -359,13 +365,19 @@ class _Run:
         number: int,
         layer_text: str,
         size: tuple[float, float] | None,
+        scanned: bool = False,
     ) -> None:
-        text = result.text
-        extra = _words_missing(layer_text, text)
-        if extra:
-            # Keep what only the text layer had (a digital Bates stamp on a scan, say).
-            text = f"{text}\n{extra}" if text else extra
         width, height = size if size else (result.width, result.height)
+        if scanned and layer_text.strip():
+            agreement = pdf.layer_agreement(layer_text, result.text)
+            job.replaced_layers.append((number, round(agreement, 2)))
+            text = result.text  # the layer read the same pixels, worse: nothing of it is kept
+        else:
+            text = result.text
+            extra = _words_missing(layer_text, text)
+            if extra:
+                # Keep what only the text layer had (digital text OCR did not find).
+                text = f"{text}\n{extra}" if text else extra
         job.pages[number] = Page(
             number=number,
             text=text,
@@ -416,6 +428,20 @@ class _Run:
             )
         else:
             self._record(doc, pages)
+        if job.replaced_layers:
+            self.report.text_layers_replaced += len(job.replaced_layers)
+            read = ", ".join(f"{n} ({share:.0%})" for n, share in job.replaced_layers)
+            self.catalog.add_event(
+                Event(
+                    "OCR",
+                    f"{doc.production_id}/{doc.path}",
+                    "success",
+                    f"text layer replaced by OCR on scanned pages {read} (the share of the "
+                    "layer's words our OCR also read)",
+                    AGENT,
+                    now_iso(),
+                )
+            )
         derived = job.planned.derived
         if derived:
             self.catalog.add_event(

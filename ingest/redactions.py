@@ -136,7 +136,7 @@ def _is_outline(component: Any, ink: Any) -> bool:
 
 
 # -- born-digital pages ---------------------------------------------------------------------
-def _page_bounds(obj: Any) -> tuple[float, float, float, float]:
+def object_bounds(obj: Any) -> tuple[float, float, float, float]:
     """An object's bounds in page space: objects inside form XObjects are in the form's."""
     left, bottom, right, top = obj.get_bounds()
     container = getattr(obj, "container", None)
@@ -170,7 +170,7 @@ def find_in_pdf_page(page: Any, textpage: Any) -> list[dict[str, Any]]:
             continue
         if a.value < 200 or max(r.value, g.value, b.value) > 70:
             continue
-        left, bottom, right, top = _page_bounds(obj)
+        left, bottom, right, top = object_bounds(obj)
         bw, bh = (right - left) / width, (top - bottom) / height
         if bw < MIN_WIDTH or bh < MIN_HEIGHT / 2 or bw * bh > 0.9:
             continue

@@ -21,6 +21,7 @@ class IngestReport:
     pages: int = 0
     pages_ocr: int = 0
     pages_ocr_cached: int = 0
+    text_layers_replaced: int = 0  # scanned pages whose poor text layer our OCR replaced
     failures: list[FileIssue] = field(default_factory=list)
     warnings: list[FileIssue] = field(default_factory=list)
     seconds: float = 0.0
@@ -43,6 +44,7 @@ class IngestReport:
             "pages": self.pages,
             "pages_ocr": self.pages_ocr,
             "pages_ocr_cached": self.pages_ocr_cached,
+            "text_layers_replaced": self.text_layers_replaced,
             "failed": len(self.failures),
             "failures": [vars(f) for f in self.failures],
             "warnings": [vars(w) for w in self.warnings],

@@ -397,3 +397,45 @@ def test_reread_brings_an_older_archive_up_to_date_from_the_ocr_cache(
         ]
     assert ocr_pages and all(len(p.boxes()) == len(p.text.split()) for p in ocr_pages)
     assert run_cli("verify", "ice-2017-r1", archive=archive).exit_code == 0
+
+
+def test_a_scan_with_someone_elses_ocr_layer_is_read_from_its_pixels(tmp_path: Path) -> None:
+    """A scanned page that carries a poor invisible OCR layer (as agencies' and requesters'
+    tools add): its boxes, the code beside them and its stamp are read from the image, and our
+    OCR replaces the layer, which is recorded."""
+    import pikepdf
+
+    from foiarchive.ingest.sample import Redaction
+
+    source = tmp_path / "release"
+    source.mkdir()
+    page = render_scan(
+        memo_lines(MEMO_PARAGRAPHS[:2]),
+        bates="ICE-2019-000417",
+        redactions=[Redaction(line=1, start=0.2, end=0.6, code="(b)(6)")],
+        dpi=300,
+    )
+    scan = source / "layered.pdf"
+    save_scanned_pdf(scan, [page], dpi=300)
+    with pikepdf.open(scan, allow_overwriting_input=True) as pdf:
+        first = pdf.pages[0]
+        font = pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+        first.obj.Resources.Font = pikepdf.Dictionary(F9=pdf.make_indirect(font))
+        garbage = " ".join(["Secw-ity Cowitry FXCHANGF wlth tbe ageney"] * 12)
+        layer = f"BT 3 Tr /F9 10 Tf 72 700 Td ({garbage}) Tj ET".encode()
+        first.contents_add(pdf.make_stream(layer), prepend=False)
+        pdf.save(scan)
+    archive = Archive(tmp_path / "archive")
+    report = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    assert report.ok and report.text_layers_replaced == 1
+    with archive.catalog() as catalog:
+        (document,) = catalog.documents("p")
+        (read,) = catalog.pages(document.id)
+        events = [e.detail for e in catalog.events("p") if "text layer replaced" in e.detail]
+    assert read.text_source == "ocr" and "FXCHANGF" not in read.text
+    assert "memorandum" in read.text.lower() or "detainer" in read.text.lower()
+    assert read.bates == ["ICE-2019-000417"]
+    assert "b6" in read.exemptions and read.redactions
+    assert len(events) == 1 and "pages 1 (" in events[0]
