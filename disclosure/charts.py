@@ -36,29 +36,14 @@ class Chart:
 
 
 def report_charts(report: Report) -> list[Chart]:
-    charts = []
-    if report.exemptions_by_code:
-        top = max(report.exemptions_by_code.values())
-        charts.append(
-            Chart(
-                "Pages citing each exemption",
-                [
-                    Bar(exemption_label(code), count / top, f"{count:,}")
-                    for code, count in report.exemptions_by_code.items()
-                ],
-            )
+    charts = [
+        _exemption_chart(title, counts)
+        for title, counts in (
+            ("Pages citing each exemption", report.exemptions_by_code),
+            ("Spreadsheet cells citing each exemption", report.exemption_cells_by_code),
         )
-    if report.exemption_cells_by_code:
-        top = max(report.exemption_cells_by_code.values())
-        charts.append(
-            Chart(
-                "Spreadsheet cells citing each exemption",
-                [
-                    Bar(exemption_label(code), count / top, f"{count:,}")
-                    for code, count in report.exemption_cells_by_code.items()
-                ],
-            )
-        )
+        if counts
+    ]
     shares = sorted(report.redacted_share_by_document.items(), key=lambda kv: (-kv[1], kv[0]))
     if shares:
         largest = shares[0][1]
@@ -75,6 +60,14 @@ def report_charts(report: Report) -> list[Chart]:
             )
         )
     return charts
+
+
+def _exemption_chart(title: str, counts: dict[str, int]) -> Chart:
+    top = max(counts.values())
+    return Chart(
+        title,
+        [Bar(exemption_label(code), count / top, f"{count:,}") for code, count in counts.items()],
+    )
 
 
 def diff_charts(diff: Diff) -> list[Chart]:
