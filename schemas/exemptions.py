@@ -34,8 +34,13 @@ _USC = regex.compile(r"552\s*\(\s*b\s*\)\s*\(\s*([1-9])\s*\)" + _SUB + "?")
 _SIX = regex.compile(r"(?<![\w)])\(6\)\s*\(([1-9])\)" + _SUB + "?")
 # b6, b7C, b7(C) (margin codes), not part of a longer word or number. Lower-case b only:
 # "vitamin B6" and "form B1" are not citations.
-# OCR reads the C of a margin b7C as a cent or euro sign often enough to count them as C.
-_COMPACT = regex.compile(r"(?<![\w/.-])b([1-9])(?:\s?\(?([a-fA-F¢€])\)?)?(?![\w])")
+# OCR reads the C of a margin b7C as a cent or euro sign, the 7 as I, l, | or / (a letter after
+# any of them makes it a 7: margin codes letter only exemption 7's parts), doubles the letter
+# (b7Cc) and glues an accent or a letter of the next word to a code (b6é): all read as meant.
+_COMPACT = regex.compile(
+    r"(?<![\w/.-])b([1-9]|[Il|/](?=\s?\(?[a-fA-F]))"
+    r"(?:\s?\(?([a-fA-F¢€])(?i:\2)?\)?)?(?![A-Za-z0-9])"
+)
 # Exemption 5, Ex. 5, Exemptions 6 and 7(C), FOIA Exemption 4, exemption (b)(5)
 _NAMED = regex.compile(
     r"\b(?:FOIA\s+)?(?:Exemptions?|Ex\.|Exs\.)\s*((?:\(?[1-9]\)?(?:\s*\(?[a-fA-F]\)(?![\w]))?"
@@ -58,6 +63,8 @@ class Citation:
 
 
 def _federal(number: str, sub: str | None) -> str | None:
+    if sub and number in "Il|/":
+        number = "7"  # only exemption 7 has lettered parts in a margin code: bIC is a b7C
     if number == "7":
         return f"b7{_LETTER.get(sub, sub).lower()}" if sub else "b7"
     return f"b{number}"

@@ -44,6 +44,8 @@ from .conftest import run_cli, run_json
         ("(b)(7)(E)(b)(6)(b)(7)(C)", ["b6", "b7c", "b7e"]),  # one spreadsheet cell
         ("b7¢ -1,-2 b6 -1", ["b6", "b7c"]),  # OCR's cent sign for the C of a margin b7C
         ("b6 b7C b7 b7C", ["b6", "b7c"]),  # a bare b7 beside b7C is a b7C that lost its C
+        ("b6é -1 bIC -1 b7Ee -4 b/C -2", ["b6", "b7c", "b7e"]),  # OCR's glue, 7 as I or /
+        ("(b)(1) (A) specifically authorized under criteria", ["b1"]),  # the statute's text
         ("Exemption 7 protects law enforcement records", ["b7"]),
     ],
 )
