@@ -112,7 +112,7 @@ def build_corpus(archive: Path, pages: int, seed: int = 1) -> tuple[list[str], i
 
 def reuse_corpus(archive: Path, pages: int, seed: int = 1) -> tuple[list[str], int]:
     """A corpus kept by --keep: the same vocabulary (same seed), its text size from SQLite."""
-    connection = sqlite3.connect(archive / index.CATALOG_FILE)
+    connection = sqlite3.connect(Archive(archive).layout.catalog_file)
     count, text_bytes = connection.execute(
         "SELECT COUNT(*), SUM(LENGTH(CAST(text AS BLOB))) FROM pages"
     ).fetchone()
@@ -235,7 +235,7 @@ def main() -> None:
         )
     try:
         started = time.perf_counter()
-        if (archive / index.CATALOG_FILE).exists():
+        if Archive(archive).exists():
             words, text_bytes = reuse_corpus(archive, args.pages)
         else:
             words, text_bytes = build_corpus(archive, args.pages)

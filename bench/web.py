@@ -84,7 +84,7 @@ def build_source(folder: Path, pages: int, seed: int = 7) -> list[str]:
 
 
 def prepare(archive: Path, pages: int) -> list[str]:
-    if (archive / index.CATALOG_FILE).exists():
+    if Archive(archive).exists():
         print(f"reusing {archive}")
         Archive(archive).catalog().close()  # an archive kept by an older version: migrated
         return vocabulary(random.Random(7), 20_000)
