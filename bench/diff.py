@@ -27,7 +27,8 @@ from foiarchive.schemas import Document, Page, Production
 PAGES_PER_DOCUMENT = 20
 BOX = {"box": [0.1, 0.2, 0.7, 0.3], "kind": "filled", "source": "image"}
 READ_ALL = """
-import sys, index
+import sys
+from foiarchive import Archive
 from pathlib import Path
 with Archive(Path(sys.argv[1])).catalog() as catalog:
     for production in ("old", "new"):
