@@ -18,6 +18,9 @@ WITHHELD_COVERAGE = 0.6
 DARK = 100  # grey level (0-255) below which a pixel is ink
 LINE_DARK = 140  # the same for the thin strokes of outlines, at full resolution
 ANALYSIS_DPI = 75
+#: Share of an outlined box's inside that may be ink other than straight lines (a short label,
+#: a pen stroke across it); printed text fills more.
+MAX_INSIDE = 0.08
 
 
 def box(
@@ -32,20 +35,48 @@ def box(
 
 
 # -- scanned pages --------------------------------------------------------------------------
+#: Outlines are looked for at this resolution: stacked boxes on consecutive typed lines stay
+#: apart, and a page is still under a million pixels.
+OUTLINE_DPI = 100
+
+
 def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, Any]]:
     """Solid dark boxes and outlined boxes in a page image.
 
-    Works on a 75 dpi copy. Solid boxes survive a morphological opening that erases text
-    strokes, so text touching a box does not hide it; outlines are found from long straight
-    strokes only, so text inside or against them does not either. Both tolerate a skew of a
-    couple of degrees.
+    Solid boxes are found on a 75 dpi copy: they survive a morphological opening that erases
+    text strokes, so text touching a box does not hide it. Outlined boxes are built on a
+    100 dpi copy from straight strokes: horizontal and vertical segments are found apart
+    (tolerating a skew of a degree or so and short breaks), and a rectangle is a pair of
+    upright edges joined at top and bottom by horizontal strokes, with no upright edge between
+    them. So boxes that touch or share an edge (chains of boxes on consecutive lines) come out
+    one by one. A rectangle is kept when its inside is blank or holds only a short label, and
+    refused when it is a cell of a ruled grid (a form or a table).
     """
     import numpy as np
-    from scipy import ndimage
 
     gray = image.convert("L")
     width, height = gray.size
-    factor = max(1, round((dpi or max(width, height) / 11) / ANALYSIS_DPI))
+    page_dpi = dpi or max(width, height) / 11
+    found = _filled(gray, page_dpi)
+    full = np.asarray(gray, dtype=np.uint8) < LINE_DARK
+    factor = max(1, round(page_dpi / OUTLINE_DPI))
+    fh, fw = height // factor, width // factor
+    strokes = full[: fh * factor, : fw * factor].reshape(fh, factor, fw, factor).any(axis=(1, 3))
+    solid = [r["box"] for r in found]
+    for x0, y0, x1, y1 in _outlines(strokes, page_dpi / factor):
+        cx, cy = (x0 + x1) / 2 / fw, (y0 + y1) / 2 / fh
+        if any(a <= cx <= c and b <= cy <= d for a, b, c, d in solid):
+            continue
+        found.append(box(x0 / fw, y0 / fh, x1 / fw, y1 / fh, "outlined", "image"))
+    return found
+
+
+def _filled(gray: Image.Image, page_dpi: float) -> list[dict[str, Any]]:
+    """Solid dark boxes, on a 75 dpi copy of the page."""
+    import numpy as np
+    from scipy import ndimage
+
+    factor = max(1, round(page_dpi / ANALYSIS_DPI))
     small = np.asarray(gray.reduce(factor) if factor > 1 else gray, dtype=np.uint8)
     h, w = small.shape
     ink = small < DARK
@@ -67,33 +98,6 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
             found.append(
                 box(cols.start / w, rows.start / h, cols.stop / w, rows.stop / h, "filled", "image")
             )
-    # Thin outlines fade to grey when averaged down: pool the full-resolution ink instead.
-    full = np.asarray(gray, dtype=np.uint8) < LINE_DARK
-    strokes = np.zeros_like(ink)
-    fh, fw = height // factor, width // factor
-    strokes[:fh, :fw] = (
-        full[: fh * factor, : fw * factor].reshape(fh, factor, fw, factor).any(axis=(1, 3))
-    )
-    long_h = max(8, int(0.04 * w))
-    tall = max(6, int(0.011 * h))  # taller than the stems of body text
-    lines = ndimage.binary_opening(strokes, structure=np.ones((1, long_h), dtype=bool)) | (
-        ndimage.binary_opening(strokes, structure=np.ones((tall, 1), dtype=bool))
-    )
-    for rows, cols, component in _components(lines & ~solid):
-        bh, bw = rows.stop - rows.start, cols.stop - cols.start
-        if bw < 0.05 * w or bh < max(5, 0.012 * h) or bh > 0.5 * h:
-            continue
-        if _is_outline(component, strokes[rows, cols]):
-            found.append(
-                box(
-                    cols.start / w,
-                    rows.start / h,
-                    cols.stop / w,
-                    rows.stop / h,
-                    "outlined",
-                    "image",
-                )
-            )
     return found
 
 
@@ -109,30 +113,104 @@ def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
     ]
 
 
-def _is_outline(component: Any, ink: Any) -> bool:
-    """A rectangle of thin lines around an inside with little in it: an FBI-style box."""
+def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
+    """Rectangles of thin lines with a blank inside, in pixels of `strokes` (an ink mask)."""
+    import numpy as np
+    from scipy import ndimage
+
+    h, w = strokes.shape
+    unit = dpi / 100  # sizes below are for 100 dpi
+    long_h = max(8, int(0.04 * w))
+    tall = max(6, int(11 * unit))  # taller than the stems of body text
+    gap = max(2, int(4 * unit))  # a break in a drawn line this short is bridged
+    # Horizontal strokes: rows smeared over 3 pixels so a skewed line keeps long runs.
+    across = ndimage.maximum_filter1d(strokes, 3, axis=0)
+    across = ndimage.binary_closing(across, np.ones((1, gap), dtype=bool))
+    flat = _runs(across, long_h, axis=1) & ndimage.maximum_filter1d(strokes, 3, axis=0)
+    # Upright strokes, looked for between the horizontal ones, so that a letter's stem that
+    # touches an underline or a box edge above it does not grow into a box's side; then grown
+    # back to the horizontal strokes they end on.
+    near_flat = ndimage.maximum_filter1d(flat, 5, axis=0)
+    upright = ndimage.maximum_filter1d(strokes & ~flat, 2, axis=1)
+    upright = ndimage.binary_closing(upright, np.ones((gap, 1), dtype=bool))
+    upright = _runs(upright, tall, axis=0)
+    upright = ndimage.maximum_filter1d(upright, 7, axis=0) & ndimage.maximum_filter1d(
+        strokes, 2, axis=1
+    )
+    # Cumulative sums: the share of a row span (columns x0..x1) covered by a horizontal stroke
+    # within 2 rows, and of a column span covered by an upright one within 1 column.
+    row_sum = np.zeros((h, w + 1), dtype=np.int32)
+    np.cumsum(near_flat, axis=1, out=row_sum[:, 1:])
+    near_upright = ndimage.maximum_filter1d(upright, 3, axis=1)
+    col_sum = np.zeros((h + 1, w), dtype=np.int32)
+    np.cumsum(near_upright, axis=0, out=col_sum[1:, :])
+
+    # Ink summed over areas, for what a box holds.
+    ink = np.zeros((h + 1, w + 1), dtype=np.int32)
+    np.cumsum(np.cumsum(strokes, axis=0), axis=1, out=ink[1:, 1:])
+
+    edges = []  # (x, top, bottom) of each upright segment
+    labels, _ = ndimage.label(upright, structure=np.ones((3, 3), dtype=bool))
+    for rows, cols in ndimage.find_objects(labels):
+        if cols.stop - cols.start > max(6, rows.stop - rows.start) / 2 + 4 * unit:
+            continue  # a blot or a thick stroke, not a drawn line
+        edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
+    edges.sort()
+    min_w, min_h = max(8, int(MIN_WIDTH * w)), max(6, int(10 * unit))
+    found: list[tuple[int, int, int, int]] = []
+    for i, (lx, ltop, lbottom) in enumerate(edges):
+        for rx, rtop, rbottom in edges[i + 1 :]:
+            if rx - lx < min_w:
+                continue
+            top, bottom = max(ltop, rtop) - 3, min(lbottom, rbottom) + 3
+            if bottom - top < min_h:
+                continue
+            top, bottom = max(0, top), min(h, bottom)
+            a, b = lx + 2, rx - 1
+            cover = (row_sum[top:bottom, b] - row_sum[top:bottom, a]) / (b - a)
+            rules = _clusters(np.flatnonzero(cover >= 0.85) + top)
+            for upper, lower in zip(rules, rules[1:], strict=False):
+                if lower - upper < min_h:
+                    continue
+                span = lower - upper
+                left = (col_sum[lower, lx] - col_sum[upper, lx]) / span
+                right = (col_sum[lower, rx] - col_sum[upper, rx]) / span
+                if left < 0.85 or right < 0.85:
+                    continue
+                if any(
+                    lx + 3 < mx < rx - 3
+                    and (col_sum[lower, mx] - col_sum[upper, mx]) / span >= 0.85
+                    for mx, mtop, mbottom in edges
+                    if mtop < lower and mbottom > upper
+                ):
+                    continue  # two cells side by side: each is found from its own edges
+                y0, y1, x0, x1 = upper + 3, lower - 2, lx + 3, rx - 2
+                inside = ink[y1, x1] - ink[y0, x1] - ink[y1, x0] + ink[y0, x0]
+                if inside > MAX_INSIDE * (y1 - y0) * (x1 - x0):
+                    continue  # printed text inside: a form cell or a table cell
+                found.append((lx, upper, rx + 1, lower + 1))
+    return found
+
+
+def _runs(mask: Any, length: int, axis: int) -> Any:
+    """The pixels of mask in straight runs at least `length` long along `axis`."""
+    from scipy import ndimage
+
+    length |= 1  # odd, so that the erosion and the dilation are centred alike
+    eroded = ndimage.minimum_filter1d(mask, length, axis=axis)
+    return ndimage.maximum_filter1d(eroded, length, axis=axis)
+
+
+def _clusters(rows: Any) -> list[int]:
+    """The middle of each run of consecutive values."""
+    if len(rows) == 0:
+        return []
     import numpy as np
 
-    h, w = component.shape
-    # A skew of 1.5 degrees moves an edge by 2.6% of the box's length.
-    slant_rows, slant_cols = 2 + int(0.027 * w), 2 + int(0.027 * h)
-    if h < 2 * slant_rows + 1 or w < 2 * slant_cols + 1:
-        return False
-    edges = [
-        component[:slant_rows, :].any(axis=0).mean(),
-        component[-slant_rows:, :].any(axis=0).mean(),
-        component[:, :slant_cols].any(axis=1).mean(),
-        component[:, -slant_cols:].any(axis=1).mean(),
-    ]
-    # Short vertical edges lose their ends to the skew and the corners: judge them more leniently.
-    if min(edges[:2]) < 0.85 or max(edges[2:]) < 0.6 or min(edges[2:]) < 0.4:
-        return False
-    inside = component[slant_rows:-slant_rows, slant_cols:-slant_cols]
-    # Table grids are outlines too, but with rules running across them. (Only horizontal rules
-    # are looked for: the upright strokes of a code printed inside a thin box look like short
-    # vertical rules.)
-    crossing = np.mean(inside, axis=1).max(initial=0)
-    return crossing < 0.6 and ink[slant_rows:-slant_rows, slant_cols:-slant_cols].mean() < 0.3
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    starts = [rows[0], *rows[breaks + 1]]
+    stops = [*rows[breaks], rows[-1]]
+    return [int(a + b) // 2 for a, b in zip(starts, stops, strict=True)]
 
 
 # -- born-digital pages ---------------------------------------------------------------------
