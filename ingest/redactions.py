@@ -21,6 +21,9 @@ ANALYSIS_DPI = 75
 #: Share of an outlined box's inside that may be ink other than straight lines (a short label,
 #: a pen stroke across it); printed text fills more.
 MAX_INSIDE = 0.08
+#: An outlined box is at least this wide (a fraction of the page width): narrower blank
+#: rectangles are the gaps between letters caught between an underline and a box edge above.
+MIN_OUTLINE_WIDTH = 0.03
 
 
 def box(
@@ -121,24 +124,18 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     h, w = strokes.shape
     unit = dpi / 100  # sizes below are for 100 dpi
     long_h = max(8, int(0.04 * w))
-    tall = max(6, int(11 * unit))  # taller than the stems of body text
+    tall = max(6, int(14 * unit))  # taller than the stems of body text
     gap = max(2, int(4 * unit))  # a break in a drawn line this short is bridged
     # Horizontal strokes: rows smeared over 3 pixels so a skewed line keeps long runs.
     across = ndimage.maximum_filter1d(strokes, 3, axis=0)
     across = ndimage.binary_closing(across, np.ones((1, gap), dtype=bool))
     flat = _runs(across, long_h, axis=1) & ndimage.maximum_filter1d(strokes, 3, axis=0)
-    # Upright strokes, looked for between the horizontal ones, so that a letter's stem that
-    # touches an underline or a box edge above it does not grow into a box's side; then grown
-    # back to the horizontal strokes they end on.
-    near_flat = ndimage.maximum_filter1d(flat, 5, axis=0)
-    upright = ndimage.maximum_filter1d(strokes & ~flat, 2, axis=1)
+    upright = ndimage.maximum_filter1d(strokes, 2, axis=1)
     upright = ndimage.binary_closing(upright, np.ones((gap, 1), dtype=bool))
     upright = _runs(upright, tall, axis=0)
-    upright = ndimage.maximum_filter1d(upright, 7, axis=0) & ndimage.maximum_filter1d(
-        strokes, 2, axis=1
-    )
     # Cumulative sums: the share of a row span (columns x0..x1) covered by a horizontal stroke
     # within 2 rows, and of a column span covered by an upright one within 1 column.
+    near_flat = ndimage.maximum_filter1d(flat, 5, axis=0)
     row_sum = np.zeros((h, w + 1), dtype=np.int32)
     np.cumsum(near_flat, axis=1, out=row_sum[:, 1:])
     near_upright = ndimage.maximum_filter1d(upright, 3, axis=1)
@@ -156,7 +153,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
             continue  # a blot or a thick stroke, not a drawn line
         edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
     edges.sort()
-    min_w, min_h = max(8, int(MIN_WIDTH * w)), max(6, int(10 * unit))
+    min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
     for i, (lx, ltop, lbottom) in enumerate(edges):
         for rx, rtop, rbottom in edges[i + 1 :]:
