@@ -173,7 +173,8 @@ def main() -> None:
     headers = ["kind", "pages", "in range", "MAE", "over", "under", "ms/page"]
     if baseline is not None:
         headers += [f"{args.baseline}: in range", "MAE", "over", "under", "ms/page"]
-    rows: list[list[object]] = [["target", "", f">= {TARGET:.0%}", "", "", "", "<= 50"]]
+    target: list[object] = ["target", "", f">= {TARGET:.0%}", "", "", "", "<= 50"]
+    rows: list[list[object]] = [target + ([""] * 5 if baseline is not None else [])]
     for name, indexes in groups(labels).items():
         row = [name, len(indexes), *figures(labels, counts, indexes)]
         if baseline is not None:

@@ -20,10 +20,13 @@ LINE_DARK = 140  # the same for the thin strokes of outlines, at full resolution
 ANALYSIS_DPI = 75
 #: Share of an outlined box's inside that may be ink other than straight lines (a short label,
 #: a pen stroke across it); printed text fills more.
-MAX_INSIDE = 0.08
+MAX_INSIDE = 0.06
 #: An outlined box is at least this wide (a fraction of the page width): narrower blank
 #: rectangles are the gaps between letters caught between an underline and a box edge above.
 MIN_OUTLINE_WIDTH = 0.03
+#: A rectangle with lines running on past its corners in this many of the 8 directions is a
+#: cell of a ruled form or table.
+MAX_ARMS = 5
 
 
 def box(
@@ -153,8 +156,10 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
             continue  # a blot or a thick stroke, not a drawn line
         edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
     edges.sort()
+    arm = max(4, int(10 * unit))
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
+    arms: list[list[tuple[str, int, int, int]]] = []
     for i, (lx, ltop, lbottom) in enumerate(edges):
         for rx, rtop, rbottom in edges[i + 1 :]:
             if rx - lx < min_w:
@@ -185,8 +190,96 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 inside = ink[y1, x1] - ink[y0, x1] - ink[y1, x0] + ink[y0, x0]
                 if inside > MAX_INSIDE * (y1 - y0) * (x1 - x0):
                     continue  # printed text inside: a form cell or a table cell
-                found.append((lx, upper, rx + 1, lower + 1))
+                rect = (lx, upper, rx + 1, lower + 1)
+                found.append(rect)
+                arms.append(_arms(row_sum, col_sum, rect, arm))
+    tol = max(3, int(4 * unit))
+    # Lines running on past a box's corners are form rules, unless they are the sides of other
+    # boxes (a chain of boxes on consecutive lines).
+    kept = [
+        rect
+        for rect, ends in zip(found, arms, strict=True)
+        if sum(not _explained(end, rect, found, tol) for end in ends) < MAX_ARMS
+    ]
+    return _without_grids(kept, tol)
+
+
+def _arms(
+    row_sum: Any, col_sum: Any, rect: tuple[int, int, int, int], arm: int
+) -> list[tuple[str, int, int, int]]:
+    """The lines, `arm` pixels long, that run on past a rectangle's corners: (axis, position,
+    start, stop) for each of the 8 ways out of its corners that has one.
+
+    A drawn box ends at its corners; the rules of a form run on past a cell's corners.
+    """
+    x0, y0, x1, y1 = rect[0], rect[1], rect[2] - 1, rect[3] - 1
+    h, w = col_sum.shape[0] - 1, row_sum.shape[1] - 1
+    found = []
+    for y in (y0, y1):
+        for a, b in ((x0 - arm - 2, x0 - 2), (x1 + 3, x1 + arm + 3)):
+            if a >= 0 and b <= w and row_sum[y, b] - row_sum[y, a] >= 0.8 * arm:
+                found.append(("row", y, a, b))
+    for x in (x0, x1):
+        for a, b in ((y0 - arm - 2, y0 - 2), (y1 + 3, y1 + arm + 3)):
+            if a >= 0 and b <= h and col_sum[b, x] - col_sum[a, x] >= 0.8 * arm:
+                found.append(("col", x, a, b))
     return found
+
+
+def _explained(
+    end: tuple[str, int, int, int],
+    rect: tuple[int, int, int, int],
+    rects: list[tuple[int, int, int, int]],
+    tol: int,
+) -> bool:
+    """Whether a line past a rectangle's corner is a side of another rectangle."""
+    axis, at, a, b = end
+    for other in rects:
+        if other == rect:
+            continue
+        x0, y0, x1, y1 = other
+        if axis == "row" and any(abs(at - y) <= tol for y in (y0, y1 - 1)):
+            if x0 - tol <= a and b <= x1 + tol:
+                return True
+        if axis == "col" and any(abs(at - x) <= tol for x in (x0, x1 - 1)):
+            if y0 - tol <= a and b <= y1 + tol:
+                return True
+    return False
+
+
+def _without_grids(
+    rects: list[tuple[int, int, int, int]], tol: int
+) -> list[tuple[int, int, int, int]]:
+    """The rectangles that are not cells of a ruled grid (a form, a table, a map).
+
+    Two cells of a grid share a whole side: the same top and bottom and touching sides, or the
+    same left and right and touching top and bottom. Redaction boxes that touch share a part
+    of a side at most (boxes on consecutive lines start and end at different words), so three
+    or more rectangles joined by whole shared sides are a grid.
+    """
+    n = len(rects)
+    group = list(range(n))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    def near(a: int, b: int) -> bool:
+        return abs(a - b) <= tol
+
+    for i, (ax0, ay0, ax1, ay1) in enumerate(rects):
+        for j in range(i + 1, n):
+            bx0, by0, bx1, by1 = rects[j]
+            beside = near(ay0, by0) and near(ay1, by1) and (near(ax1, bx0) or near(bx1, ax0))
+            stacked = near(ax0, bx0) and near(ax1, bx1) and (near(ay1, by0) or near(by1, ay0))
+            if beside or stacked:
+                group[root(i)] = root(j)
+    sizes: dict[int, int] = {}
+    for i in range(n):
+        sizes[root(i)] = sizes.get(root(i), 0) + 1
+    return [r for i, r in enumerate(rects) if sizes[root(i)] < 3]
 
 
 def _runs(mask: Any, length: int, axis: int) -> Any:
