@@ -64,10 +64,20 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
     width, height = gray.size
     page_dpi = dpi or max(width, height) / 11
     found = _filled(gray, page_dpi)
-    full = np.asarray(gray, dtype=np.uint8) < LINE_DARK
+    # Thin outlines fade to grey when averaged down: keep the darkest pixel of each block.
+    pixels = np.asarray(gray, dtype=np.uint8)
     factor = max(1, round(page_dpi / OUTLINE_DPI))
     fh, fw = height // factor, width // factor
-    strokes = full[: fh * factor, : fw * factor].reshape(fh, factor, fw, factor).any(axis=(1, 3))
+    darkest = pixels[: fh * factor : factor, : fw * factor : factor].copy()
+    for dy in range(factor):
+        for dx in range(factor):
+            if dy or dx:
+                np.minimum(
+                    darkest,
+                    pixels[dy : fh * factor : factor, dx : fw * factor : factor],
+                    out=darkest,
+                )
+    strokes = darkest < LINE_DARK
     solid = [r["box"] for r in found]
     for x0, y0, x1, y1 in _outlines(strokes, page_dpi / factor):
         cx, cy = (x0 + x1) / 2 / fw, (y0 + y1) / 2 / fh
@@ -128,13 +138,13 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     unit = dpi / 100  # sizes below are for 100 dpi
     long_h = max(8, int(0.04 * w))
     tall = max(6, int(14 * unit))  # taller than the stems of body text
-    gap = max(2, int(4 * unit))  # a break in a drawn line this short is bridged
+    gap = max(2, int(3 * unit))  # a break in a drawn line this short is bridged
     # Horizontal strokes: rows smeared over 3 pixels so a skewed line keeps long runs.
     across = ndimage.maximum_filter1d(strokes, 3, axis=0)
-    across = ndimage.binary_closing(across, np.ones((1, gap), dtype=bool))
+    across = _closed(across, gap, axis=1)
     flat = _runs(across, long_h, axis=1) & ndimage.maximum_filter1d(strokes, 3, axis=0)
     upright = ndimage.maximum_filter1d(strokes, 2, axis=1)
-    upright = ndimage.binary_closing(upright, np.ones((gap, 1), dtype=bool))
+    upright = _closed(upright, gap, axis=0)
     upright = _runs(upright, tall, axis=0)
     # Cumulative sums: the share of a row span (columns x0..x1) covered by a horizontal stroke
     # within 2 rows, and of a column span covered by an upright one within 1 column.
@@ -157,15 +167,18 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
         edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
     edges.sort()
     arm = max(4, int(10 * unit))
+    tol = max(3, int(4 * unit))
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
     arms: list[list[tuple[str, int, int, int]]] = []
     for i, (lx, ltop, lbottom) in enumerate(edges):
         for rx, rtop, rbottom in edges[i + 1 :]:
-            if rx - lx < min_w:
-                continue
+            # Past an edge as tall as this one, any wider rectangle would hold it inside.
+            stop = rx - lx > tol and rtop <= ltop and rbottom >= lbottom
             top, bottom = max(ltop, rtop) - 3, min(lbottom, rbottom) + 3
-            if bottom - top < min_h:
+            if rx - lx < min_w or bottom - top < min_h:
+                if stop:
+                    break
                 continue
             top, bottom = max(0, top), min(h, bottom)
             a, b = lx + 2, rx - 1
@@ -193,7 +206,8 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 rect = (lx, upper, rx + 1, lower + 1)
                 found.append(rect)
                 arms.append(_arms(row_sum, col_sum, rect, arm))
-    tol = max(3, int(4 * unit))
+            if stop:
+                break
     # Lines running on past a box's corners are form rules, unless they are the sides of other
     # boxes (a chain of boxes on consecutive lines).
     kept = [
@@ -289,6 +303,15 @@ def _runs(mask: Any, length: int, axis: int) -> Any:
     length |= 1  # odd, so that the erosion and the dilation are centred alike
     eroded = ndimage.minimum_filter1d(mask, length, axis=axis)
     return ndimage.maximum_filter1d(eroded, length, axis=axis)
+
+
+def _closed(mask: Any, length: int, axis: int) -> Any:
+    """mask with gaps shorter than `length` along `axis` filled (a morphological closing)."""
+    from scipy import ndimage
+
+    length |= 1
+    grown = ndimage.maximum_filter1d(mask, length, axis=axis)
+    return ndimage.minimum_filter1d(grown, length, axis=axis)
 
 
 def _clusters(rows: Any) -> list[int]:
