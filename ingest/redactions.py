@@ -7,6 +7,7 @@ vector content and one found in the rendered image of the same page compare dire
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from PIL import Image
@@ -108,6 +109,17 @@ def _filled(gray: Image.Image, page_dpi: float) -> list[dict[str, Any]]:
             continue
         if bw > 0.97 * w and bh > 0.97 * h:
             continue
+        if _band(rows, cols, h, w):
+            continue
+        # Debris on the edge of a dark scanner band or a blot is surrounded by dark, a
+        # redaction by paper and print.
+        y0, y1 = max(0, rows.start - bh), min(h, rows.stop + bh)
+        x0, x1 = max(0, cols.start - bh), min(w, cols.stop + bh)
+        ring = (ink[y0:y1, x0:x1].sum() - ink[rows, cols].sum()) / max(
+            1, (y1 - y0) * (x1 - x0) - bh * bw
+        )
+        if ring > 0.5:
+            continue
         fill = component.mean()
         dot = 0.75 <= bw / bh <= 1.33 and fill < 0.85  # a punched hole or a seal, not a box
         if fill >= 0.7 and not dot:
@@ -115,6 +127,16 @@ def _filled(gray: Image.Image, page_dpi: float) -> list[dict[str, Any]]:
                 box(cols.start / w, rows.start / h, cols.stop / w, rows.stop / h, "filled", "image")
             )
     return found
+
+
+def _band(rows: slice, cols: slice, h: int, w: int) -> bool:
+    """A long thin dark strip along a side of the page: a scanner or copier band."""
+    bh, bw = rows.stop - rows.start, cols.stop - cols.start
+    if bh >= 5 * bw and bh >= 0.2 * h:
+        return cols.start < 0.05 * w or cols.stop > 0.95 * w
+    if bw >= 5 * bh and bw >= 0.2 * w:
+        return rows.start < 0.05 * h or rows.stop > 0.95 * h
+    return False
 
 
 def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
@@ -184,7 +206,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
             a, b = lx + 2, rx - 1
             cover = (row_sum[top:bottom, b] - row_sum[top:bottom, a]) / (b - a)
             rules = _clusters(np.flatnonzero(cover >= 0.85) + top)
-            for upper, lower in zip(rules, rules[1:], strict=False):
+            for upper, lower in pairwise(rules):
                 if lower - upper < min_h:
                     continue
                 span = lower - upper
@@ -253,11 +275,13 @@ def _explained(
             continue
         x0, y0, x1, y1 = other
         if axis == "row" and any(abs(at - y) <= tol for y in (y0, y1 - 1)):
-            if x0 - tol <= a and b <= x1 + tol:
-                return True
-        if axis == "col" and any(abs(at - x) <= tol for x in (x0, x1 - 1)):
-            if y0 - tol <= a and b <= y1 + tol:
-                return True
+            within = x0 - tol <= a and b <= x1 + tol
+        elif axis == "col" and any(abs(at - x) <= tol for x in (x0, x1 - 1)):
+            within = y0 - tol <= a and b <= y1 + tol
+        else:
+            within = False
+        if within:
+            return True
     return False
 
 
