@@ -48,6 +48,17 @@ def report_charts(report: Report) -> list[Chart]:
                 ],
             )
         )
+    if report.exemption_cells_by_code:
+        top = max(report.exemption_cells_by_code.values())
+        charts.append(
+            Chart(
+                "Spreadsheet cells citing each exemption",
+                [
+                    Bar(exemption_label(code), count / top, f"{count:,}")
+                    for code, count in report.exemption_cells_by_code.items()
+                ],
+            )
+        )
     shares = sorted(report.redacted_share_by_document.items(), key=lambda kv: (-kv[1], kv[0]))
     if shares:
         largest = shares[0][1]

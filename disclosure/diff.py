@@ -50,6 +50,7 @@ class Release:
     redacted_area: float = 0.0  # pages' worth of area under boxes
     withheld_in_full: int = 0
     exemptions: dict[str, int] = field(default_factory=dict)  # pages citing each code
+    exemption_cells: dict[str, int] = field(default_factory=dict)  # table cells citing each
 
     @property
     def redacted_share(self) -> float:
@@ -193,13 +194,14 @@ def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]
         loaded.append((document, pages))
         release.documents += 1
         for page in pages:
-            tally.add(page)
+            tally.add(page, document.columns)
     release.pages, release.words = tally.pages, tally.words
     release.pages_with_redactions = tally.pages_with_redactions
     release.redaction_boxes = tally.redaction_boxes
     release.redacted_area = round(tally.redacted_area, 3)
     release.withheld_in_full = tally.withheld_in_full
     release.exemptions = dict(sorted(tally.exemptions.items()))
+    release.exemption_cells = dict(sorted(tally.exemption_cells.items()))
     return loaded, release
 
 
@@ -499,6 +501,14 @@ def summarize(diff: Diff) -> list[str]:
             pages = "page" if after == 1 else "pages"
             lines.append(
                 f"Exemption {exemption_label(code)}: cited on {after:,} {pages} (was {before:,})."
+            )
+    cell_codes = set(old.exemption_cells) | set(new.exemption_cells)
+    for code in sorted(cell_codes):
+        before, after = old.exemption_cells.get(code, 0), new.exemption_cells.get(code, 0)
+        if before != after:
+            lines.append(
+                f"Exemption {exemption_label(code)}: cited in {after:,} table cells "
+                f"(was {before:,})."
             )
     identical = sum(c.kind == "identical" for c in diff.matched)
     changed = [c for c in diff.matched if c.changed]

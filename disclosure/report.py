@@ -39,6 +39,7 @@ class Report:
     withheld_reasons: dict[str, int] = field(default_factory=dict)
     pages_with_leaks: list[dict[str, Any]] = field(default_factory=list)
     exemptions_by_code: dict[str, int] = field(default_factory=dict)  # pages citing each
+    exemption_cells_by_code: dict[str, int] = field(default_factory=dict)  # table cells citing
     exemptions_by_document: dict[str, dict[str, int]] = field(default_factory=dict)
     #: share of each document's page area under redaction boxes, by path (documents with any)
     redacted_share_by_document: dict[str, float] = field(default_factory=dict)
@@ -64,7 +65,7 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
         report.documents += 1
         per_document = Tally()
         for page in catalog.pages(document.id):
-            tally.add(page)
+            tally.add(page, document.columns)
             per_document.add(page)
             if page.text_source == "ocr" and page.ocr_confidence is not None:
                 low, high = next(b for b in CONFIDENCE_BUCKETS if page.ocr_confidence < b[1])
@@ -111,6 +112,7 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
     report.pages_listed_withheld = tally.listed_withheld
     report.withheld_reasons = dict(tally.withheld_reasons.most_common())
     report.exemptions_by_code = dict(tally.exemptions.most_common())
+    report.exemption_cells_by_code = dict(tally.exemption_cells.most_common())
     report.other_citations = dict(other.most_common())
     report.ocr_confidence = dict(
         sorted(confidence.items(), key=lambda kv: int(kv[0].split("-")[0]))

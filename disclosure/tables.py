@@ -13,6 +13,7 @@ from typing import Any
 
 from foiarchive.schemas import Page
 from foiarchive.schemas.exemptions import is_withheld_cell
+from foiarchive.schemas.rows import parse_heading, parse_row
 
 _KEY_NAME = re.compile(r"(?:^|[\s_#-])(?:id|no|num|number|key|case|record)(?:$|[\s_#-])", re.I)
 #: A change in a column's filled share smaller than this is noise, not news.
@@ -102,10 +103,10 @@ def sheets(pages: list[Page], columns: list[str]) -> dict[str, Sheet]:
     found: dict[str, Sheet] = {}
     for page in pages:
         heading, *lines = page.text.split("\n")
-        label = heading.rsplit(", rows ", 1)[0] if ", rows " in heading else ""
-        sheet = found.setdefault(label, Sheet([], []))
+        parsed = parse_heading(heading)
+        sheet = found.setdefault(parsed[0] if parsed else "", Sheet([], []))
         for line in lines:
-            sheet.rows.append(_row(line, known))
+            sheet.rows.append(parse_row(line, known))
     for sheet in found.values():
         used = {name for row in sheet.rows for name in row}
         sheet.columns = [c for c in columns if c in used] or sorted(used)
@@ -115,22 +116,6 @@ def sheets(pages: list[Page], columns: list[str]) -> dict[str, Sheet]:
         largest = max(found.values(), key=lambda s: len(s.rows))
         largest.columns += unused
     return found
-
-
-def _row(line: str, known: list[str]) -> dict[str, str]:
-    row: dict[str, str] = {}
-    last = ""
-    for cell in line.split(" | ") if line else []:
-        name = next((c for c in known if cell.startswith(c + ": ")), None)
-        if name is None and ": " in cell and not known:
-            name = cell.split(": ", 1)[0]
-        if name is None:  # a value that itself held " | "
-            if last:
-                row[last] += " | " + cell
-            continue
-        row[name] = cell[len(name) + 2 :]
-        last = name
-    return row
 
 
 def _profiles(table: list[dict[str, str]], columns: list[str]) -> dict[str, ColumnProfile]:

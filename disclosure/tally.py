@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from foiarchive.schemas import Page
+from foiarchive.schemas.exemptions import exemption_codes
+from foiarchive.schemas.rows import parse_row
 
 
 @dataclass
@@ -22,8 +24,12 @@ class Tally:
     listed_withheld: int = 0  # pages listed on deleted page information sheets
     withheld_reasons: Counter[str] = field(default_factory=Counter)
     exemptions: Counter[str] = field(default_factory=Counter)  # pages citing each code
+    #: In spreadsheets: the cells citing each code (a page holds 50 rows of many cells, so
+    #: pages say little of how much of a table was withheld).
+    exemption_cells: Counter[str] = field(default_factory=Counter)
 
-    def add(self, page: Page) -> None:
+    def add(self, page: Page, columns: list[str] | None = None) -> None:
+        """Count a page; `columns` names the table's columns when it is a page of rows."""
         self.pages += 1
         self.words += len(page.text.split())
         self.pages_ocr += page.text_source == "ocr"
@@ -36,6 +42,11 @@ class Tally:
             self.listed_withheld += 1
             self.withheld_reasons.update(entry["reasons"])
         self.exemptions.update(page.exemptions)
+        if columns and page.exemptions:
+            known = sorted(columns, key=len, reverse=True)
+            for line in page.text.split("\n")[1:]:
+                for value in parse_row(line, known).values():
+                    self.exemption_cells.update(exemption_codes(value))
 
     @property
     def redacted_share(self) -> float:

@@ -44,6 +44,18 @@ def _matches(text: str, words: set[str], prefixes: Iterable[str]) -> list[Token]
     ]
 
 
+def best_line(text: str, words: set[str], prefixes: Iterable[str] = ()) -> int | None:
+    """The offset of the line holding the most distinct matched terms (the first such line),
+    or None without a match: where in a page of rows a hit is."""
+    by_line: dict[int, set[str]] = {}
+    for token in _matches(text, words, prefixes):
+        start = text.rfind("\n", 0, token.start) + 1
+        by_line.setdefault(start, set()).add(token.term)
+    if not by_line:
+        return None
+    return max(by_line, key=lambda start: (len(by_line[start]), -start))
+
+
 def snippet(text: str, words: set[str], prefixes: Iterable[str] = (), *, width: int = 240) -> str:
     """An HTML-escaped excerpt of about `width` characters with matches in <mark> tags.
 

@@ -15,7 +15,7 @@ from foiarchive.index.analysis import normalize_keyword
 from foiarchive.index.backend import RawHit, RawResults, SearchBackend, Sort
 from foiarchive.index.catalog import Catalog
 from foiarchive.index.fields import FACET_FIELDS
-from foiarchive.index.highlight import snippet
+from foiarchive.index.highlight import best_line, snippet
 from foiarchive.index.proximity import resolve
 from foiarchive.index.query import (
     And,
@@ -30,6 +30,7 @@ from foiarchive.index.query import (
     parse,
 )
 from foiarchive.schemas import Document
+from foiarchive.schemas.rows import row_of_line
 
 MAX_LIMIT = 1000
 #: How deep results can be paged (Elasticsearch's max_result_window; the same on both engines).
@@ -67,6 +68,9 @@ class Hit:
     score: float
     snippet: str
     text_source: str = ""
+    #: For a page of a spreadsheet's rows: the spreadsheet row the first match is on, so a hit
+    #: cites the row (rows are kept 50 to a page).
+    row: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -232,9 +236,15 @@ def _dress(
             score=round(raw_hit.score, 4),
             snippet=snippet(page.text, words, prefixes),
             text_source=page.text_source,
+            row=_row(page.text, words, prefixes) if document.columns else None,
         )
         hits.append((document, hit))
     return hits
+
+
+def _row(text: str, words: set[str], prefixes: set[str]) -> int | None:
+    line = best_line(text, words, prefixes)
+    return row_of_line(text, line) if line is not None else None
 
 
 def _search_documents(

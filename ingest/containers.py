@@ -4,9 +4,10 @@ Each member is copied into a scratch folder under a name of our choosing (a coun
 cleaned extension), so no member name can write anywhere; where it came from is kept in the
 document path: `outer.zip!/inner/report.pdf`, `box.mbox!/message-0001.eml`,
 `box.mbox!/message-0001.eml!/report.pdf`. The container itself is the original the bag keeps.
-Bounds (members, bytes, compression ratio, nesting) stop zip bombs; a member that lies about
-its size, is encrypted, is a link or has a name that climbs out ('..', absolute) is reported
-and not extracted.
+ZIP archives are read by the one safe reader (preservation.packages, the bag packages' reader
+too): bounds (members, bytes, compression ratio, nesting) stop zip bombs; a member that lies
+about its size, is encrypted, is a link or has a name that climbs out ('..', absolute) is
+reported and not extracted, and its siblings are read.
 """
 
 from __future__ import annotations
@@ -16,20 +17,17 @@ import email.utils
 import itertools
 import mailbox
 import re
-import stat
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from pathlib import Path
+from typing import Any
 
 from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.identify import MBOX, MSG, ZIP
 from foiarchive.ingest.limits import Limits
+from foiarchive.preservation.packages import DamagedMember, Package, UnsafePackage
 
-_CHUNK = 1024 * 1024
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 _HEADERS = ("from", "to", "cc", "bcc", "date", "subject", "message_id")
 
@@ -97,61 +95,33 @@ def members(path: Path, media_type: str, scratch: Scratch, limits: Limits) -> li
 
 # -- ZIP ------------------------------------------------------------------------------------
 def _zip_members(path: Path, scratch: Scratch, limits: Limits) -> list[Member]:
+    """Every file member, extracted under a scratch name, or with the reason it was not: the
+    one safe reader (preservation.packages) with ingest's limits."""
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise IngestError(f"damaged ZIP archive: {exc}") from None
+        archive = Package(path, limits.packages, fmt="zip")
+    except UnsafePackage as exc:
+        raise IngestError(exc.detail) from None
     with archive:
-        entries = [info for info in archive.infolist() if not info.is_dir()]
-        if len(entries) > limits.max_members:
-            raise IngestError(f"{len(entries):,} members, over the limit of {limits.max_members:,}")
-        declared = sum(info.file_size for info in entries)
-        if declared > limits.max_unpacked_bytes:
-            raise IngestError(
-                f"unpacks to {declared:,} bytes, over the limit of {limits.max_unpacked_bytes:,}"
-            )
         found: list[Member] = []
         seen: set[str] = set()
-        for info in entries:
-            name = _unique(info.filename.replace("\\", "/"), seen)
-            problem = _zip_member_problem(info, limits)
-            if problem:
-                found.append(Member(name, None, info.file_size, problem))
+        for entry in archive.entries:
+            if entry.kind == "dir":
+                continue
+            name = _unique(entry.name, seen)
+            if entry.problem:
+                found.append(Member(name, None, entry.size, f"{entry.problem}: not extracted"))
                 continue
             target = scratch.new_file(name)
             try:
-                with archive.open(info) as stream, target.open("wb") as out:
-                    _copy_bounded(stream, out, info.file_size)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, IngestError) as exc:
-                target.unlink(missing_ok=True)
-                found.append(Member(name, None, info.file_size, f"damaged member: {exc}"))
+                archive.extract(entry, target)
+            except DamagedMember as exc:
+                found.append(Member(name, None, entry.size, f"damaged member: {exc.reason}"))
                 continue
-            found.append(Member(name, target, info.file_size))
+            except UnsafePackage as exc:  # the whole archive's bound, passed while writing
+                found.append(Member(name, None, entry.size, f"{exc.detail}: not extracted"))
+                continue
+            found.append(Member(name, target, entry.size))
         return found
-
-
-def _zip_member_problem(info: zipfile.ZipInfo, limits: Limits) -> str:
-    parts = PurePosixPath(info.filename.replace("\\", "/"))
-    if parts.is_absolute() or ".." in parts.parts or re.match(r"^[A-Za-z]:", info.filename):
-        return "unsafe member name (absolute or climbing out with '..'): not extracted"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return "a symbolic link inside the archive: not extracted"
-    if info.flag_bits & 0x1:
-        return "encrypted member: cannot be read without the password"
-    if info.compress_size and info.file_size > _CHUNK:
-        ratio = info.file_size / info.compress_size
-        if ratio > limits.max_compression_ratio:
-            return f"compression ratio {ratio:,.0f}:1 (a zip bomb?): not extracted"
-    return ""
-
-
-def _copy_bounded(stream: IO[bytes], out: IO[bytes], declared: int) -> None:
-    written = 0
-    while chunk := stream.read(_CHUNK):
-        written += len(chunk)
-        if written > declared:
-            raise IngestError(f"holds more than the {declared:,} bytes its header declares")
-        out.write(chunk)
 
 
 def _unique(name: str, seen: set[str]) -> str:

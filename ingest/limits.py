@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from foiarchive.preservation.packages import PackageLimits
+
+#: ZIP archives share one set of bounds with bag packages; the numbers are explained there.
+_PACKAGES = PackageLimits()
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -15,15 +20,26 @@ class Limits:
     max_rows: int = 2_000_000
     #: Seconds one Tesseract run may take before the page is given up.
     ocr_timeout: int = 600
-    #: Files in one ZIP archive or mailbox, attachments of one email.
-    max_members: int = 20_000
+    #: Entries in one ZIP archive; messages in one mailbox, attachments of one email.
+    max_members: int = _PACKAGES.max_members
     #: Bytes one ZIP archive may unpack to, all members together.
-    max_unpacked_bytes: int = 8 * 1024**3
-    #: A member that expands more than this many times its compressed size is a zip bomb.
-    max_compression_ratio: int = 200
+    max_unpacked_bytes: int = _PACKAGES.max_unpacked_bytes
+    #: A member (or a ZIP as a whole) that expands more than this many times its compressed
+    #: size, past 1 MiB, is a zip bomb.
+    max_compression_ratio: int = _PACKAGES.max_compression_ratio
     #: ZIP in ZIP in ZIP ...: how deep containers are opened.
-    max_nesting: int = 5
+    max_nesting: int = _PACKAGES.max_nesting
     max_email_bytes: int = 512 * 1024**2
+
+    @property
+    def packages(self) -> PackageLimits:
+        """These bounds as the safe archive reader (preservation.packages) takes them."""
+        return PackageLimits(
+            max_members=self.max_members,
+            max_unpacked_bytes=self.max_unpacked_bytes,
+            max_compression_ratio=self.max_compression_ratio,
+            max_nesting=self.max_nesting,
+        )
 
     def apply_to_pillow(self) -> None:
         # Pillow warns past this and raises DecompressionBombError past twice this.

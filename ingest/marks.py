@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 import regex
 
 from foiarchive.ingest.redactions import WITHHELD_COVERAGE
 from foiarchive.schemas import Bates, Document, Page, find_bates, prefix_key
-from foiarchive.schemas.exemptions import FEDERAL, find_citations
+from foiarchive.schemas.exemptions import FEDERAL, federal_codes, find_citations
 
 # -- withheld pages -------------------------------------------------------------------------
 _WITHHELD = regex.compile(
@@ -31,9 +32,19 @@ _SHEET_LINE = regex.compile(
 )
 
 
+#: A sheet's "Total Deleted Page(s) = 88" line, when OCR lost the title.
+_SHEET_TOTAL = regex.compile(r"total\s+deleted\s+pages?\b|total\s+deleted\s+page\(s\)", regex.I)
+#: A line holding only an entry's label ("Page", "Page 12", "Pages 3-5"): how OCR reads the first
+#: column of a sheet when it reads the sheet column by column.
+_PAGE_LABEL = regex.compile(r"\s*Pages?(?:\s+\d+(?:\s*-\s*\d+)?)?\s*", flags=regex.IGNORECASE)
+#: So many label lines make a sheet even where its title is unread (a continuation sheet).
+_SHEET_LABELS = 5
+_REASON_WORDS = regex.compile(r"duplicate|referral|consult|outside|sealed|per\s+\w+", regex.I)
+
+
 @dataclass(frozen=True)
 class WithheldPage:
-    page: int  # page number within the withheld records, as the sheet gives it
+    page: int  # page number within the withheld records, as the sheet gives it; 0: unread
     reasons: tuple[str, ...]  # exemption codes, or 'duplicate', 'referral/consult', ...
 
 
@@ -51,16 +62,47 @@ def deleted_page_sheet(text: str) -> list[WithheldPage]:
         if not match:
             continue
         pages = _page_numbers(match.group(1))
-        reasons_text = match.group(2)
-        codes = [c.code for c in find_citations(reasons_text) if c.statute == FEDERAL]
-        other = [
-            r.strip().lower()
-            for r in re.split(r"[;,]", reasons_text)
-            if r.strip() and not re.search(r"\d|\bb\d", r.strip(), re.IGNORECASE)
-        ]
-        reasons = tuple(dict.fromkeys(codes + other))
+        reasons = _reasons(match.group(2))
         entries.extend(WithheldPage(page, reasons) for page in pages if reasons)
-    return entries if len(entries) >= 2 or _SHEET.search(text) else []
+    if len(entries) >= 2:
+        return entries
+    by_columns = _sheet_by_columns(text)
+    if by_columns:
+        return by_columns
+    if _SHEET.search(text):
+        return entries or [WithheldPage(0, ())]  # a sheet none of whose entries could be read
+    return []
+
+
+def _reasons(text: str) -> tuple[str, ...]:
+    codes = [c.code for c in find_citations(text) if c.statute == FEDERAL]
+    other = [
+        r.strip().lower()
+        for r in re.split(r"[;,]", text)
+        if r.strip() and not re.search(r"\d|\bb\d", r.strip(), re.IGNORECASE)
+    ]
+    return tuple(dict.fromkeys(codes + other))
+
+
+def _sheet_by_columns(text: str) -> list[WithheldPage]:
+    """A sheet OCR read column by column: the "Page" labels, then the numbers, then the reasons,
+    each in its own run of lines. One entry per label; its number and reasons where the columns
+    pair up one to one (number 0 and no reasons where a column was lost or garbled)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    labels = [line for line in lines if _PAGE_LABEL.fullmatch(line)]
+    titled = bool(_SHEET.search(text) or _SHEET_TOTAL.search(text))
+    if len(labels) < (1 if titled else _SHEET_LABELS):
+        return []
+    numbers = [int(line) for line in lines if line.isdigit()]
+    reasons = [
+        _reasons(line)
+        for line in lines
+        if line.endswith(";") and (find_citations(line) or _REASON_WORDS.search(line))
+    ]
+    count = len(labels)
+    pages = numbers if len(numbers) == count else [0] * count
+    why = reasons if len(reasons) == count else [()] * count
+    return [WithheldPage(page, reason) for page, reason in zip(pages, why, strict=True)]
 
 
 def _page_numbers(spec: str) -> list[int]:
@@ -81,7 +123,7 @@ def annotate(page: Page) -> None:
     labels = "\n".join(r["label"] for r in page.redactions if r.get("label"))
     citations = find_citations(f"{page.text}\n{labels}" if labels else page.text)
     page.citations = [{"code": c.code, "statute": c.statute, "text": c.text} for c in citations]
-    page.exemptions = sorted({c.code for c in citations if c.statute == FEDERAL})
+    page.exemptions = federal_codes(citations)
     sheet = deleted_page_sheet(page.text)
     page.withheld_pages = [{"page": w.page, "reasons": list(w.reasons)} for w in sheet]
     page.withheld_in_full = not sheet and (
@@ -93,18 +135,37 @@ def annotate(page: Page) -> None:
 _BAND_LINES = 4
 
 
+#: A stamp that begins its line is followed by at most this many words ("ICE-000123 Page 2",
+#: or a handwritten file number OCR reads as three); one that leads a longer line is the first
+#: cell of a table row.
+_WORDS_AFTER_STAMP = 3
+
+
 def _stamp_candidates(text: str) -> list[Bates]:
     lines = [line for line in text.splitlines() if line.strip()]
     band = lines[:_BAND_LINES] + lines[-_BAND_LINES:] if len(lines) > 2 * _BAND_LINES else lines
-    return [b for line in band for b in find_bates(line)]
+    return [b for line in band for b in find_bates(line) if _stands_apart(b, line)]
+
+
+def _stands_apart(stamp: Bates, line: str) -> bool:
+    """A stamp is printed apart, in a margin: it ends its line ("CONFIDENTIAL ICE-000123"), or
+    begins a short one. A number inside a line of text or a table row is no stamp."""
+    words = [w for w in line.split() if sum(c.isalnum() for c in w) >= 2]  # not OCR specks
+    digits = str(stamp.number).zfill(stamp.digits)
+    position = next((i for i, word in enumerate(words) if digits in word), None)
+    if position is None:
+        return False
+    after = len(words) - 1 - position
+    return after == 0 or (after <= _WORDS_AFTER_STAMP and position <= 1)
 
 
 def assign_bates(pages: list[Page]) -> tuple[str, str]:
     """Give each page its Bates number; returns the document's first and last.
 
-    The prefix stamped on most pages wins (a request number in a letterhead does not); a
-    page whose stamp OCR missed gets the number its neighbours imply, when the document's
-    numbering runs one per page.
+    The prefix stamped on most pages wins (a request number in a letterhead does not). A page
+    whose stamp OCR missed gets the number its neighbours imply, but only between two stamped
+    pages that agree on it (numbered one per page between them): an unstamped cover letter or
+    deleted page sheet before the first stamp, or after the last, gets none.
     """
     candidates = {page.number: _stamp_candidates(page.text) for page in pages}
     prefixes = Counter(prefix_key(b.prefix) for found in candidates.values() for b in found)
@@ -119,17 +180,20 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
     # One document, one spelling: a stamp OCR misread on some pages takes the majority's.
     majority = Counter(b.prefix for b in chosen.values()).most_common(1)[0][0]
     chosen = {n: _respell(b, majority) for n, b in chosen.items()}
-    offsets = {b.number - page for page, b in chosen.items()}
-    if len(offsets) == 1:  # one stamp per page, in page order: fill the pages OCR missed
-        offset = offsets.pop()
-        template = next(iter(chosen.values()))
-        for page in pages:
-            if page.number not in chosen:
-                chosen[page.number] = Bates(
+    sheets = {page.number for page in pages if page.withheld_pages}
+    stamped = sorted(chosen)
+    for before, after in pairwise(stamped):
+        offset = chosen[before].number - before
+        if after - before < 2 or chosen[after].number - after != offset:
+            continue
+        template = chosen[before]
+        for number in range(before + 1, after):
+            if number not in sheets:
+                chosen[number] = Bates(
                     template.prefix,
-                    page.number + offset,
+                    number + offset,
                     template.digits,
-                    _format(template, page.number + offset),
+                    _format(template, number + offset),
                 )
     for page in pages:
         page.bates = [chosen[page.number].text] if page.number in chosen else []

@@ -13,15 +13,14 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytesseract
 from PIL import Image
 
-from foiarchive.ingest.errors import IngestError, OcrUnavailable
+from foiarchive.ingest.errors import OcrUnavailable
 from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.programs import ProgramFailed, ProgramTimedOut, tesseract
 from foiarchive.ingest.redactions import find_in_image
 from foiarchive.schemas.exemptions import find_citations
 
@@ -79,18 +78,13 @@ class OcrResult:
 
 
 def tesseract_version() -> str:
-    """Tesseract's version, or OcrUnavailable with how to install it."""
-    try:
-        return str(pytesseract.get_tesseract_version())
-    except (pytesseract.TesseractNotFoundError, OSError):
-        raise OcrUnavailable(
-            "Tesseract is not installed (Debian: apt-get install tesseract-ocr); "
-            "install it or ingest with --ocr never"
-        ) from None
+    """Tesseract's version ('5.3.0', part of the OCR cache key), or OcrUnavailable with how to
+    install it."""
+    return tesseract.version()
 
 
 def check_languages(languages: str) -> None:
-    available = set(_available_languages())
+    available = set(tesseract.languages())
     missing = [lang for lang in languages.split("+") if lang not in available]
     if missing:
         raise OcrUnavailable(
@@ -98,14 +92,6 @@ def check_languages(languages: str) -> None:
             f"(installed: {', '.join(sorted(available)) or 'none'}; "
             f"Debian: apt-get install tesseract-ocr-{missing[0]})"
         )
-
-
-@cache
-def _available_languages() -> tuple[str, ...]:
-    try:
-        return tuple(pytesseract.get_languages(config=""))
-    except (pytesseract.TesseractNotFoundError, OSError, pytesseract.TesseractError):
-        return ()
 
 
 # -- preparation ----------------------------------------------------------------------------
@@ -187,32 +173,17 @@ def _prepare(
 def _run_tesseract(
     path: str, settings: OcrSettings, dpi: int, timeout: int
 ) -> dict[str, list[Any]]:
-    try:
-        return pytesseract.image_to_data(
-            path,
-            lang=settings.languages,
-            config=f"--psm 3 --dpi {dpi}",
-            output_type=pytesseract.Output.DICT,
-            timeout=timeout,
-        )
-    except pytesseract.TesseractNotFoundError:
-        raise OcrUnavailable("Tesseract is not installed (apt-get install tesseract-ocr)") from None
-    except RuntimeError as exc:  # pytesseract signals its timeout this way
-        raise IngestError(f"OCR gave up after {timeout} s ({exc})") from None
-    except pytesseract.TesseractError as exc:
-        raise IngestError(f"Tesseract failed: {exc.message or exc}") from None
+    """Raises ProgramError (an IngestError) when Tesseract is missing, times out or fails."""
+    return tesseract.image_to_data(
+        path, languages=settings.languages, psm=3, dpi=dpi, timeout=timeout
+    )
 
 
 def _orientation(path: str, timeout: int) -> int:
     """Degrees to rotate the image clockwise to make it upright (0 if unsure)."""
     try:
-        osd = pytesseract.image_to_osd(
-            path,
-            config="--psm 0 -c min_characters_to_try=20",
-            output_type=pytesseract.Output.DICT,
-            timeout=timeout,
-        )
-    except (pytesseract.TesseractError, RuntimeError):
+        osd = tesseract.orientation(path, min_characters=20, timeout=timeout)
+    except (ProgramFailed, ProgramTimedOut):
         return 0  # too few characters to tell
     if float(osd.get("orientation_conf", 0)) < 1.5:
         return 0
@@ -370,13 +341,14 @@ def _read_strip(strip: Image.Image, settings: OcrSettings, dpi: int, limits: Lim
         path = os.path.join(scratch, "strip.pgm")
         strip.convert("L").save(path)
         try:
-            return pytesseract.image_to_string(
+            return tesseract.image_to_string(
                 path,
-                lang=settings.languages,
-                config=f"--psm 11 --dpi {dpi}",
+                languages=settings.languages,
+                psm=11,
+                dpi=dpi,
                 timeout=min(60, limits.ocr_timeout),
             )
-        except (pytesseract.TesseractError, RuntimeError):
+        except (ProgramFailed, ProgramTimedOut):
             return ""
 
 

@@ -12,13 +12,12 @@ document's remote links and images stay unfetched.
 
 from __future__ import annotations
 
-import functools
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 from foiarchive.ingest.errors import IngestError
+from foiarchive.ingest.programs import soffice
 
 TIMEOUT = 300
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -46,71 +45,32 @@ RENDITIONS = {
 
 
 def libreoffice() -> str:
-    """The soffice command, or an IngestError saying how to install it."""
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None:
-        raise IngestError(
-            "LibreOffice is needed to read Office documents: apt-get install "
-            "libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui"
-        )
-    return found
+    """The soffice command, or an IngestError (ProgramMissing) saying how to install it."""
+    return soffice.path()
 
 
-@functools.cache
-def _offline() -> list[str]:
-    """A command prefix that runs a program without network access, when the system allows."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return []
-    try:
-        probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return [unshare, "-rn"] if probe.returncode == 0 else []
+#: The prefix that keeps LibreOffice off the network (`unshare -rn`), or () where not allowed.
+_offline = soffice.offline_prefix
 
 
-@functools.cache
 def version() -> str:
-    """'LibreOffice 7.4.7.2', asked once per process."""
-    try:
-        done = subprocess.run(
-            [libreoffice(), "--version"], capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "LibreOffice"
-    return " ".join(done.stdout.split()[:2]) or "LibreOffice"
+    """'LibreOffice 7.4.7.2', as the PREMIS events name the renditions' maker."""
+    return soffice.agent()
 
 
 def render(source: Path, target: Path, fmt: str) -> Path:
     """Convert `source` to `fmt` at `target` (kept if already made); returns target."""
     if target.exists() and target.stat().st_size:
         return target
-    soffice = libreoffice()
+    soffice.path()  # missing: say so before copying anything
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="foiarchive-lo-") as scratch:
         work = Path(scratch)
         # LibreOffice names its output after the input: give it a plain name of our own.
         staged = work / f"input{source.suffix.lower() or '.bin'}"
         shutil.copyfile(source, staged)
-        command = [
-            *_offline(),
-            soffice,
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--nolockcheck",
-            "--convert-to",
-            fmt,
-            "--outdir",
-            str(work / "out"),
-            str(staged),
-        ]
-        try:
-            subprocess.run(command, capture_output=True, timeout=TIMEOUT, cwd=work, check=False)
-        except subprocess.TimeoutExpired:
-            raise IngestError(f"LibreOffice took over {TIMEOUT} s to convert it") from None
-        except OSError as exc:
-            raise IngestError(f"cannot run LibreOffice: {exc}") from None
+        # ProgramTimedOut, ProgramMissing: IngestErrors with their one-line reasons
+        soffice.convert(staged, fmt, work / "out", profile=work / "profile", timeout=TIMEOUT)
         produced = work / "out" / f"input.{fmt}"
         if not produced.exists() or not produced.stat().st_size:
             raise IngestError("LibreOffice could not convert it (damaged or unsupported file)")

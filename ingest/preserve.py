@@ -20,7 +20,8 @@ from typing import Any, Literal
 from foiarchive import index, preservation
 from foiarchive.archive import Archive
 from foiarchive.index.catalog import Catalog, now_iso
-from foiarchive.preservation import BagReport, PayloadFile, Problem
+from foiarchive.preservation import BagReport, PayloadFile, Problem, packages
+from foiarchive.preservation.packages import PackageLimits, UnsafePackage
 from foiarchive.schemas import Event, Production
 
 AGENT = "foiarchive"
@@ -308,89 +309,16 @@ def verify_package(package: Path, *, workers: int = 2, checksum: bool = True) ->
         try:
             bag = unpack(package, Path(scratch))
         except UnsafePackage as exc:
-            return [*problems, Problem(package.name, str(exc))]
+            return [*problems, Problem(package.name, exc.detail)]
         problems += preservation.validate_bag(bag, workers=workers).problems
     return problems
 
 
 # -- safe unpacking -----------------------------------------------------------------------
-class UnsafePackage(preservation.BagError):
-    """A tar or zip that would write outside its folder, or is too large: refused whole."""
-
-
-MAX_UNPACKED_BYTES = 64 * 1024**3
-MAX_MEMBERS = 1_000_000
-
-
-def _safe_member_path(name: str) -> str:
-    clean = name.replace("\\", "/")
-    if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":"):
-        raise UnsafePackage(f"member {name!r} has an absolute path")
-    parts = [p for p in clean.split("/") if p not in ("", ".")]
-    if ".." in parts or not parts:
-        raise UnsafePackage(f"member {name!r} would escape the target folder")
-    return "/".join(parts)
-
-
 def unpack(package: Path, into: Path) -> Path:
-    """Extract a tar or zip bag into `into`, refusing links, devices, escapes and bombs; returns
-    the bag folder (the single top-level folder, or `into` itself)."""
-    try:
-        return _unpack(package, into)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        raise UnsafePackage(f"{package.name}: damaged or tampered package ({exc})") from None
-
-
-def _unpack(package: Path, into: Path) -> Path:
-    members: list[str] = []
-    if zipfile.is_zipfile(package):
-        with zipfile.ZipFile(package) as archive:
-            infos = archive.infolist()
-            if len(infos) > MAX_MEMBERS:
-                raise UnsafePackage(f"{len(infos)} members, over the limit of {MAX_MEMBERS}")
-            if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-                raise UnsafePackage("unpacks to more than the 64 GiB limit (zip bomb?)")
-            for info in infos:
-                mode = info.external_attr >> 16
-                if mode and (mode & 0o170000) not in (0, 0o100000, 0o040000):
-                    raise UnsafePackage(f"member {info.filename!r} is a link or special file")
-                path = _safe_member_path(info.filename)
-                if info.is_dir():
-                    (into / path).mkdir(parents=True, exist_ok=True)
-                    continue
-                (into / path).parent.mkdir(parents=True, exist_ok=True)
-                # zipfile reads no more than the declared size and checks the CRC, so a member
-                # that lies about its size fails as a damaged package.
-                with archive.open(info) as source, (into / path).open("xb") as target:
-                    shutil.copyfileobj(source, target, 1024 * 1024)
-                members.append(path)
-    elif tarfile.is_tarfile(package):
-        total = 0
-        with tarfile.open(package) as tar:
-            for count, member in enumerate(tar, start=1):
-                if count > MAX_MEMBERS:
-                    raise UnsafePackage(f"more than {MAX_MEMBERS} members")
-                if not (member.isfile() or member.isdir()):
-                    raise UnsafePackage(f"member {member.name!r} is a link or special file")
-                path = _safe_member_path(member.name)
-                if member.isdir():
-                    (into / path).mkdir(parents=True, exist_ok=True)
-                    continue
-                total += member.size
-                if total > MAX_UNPACKED_BYTES:
-                    raise UnsafePackage("unpacks to more than the 64 GiB limit")
-                (into / path).parent.mkdir(parents=True, exist_ok=True)
-                extracted = tar.extractfile(member)
-                assert extracted is not None  # a regular file, checked above
-                with extracted, (into / path).open("xb") as target:
-                    shutil.copyfileobj(extracted, target, 1024 * 1024)
-                members.append(path)
-    else:
-        raise UnsafePackage(f"{package.name}: not a tar or zip file")
-    tops = {p.split("/")[0] for p in members} | {d.name for d in into.iterdir() if d.is_dir()}
-    if len(tops) == 1 and not (into / "bagit.txt").exists():
-        return into / tops.pop()
-    return into
+    """Extract a tar or zip bag into `into` (preservation.packages.unpack: the one safe reader,
+    with its limits), refusing links, devices, escapes and bombs; returns the bag folder."""
+    return packages.unpack(package, into, PackageLimits())
 
 
 # -- rebuild ------------------------------------------------------------------------------

@@ -370,7 +370,8 @@ def find_in_pdf_page(page: Any, textpage: Any) -> list[dict[str, Any]]:
     width, height = page.get_size()
     if width <= 0 or height <= 0:
         return []
-    found = []
+    found: list[dict[str, Any]] = []
+    rects: list[tuple[float, float, float, float]] = []
     for obj in page.get_objects(max_depth=2):
         if obj.type != raw.FPDF_PAGEOBJ_PATH:
             continue
@@ -388,8 +389,6 @@ def find_in_pdf_page(page: Any, textpage: Any) -> list[dict[str, Any]]:
         bw, bh = (right - left) / width, (top - bottom) / height
         if bw < MIN_WIDTH or bh < MIN_HEIGHT / 2 or bw * bh > 0.9:
             continue
-        under = textpage.get_text_bounded(left=left, bottom=bottom, right=right, top=top)
-        hidden = sum(1 for ch in under if not ch.isspace())
         found.append(
             box(
                 left / width,
@@ -398,7 +397,50 @@ def find_in_pdf_page(page: Any, textpage: Any) -> list[dict[str, Any]]:
                 1 - bottom / height,
                 "filled",
                 "vector",
-                text_under=hidden,
             )
         )
+        rects.append((left, bottom, right, top))
+    for found_box, hidden in zip(found, _hidden_characters(textpage, rects), strict=True):
+        found_box["text_under"] = hidden
     return found
+
+
+#: A character counts as under a box when this share of its own box lies inside it: a glyph
+#: of the line above or below that only touches the edge is in plain sight.
+_UNDER_SHARE = 0.5
+#: A character this light is printed on the box, not hidden by it: the white exemption label
+#: agencies print on black boxes.
+_LIGHT = 160
+
+
+def _hidden_characters(textpage: Any, rects: list[tuple[float, float, float, float]]) -> list[int]:
+    """How many characters each box hides: dark characters mostly inside it."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    counts = [0] * len(rects)
+    if not rects:
+        return counts
+    edges = [ctypes.c_double() for _ in range(4)]
+    colour = [ctypes.c_uint() for _ in range(4)]
+    for index in range(textpage.count_chars()):
+        code = raw.FPDFText_GetUnicode(textpage.raw, index)
+        if code == 0 or chr(code).isspace():
+            continue
+        if not raw.FPDFText_GetCharBox(textpage.raw, index, *(ctypes.byref(e) for e in edges)):
+            continue
+        left, right, bottom, top = (e.value for e in edges)
+        area = max(right - left, 0.01) * max(top - bottom, 0.01)
+        for number, (x0, y0, x1, y1) in enumerate(rects):
+            inside = max(0.0, min(right, x1) - max(left, x0)) * max(
+                0.0, min(top, y1) - max(bottom, y0)
+            )
+            if inside < _UNDER_SHARE * area:
+                continue
+            if raw.FPDFText_GetFillColor(textpage.raw, index, *(ctypes.byref(c) for c in colour)):
+                red, green, blue, _ = (c.value for c in colour)
+                if min(red, green, blue) >= _LIGHT:
+                    continue  # a light label printed on the box: seen, not hidden
+            counts[number] += 1
+    return counts

@@ -7,8 +7,6 @@ content (Ghostscript turns a file cut short into one blank page) is no repair.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pypdfium2 as pdfium
 
 from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.programs import ProgramError, ghostscript, qpdf
 
 GHOSTSCRIPT_TIMEOUT = 300
 _BLANK_LEVEL = 250  # a page whose darkest pixel is lighter than this shows nothing
@@ -43,30 +42,20 @@ def repair_pdf(source: Path, target: Path, limits: Limits) -> Repair | None:
 
 
 def _with_qpdf(source: Path, target: Path) -> str | None:
-    import pikepdf
-
     try:
-        with pikepdf.open(source) as pdf:  # qpdf rebuilds a broken cross-reference table
-            pdf.save(target)
-    except (pikepdf.PdfError, OSError, ValueError):
+        qpdf.rewrite_pdf(source, target)  # qpdf rebuilds a broken cross-reference table
+        return qpdf.agent()
+    except ProgramError:
         return None
-    return f"qpdf {pikepdf.__libqpdf_version__} (pikepdf {pikepdf.__version__})"
 
 
 def _with_ghostscript(source: Path, target: Path) -> str | None:
-    gs = shutil.which("gs")
-    if gs is None:
-        return None
-    command = [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
-               f"-sOutputFile={target}", "--", str(source)]  # fmt: skip
     try:
-        done = subprocess.run(command, capture_output=True, timeout=GHOSTSCRIPT_TIMEOUT)
-        version = subprocess.run([gs, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+        ghostscript.rewrite_pdf(source, target, timeout=GHOSTSCRIPT_TIMEOUT)
+        tool = ghostscript.agent()
+    except ProgramError:  # not installed, gave up, or failed: no repair (the caller says so)
         return None
-    if done.returncode != 0 or not target.exists():
-        return None
-    return f"Ghostscript {version.stdout.strip()}"
+    return tool if target.exists() else None
 
 
 def _readable_pages(path: Path, limits: Limits) -> int:

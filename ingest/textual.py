@@ -17,8 +17,8 @@ from typing import NamedTuple
 from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.limits import Limits
 from foiarchive.schemas import Page
+from foiarchive.schemas.rows import ROWS_PER_PAGE, heading, row_line
 
-ROWS_PER_PAGE = 50
 #: Rows above the header an agency may fill with a title block.
 MAX_TITLE_ROWS = 12
 TEXT_PAGE_CHARS = 20_000
@@ -148,22 +148,18 @@ def _row_pages(rows: Iterator[list[str]], label: str | None) -> Table:
     first_row = header_row + 1  # spreadsheet row numbers
 
     def flush(last_row: int) -> None:
-        where = f"{label}, rows" if label else "Rows"
-        heading = f"{where} {first_row}-{last_row}"
-        if titles and not pages:  # the title block stays searchable, on the first page
-            heading += " (" + " / ".join(titles) + ")"
-        pages.append(
-            Page(number=len(pages) + 1, text="\n".join([heading, *block]), text_source="text")
-        )
+        # the title block stays searchable, on the first page
+        top = heading(label, first_row, last_row, titles if not pages else None)
+        pages.append(Page(number=len(pages) + 1, text="\n".join([top, *block]), text_source="text"))
 
     row_number = header_row
     for row_number, row in enumerate(itertools.chain(pending, rows), start=header_row + 1):
         cells = [
-            f"{columns[i] if i < len(columns) else f'column {i + 1}'}: {value.strip()}"
+            (columns[i] if i < len(columns) else f"column {i + 1}", value.strip())
             for i, value in enumerate(row)
             if value and value.strip()
         ]
-        block.append(" | ".join(cells))
+        block.append(row_line(cells))
         if len(block) == ROWS_PER_PAGE:
             flush(row_number)
             block, first_row = [], row_number + 1

@@ -13,7 +13,9 @@ from foiarchive.preservation.validate import BagReport, Problem
 
 @cache
 def foiarchive_profile() -> dict[str, Any]:
-    return json.loads(resources.files("schemas").joinpath("bagit-profile.json").read_text("utf-8"))
+    return json.loads(
+        resources.files("foiarchive.schemas").joinpath("bagit-profile.json").read_text("utf-8")
+    )
 
 
 def check_profile(report: BagReport, profile: dict[str, Any] | None = None) -> list[Problem]:

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 import regex
 
 # A prefix (letters, digits, parenthesised agency) and a number of 4 to 10 digits:
-# ICE-2017-000123, DHS 000045, EOUSA-0001234, 19-cv-4048(FBI)-1515, and OCR's 'EOUSA- 0001234'.
+# ICE-2017-000123, DHS 000045, EOUSA-0001234, 19-cv-4048(FBI)-1515, and OCR's 'EOUSA- 0001234'
+# or '2019-ICLI-00003 -022454' (a space before the separator).
 _BATES = regex.compile(
-    r"(?<![\w(-])([A-Za-z0-9()]{2,}(?:[-_][A-Za-z0-9()]+){0,3})(?:(?<=[A-Za-z)]) ?[-_]? ?|[-_] ?| )"
+    r"(?<![\w(-])([A-Za-z0-9()]{2,}(?:[-_][A-Za-z0-9()]+){0,3})"
+    r"(?:(?<=[A-Za-z)]) ?[-_]? ?| ?[-_] ?| )"
     r"(\d{4,10})(?![\w]|[-_]\d)"
 )
+#: OCR's "(FBI )" in "19-cv-4048(FBI )-2026": spaces inside a short parenthesised word.
+_PARENTHESIS_SPACE = re.compile(r"\(\s*[A-Za-z]{2,8}\s*\)")
 #: Words that precede numbers in letterheads, dates and citations, never in a Bates prefix.
 _NOT_PREFIXES = frozenset(
     [
@@ -145,6 +149,8 @@ _STATES = frozenset(
 
 def _plausible(prefix: str, digits: str) -> bool:
     """Bates numbers are zero-padded or long, or carry a structured prefix (19-cv-4048(FBI))."""
+    if prefix.count("(") != prefix.count(")"):
+        return False  # "(AF-2013" is a fragment of a table cell, not a stamp's prefix
     words = {w.upper() for w in re.findall(r"[A-Za-z]+", prefix)}
     letters = re.sub(r"[^A-Za-z]", "", prefix)
     if not re.search(r"[A-Z]{2,}", prefix) or words & _NOT_PREFIXES or len(letters) > 12:
@@ -168,7 +174,7 @@ class Bates:
 
 
 #: Characters OCR confuses in stamps, folded together when prefixes are compared.
-_CONFUSABLE = str.maketrans("oqilzsb", "0011258")
+_CONFUSABLE = str.maketrans("oqilzsby", "0011258v")
 
 
 def prefix_key(prefix: str) -> str:
@@ -186,6 +192,7 @@ def bates_key(prefix: str, number: int) -> str:
 def find_bates(text: str) -> list[Bates]:
     """Bates-like stamps in a text (typically the band at the top or bottom of a page)."""
     found = []
+    text = _PARENTHESIS_SPACE.sub(lambda m: re.sub(r"\s+", "", m.group(0)), text)
     for match in _BATES.finditer(text):
         prefix, digits = match.group(1), match.group(2)
         if not _plausible(prefix, digits):

@@ -11,13 +11,16 @@ citation: every pattern requires the exemption number.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import regex
 
 FEDERAL = "5 U.S.C. 552(b)"
 
-_SUB = r"(?:\s*\(\s*([a-fA-F])\s*\))"
+# A subparagraph letter: (C) in (b)(7)(C). A "(b)" followed by "(7)" starts the next citation
+# of a run printed together, "(b) (7)(b) (7)(E)", and is no letter of this one.
+_SUB = r"(?:\s*\(\s*([a-fA-F])\s*\)(?!\s*\(\s*[1-9]\s*\)))"
 # (b)(6), (b) (6), (b)(7)(C) and the ways OCR garbles them: (bX6), b)(6), (b(7E), (b)(7E),
 # glued to the word before. Each form needs the exemption number and a closing parenthesis.
 _PAREN = regex.compile(
@@ -31,7 +34,8 @@ _USC = regex.compile(r"552\s*\(\s*b\s*\)\s*\(\s*([1-9])\s*\)" + _SUB + "?")
 _SIX = regex.compile(r"(?<![\w)])\(6\)\s*\(([1-9])\)" + _SUB + "?")
 # b6, b7C, b7(C) (margin codes), not part of a longer word or number. Lower-case b only:
 # "vitamin B6" and "form B1" are not citations.
-_COMPACT = regex.compile(r"(?<![\w/.-])b([1-9])(?:\s?\(?([a-fA-F])\)?)?(?![\w])")
+# OCR reads the C of a margin b7C as a cent or euro sign often enough to count them as C.
+_COMPACT = regex.compile(r"(?<![\w/.-])b([1-9])(?:\s?\(?([a-fA-F¢€])\)?)?(?![\w])")
 # Exemption 5, Ex. 5, Exemptions 6 and 7(C), FOIA Exemption 4, exemption (b)(5)
 _NAMED = regex.compile(
     r"\b(?:FOIA\s+)?(?:Exemptions?|Ex\.|Exs\.)\s*((?:\(?[1-9]\)?(?:\s*\(?[a-fA-F]\)(?![\w]))?"
@@ -43,6 +47,9 @@ _NAMED_ITEM = regex.compile(r"\(?([1-9])\)?(?:\s*\(([a-fA-F])\))?")
 _ILCS = regex.compile(r"\b(\d+)\s+ILCS\s+(\d+)\s*/\s*(\d+(?:\.\d+)?)((?:\s*\(\s*\w{1,4}\s*\))*)")
 
 
+_LETTER = {"¢": "c", "€": "c"}
+
+
 @dataclass(frozen=True)
 class Citation:
     code: str  # b6, b7c for federal FOIA; the section for state law, e.g. 7(1)(c)
@@ -52,7 +59,7 @@ class Citation:
 
 def _federal(number: str, sub: str | None) -> str | None:
     if number == "7":
-        return f"b7{sub.lower()}" if sub else "b7"
+        return f"b7{_LETTER.get(sub, sub).lower()}" if sub else "b7"
     return f"b{number}"
 
 
@@ -100,7 +107,20 @@ def find_citations(text: str) -> list[Citation]:
 
 def exemption_codes(text: str) -> list[str]:
     """The distinct federal exemption codes cited on a page (b6, b7c, ...), sorted."""
-    return sorted({c.code for c in find_citations(text) if c.statute == FEDERAL})
+    return federal_codes(find_citations(text))
+
+
+def federal_codes(citations: Iterable[Citation]) -> list[str]:
+    """The distinct federal codes among these citations, sorted.
+
+    A bare b7 beside b7c (or any lettered 7) on the same page is taken for that citation with
+    its letter lost, not for a citation of its own: on the labelled real pages every bare b7
+    next to a lettered one was an OCR slip (b7C read as b7).
+    """
+    codes = {c.code for c in citations if c.statute == FEDERAL}
+    if "b7" in codes and any(len(code) == 3 and code.startswith("b7") for code in codes):
+        codes.discard("b7")
+    return sorted(codes)
 
 
 # -- table cells ----------------------------------------------------------------------------

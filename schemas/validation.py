@@ -18,7 +18,9 @@ class ManifestError(FoiarchiveError, ValueError):
 
 @cache
 def _production_schema() -> dict[str, Any]:
-    text = resources.files("schemas").joinpath("production.schema.json").read_text("utf-8")
+    text = (
+        resources.files("foiarchive.schemas").joinpath("production.schema.json").read_text("utf-8")
+    )
     return json.loads(text)
 
 

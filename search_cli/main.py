@@ -375,7 +375,7 @@ def search_command(
     if output_format == "json":
         emit_json(results.to_dict())
     elif output_format == "csv":
-        columns = ["production", "document", "path", "page", "bates", "score", "snippet"]
+        columns = ["production", "document", "path", "page", "row", "bates", "score", "snippet"]
         if results.documents is None:
             emit_csv(columns, (h.to_dict() for h in results.hits))
         else:
@@ -397,7 +397,8 @@ def _print_hits(results: index.SearchResults) -> None:
         click.echo(f"No pages match {results.query!r}.")
         return
     for rank, hit in enumerate(results.hits, start=results.offset + 1):
-        where = f"p. {hit.page}" + (f"  {hit.bates}" if hit.bates else "")
+        where = f"p. {hit.page}" + (f" row {hit.row}" if hit.row else "")
+        where += f"  {hit.bates}" if hit.bates else ""
         click.echo(
             click.style(f"{rank}. ", bold=True)
             + f"{hit.production}  {click.style(printable(hit.path), fg='cyan')}  {where}"
@@ -424,7 +425,8 @@ def _print_documents(results: index.SearchResults) -> None:
             + click.style(f"  [{group.document}]", dim=True)
         )
         for hit in group.pages:
-            where = f"p. {hit.page}" + (f" {hit.bates}" if hit.bates else "")
+            where = f"p. {hit.page}" + (f" row {hit.row}" if hit.row else "")
+            where += f" {hit.bates}" if hit.bates else ""
             click.echo(f"   {where}: {terminal_snippet(hit.snippet)}")
     shown_to = results.offset + len(documents)
     more = f"; next page: --offset {shown_to}" if shown_to < results.total_documents else ""
@@ -799,6 +801,11 @@ def report_command(ctx: click.Context, production: str, output_format: str) -> N
         f"{report.pages_listed_withheld} pages listed on deleted page sheets"
         + (f" ({_counts(report.withheld_reasons)})" if report.withheld_reasons else ""),
         "exemptions cited (pages): " + (_counts(report.exemptions_by_code) or "none"),
+        *(
+            ["exemptions cited (table cells): " + _counts(report.exemption_cells_by_code)]
+            if report.exemption_cells_by_code
+            else []
+        ),
     ]
     if report.other_citations:
         lines.append("other citations (pages): " + _counts(report.other_citations))

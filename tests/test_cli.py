@@ -31,6 +31,7 @@ def test_search_csv_and_table(searchable_archive: Path) -> None:
         "document",
         "path",
         "page",
+        "row",
         "bates",
         "score",
         "snippet",
@@ -135,3 +136,75 @@ def test_search_by_document(searchable_archive: Path, backend_name: str) -> None
         "search", "detainer*", "--by-document", "--format", "csv", archive=searchable_archive
     )
     assert "matching_pages" in rows.stdout.splitlines()[0]
+
+
+def test_the_installed_command_works_outside_the_checkout(tmp_path: Path) -> None:
+    """The installed `foiarchive`, run where the repository's folders are not importable (as a
+    user runs it): every resource is found inside the foiarchive package (the JSON Schemas, the
+    BagIt profile, the templates), not by a top-level name that only a checkout provides."""
+    import os
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("foiarchive")
+    if not command.exists():
+        pytest.skip("foiarchive is not installed beside this Python")
+    source = tmp_path / "release"
+    source.mkdir()
+    (source / "memo.txt").write_text("Withheld under (b)(6): the name of the agent.\n")
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(command), "--archive", str(tmp_path / "a"), *args],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ingested = run("ingest", str(source), "--id", "p1", "--quiet", "--jobs", "1")
+    assert ingested.returncode == 0, ingested.stderr
+    assert run("verify", "p1").returncode == 0
+    exported = run("export", "p1", "--to", str(tmp_path), "--format", "zip")
+    assert exported.returncode == 0, exported.stderr
+    assert run("import", str(tmp_path / "p1.zip"), "--id", "p2", "--profile").returncode == 0
+    assert "b6 1" in run("report", "p1").stdout
+    other = tmp_path / "release-2"
+    other.mkdir()
+    (other / "memo.txt").write_text("Withheld under (b)(7)(C): the name of the agent.\n")
+    assert run("ingest", str(other), "--id", "p3", "--quiet", "--jobs", "1").returncode == 0
+    html = tmp_path / "diff.html"
+    diffed = run("diff", "p1", "p3", "--format", "html", "--output", str(html))
+    assert diffed.returncode == 0, diffed.stderr
+    assert "What changed from p1 to p3" in html.read_text()
+
+
+def test_a_hit_in_a_spreadsheet_cites_its_row(searchable_archive: Path) -> None:
+    """Rows are kept 50 to a page; a hit names the spreadsheet row it is on (header = row 1)."""
+    hits = run_json("search", '"C-00003"', archive=searchable_archive)["hits"]
+    assert [(h["path"], h["row"]) for h in hits] == [("removals-by-county.csv", 4)]
+    memo = run_json("search", "detainer", archive=searchable_archive)["hits"]
+    assert memo and all(h["row"] is None for h in memo if not h["path"].endswith(".csv"))
+    table = run_cli("search", '"C-00003"', archive=searchable_archive).output
+    assert "row 4" in table
+    report = run_cli("report", "ice-2017-r1", archive=searchable_archive).output
+    assert "exemptions cited (table cells): b6 " in report
+
+
+def test_every_package_of_the_checkout_is_installed() -> None:
+    """pyproject.toml lists the packages one by one (the rooms are mapped into foiarchive):
+    a new subpackage left off the list would be missing from the installed command."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    settings = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(settings["packages"])
+    folders = {f"foiarchive.{room}": room for room in settings["package-dir"].values()}
+    found = {"foiarchive"}
+    for package, room in folders.items():
+        for init in (root / room).rglob("__init__.py"):
+            parts = init.parent.relative_to(root / room).parts
+            found.add(".".join([package, *parts]))
+    assert found == listed

@@ -12,6 +12,7 @@ import pytest
 from foiarchive import Archive, index
 from foiarchive.disclosure.diff import Diff, diff_productions
 from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.marks import annotate
 from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
 from foiarchive.ingest.textual import csv_pages
 from foiarchive.schemas import Document, Page, Production
@@ -54,6 +55,8 @@ def _put(
     )
     if table is not None:
         records, document.columns = table
+        for record in records:
+            annotate(record)  # as ingest does: the codes in the cells
     else:
         records = []
         for number, text in enumerate(texts, start=1):
@@ -236,13 +239,16 @@ def test_table_columns_withheld_blanked_and_dropped(diff: Diff) -> None:
 def test_summary_in_plain_words(diff: Diff) -> None:
     summary = "\n".join(diff.to_dict()["summary"])
     assert "Pages withheld in full: 1 (was 0)." in summary
-    assert "Exemption (b)(6): cited on 1 page (was 0)." in summary
+    assert "Exemption (b)(6): cited on 4 pages (was 0)." in summary  # a memo, 3 of rows
     assert "6 documents appear in both releases (1 identical, 4 changed)" in summary
     assert (
         "column 'officer' was filled in 100.0% of rows in ice-2016 and 0.0% in ice-2017" in summary
     )
     assert "column 'notes' was in ice-2016 and is gone from ice-2017." in summary
     assert "130 rows (was 120" in summary
+    # every officer cell of the new release cites (b)(6): counted as cells, not just pages
+    assert "Exemption (b)(6): cited in 130 table cells (was 0)." in summary
+    assert diff.new.exemption_cells == {"b6": 130}
 
 
 def test_cli_formats_and_determinism(releases: Path) -> None:

@@ -38,6 +38,13 @@ from .conftest import run_cli, run_json
         ("FOIA Exemption 4", ["b4"]),
         ("Exemptions 6 and 7(C)", ["b6", "b7c"]),
         ("5 U.S.C. 552(b)(3)", ["b3"]),
+        # labels printed together on a box: the "(b)" before "(7)" opens the next citation
+        ("(b) (6), (b) (7)(b) (7)(E)", ["b6", "b7e"]),
+        ("(b)(1) (b)(7)(A)\n(b)(2) (b)(7)(B)", ["b1", "b2", "b7a", "b7b"]),  # a checklist
+        ("(b)(7)(E)(b)(6)(b)(7)(C)", ["b6", "b7c", "b7e"]),  # one spreadsheet cell
+        ("b7¢ -1,-2 b6 -1", ["b6", "b7c"]),  # OCR's cent sign for the C of a margin b7C
+        ("b6 b7C b7 b7C", ["b6", "b7c"]),  # a bare b7 beside b7C is a b7C that lost its C
+        ("Exemption 7 protects law enforcement records", ["b7"]),
     ],
 )
 def test_federal_exemption_citations_are_normalized(text: str, codes: list[str]) -> None:
@@ -86,6 +93,52 @@ def test_bates_stamps(stamp: str, prefix: str, number: int) -> None:
 )
 def test_things_that_are_not_bates(text: str) -> None:
     assert find_bates(text) == []
+
+
+@pytest.mark.parametrize(
+    ("printed", "text"),
+    [
+        ("2019-ICLI-00003 -022454", "2019-ICLI-00003-022454"),  # a space before the number
+        ("19-cv-4048(FBI )-2026", "19-cv-4048(FBI)-2026"),  # OCR's space inside parentheses
+    ],
+)
+def test_bates_as_ocr_spaces_them(printed: str, text: str) -> None:
+    assert [b.text for b in find_bates(printed)] == [text]
+
+
+def test_a_fund_code_in_a_table_is_no_bates() -> None:
+    assert find_bates("Fund (AF-2013 appropriation") == []
+
+
+def test_numbers_inside_lines_and_table_rows_are_not_stamps() -> None:
+    pages = [
+        Page(1, "Transactions\n7/25/13 1223 PET SUPPLIES PLUS 0202187696, 0202187621 367.88"),
+        Page(2, "Payments\nDHAW20190070 09/09/2019 CITIBANK - TRAVEL CBA CARD 08/12/2019 411.49"),
+    ]
+    assert assign_bates(pages) == ("", "")
+    assert [p.bates for p in pages] == [[], []]
+    stamped = [Page(1, "Memo\nbody\nOK VPI 19-cv-4048(FBI)-5521 — a |")]  # specks after it
+    assert assign_bates(stamped)[0] == "19-cv-4048(FBI)-5521"
+
+
+def test_unstamped_pages_before_the_first_stamp_get_no_number() -> None:
+    """A cover letter and a deleted page sheet ahead of the stamped records, and a sheet between
+    two stamped pages, keep no stamp; a page OCR missed between two agreeing stamps gets one."""
+    pages = [
+        Page(1, "Dear requester, enclosed are the records."),
+        Page(2, "DELETED PAGE INFORMATION SHEET\nPage 1 ~ b6;\nPage 2 ~ b6;"),
+        Page(3, "body\nICE-000103"),
+        Page(4, "body, stamp unread"),
+        Page(5, "body\nICE-000105"),
+        Page(6, "DELETED PAGE INFORMATION SHEET\nPage 7 ~ b6;\nPage 8 ~ b6;"),
+        Page(7, "body\nICE-000107"),
+    ]
+    for page in pages:
+        annotate(page)
+    assign_bates(pages)
+    assert [p.bates for p in pages] == [
+        [], [], ["ICE-000103"], ["ICE-000104"], ["ICE-000105"], [], ["ICE-000107"],
+    ]  # fmt: skip
 
 
 def test_document_bates_follow_the_dominant_prefix_and_fill_misread_pages() -> None:
@@ -211,3 +264,63 @@ def test_a_misread_prefix_takes_the_spelling_the_production_uses() -> None:
     ]
     assert harmonize(documents) == {"b": "EOUSA"}
     assert respell(["EQUSA-000005", "EQUSA-000006"], "EOUSA") == ["EOUSA-000005", "EOUSA-000006"]
+
+
+def test_a_deleted_page_sheet_read_column_by_column() -> None:
+    """OCR often reads a sheet's table a column at a time: labels, numbers, reasons apart."""
+    text = "\n".join(
+        ["FEDERAL BUREAU OF INVESTIGATION", "DELETED PAGE INFORMATION SHEET"]
+        + ["Page"] * 3
+        + ["12", "13", "14"]
+        + ["Duplicate;", "b6 - 2,-6; b7C - 2,-6;", "Referral/Consult;"]
+    )
+    page = Page(1, text)
+    annotate(page)
+    assert page.withheld_pages == [
+        {"page": 12, "reasons": ["duplicate"]},
+        {"page": 13, "reasons": ["b6", "b7c"]},
+        {"page": 14, "reasons": ["referral/consult"]},
+    ]
+    # a continuation sheet with no title, its numbers lost: one entry per label all the same
+    garbled = Page(2, "\n".join(["Page"] * 6 + ["b6 - 2; bIC - 2,-5;"] * 4))
+    annotate(garbled)
+    assert [e["page"] for e in garbled.withheld_pages] == [0] * 6
+    # a titled sheet whose entries are all unreadable still stands for withheld pages
+    titled = Page(3, "FEDKRAL BUREAU\nDELETED PAGE INFORMATION SHEET\nnoise")
+    annotate(titled)
+    assert titled.withheld_pages == [{"page": 0, "reasons": []}]
+    ordinary = Page(4, "Page\nPage\nThe report continues on the next page.")
+    annotate(ordinary)
+    assert ordinary.withheld_pages == [] and not ordinary.withheld_in_full
+
+
+def test_labels_on_boxes_and_glyphs_at_their_edges_are_not_leaks(tmp_path: Path) -> None:
+    """White exemption labels printed on black boxes are seen, not hidden; a line of text that
+    only touches a box's edge is in plain sight; dark text under a box is a leak."""
+    import pikepdf
+
+    content = b"""
+    0 0 0 rg 100 700 200 20 re f
+    BT /F1 11 Tf 1 1 1 rg 105 705 Td ((b)(6), (b)(7)(C)) Tj ET
+    0 0 0 rg 100 400 200 20 re f
+    BT /F1 11 Tf 0 0 0 rg 105 405 Td (Agent Jane Roe) Tj ET
+    BT /F1 11 Tf 0 0 0 rg 100 418.5 Td (the line above the second box) Tj ET
+    """
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                           BaseFont=pikepdf.Name.Helvetica)
+    )  # fmt: skip
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 612, 792],
+        Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font)),
+        Contents=pdf.make_stream(content),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    pdf.save(tmp_path / "labels.pdf")
+    document = pdfium.PdfDocument(str(tmp_path / "labels.pdf"))
+    found = sorted(
+        find_in_pdf_page(document[0], document[0].get_textpage()), key=lambda b: b["box"][1]
+    )
+    assert [b["text_under"] for b in found] == [0, len("AgentJaneRoe")]
