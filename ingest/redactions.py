@@ -64,7 +64,7 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
     gray = image.convert("L")
     width, height = gray.size
     page_dpi = dpi or max(width, height) / 11
-    found = _filled(gray, page_dpi)
+    found, solid_mask = _filled(gray, page_dpi)
     # Thin outlines fade to grey when averaged down: keep the darkest pixel of each block.
     pixels = np.asarray(gray, dtype=np.uint8)
     factor = max(1, round(page_dpi / OUTLINE_DPI))
@@ -80,16 +80,66 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
                 )
     strokes = darkest < LINE_DARK
     solid = [r["box"] for r in found]
-    for x0, y0, x1, y1 in _outlines(strokes, page_dpi / factor):
-        cx, cy = (x0 + x1) / 2 / fw, (y0 + y1) / 2 / fh
-        if any(a <= cx <= c and b <= cy <= d for a, b, c, d in solid):
-            continue
-        found.append(box(x0 / fw, y0 / fh, x1 / fw, y1 / fh, "outlined", "image"))
+    rects = [
+        (x0 / fw, y0 / fh, x1 / fw, y1 / fh)
+        for x0, y0, x1, y1 in _outlines(strokes, page_dpi / factor)
+        if not any(
+            a <= (x0 + x1) / 2 / fw <= c and b <= (y0 + y1) / 2 / fh <= d for a, b, c, d in solid
+        )
+    ]
+    for outline in _merged(_framed(gray, page_dpi, solid_mask), rects, 3 / fh):
+        found.append(box(*outline, "outlined", "image"))
     return found
 
 
-def _filled(gray: Image.Image, page_dpi: float) -> list[dict[str, Any]]:
-    """Solid dark boxes, on a 75 dpi copy of the page."""
+def _merged(
+    framed: list[tuple[float, float, float, float]],
+    rects: list[tuple[float, float, float, float]],
+    tol: float,
+) -> list[tuple[float, float, float, float]]:
+    """The outlined boxes of both finders, in page fractions.
+
+    A framed component (`_framed`) is one box unless the rectangles found inside it are
+    stacked: then it was a chain of boxes on consecutive lines, and they are its boxes.
+    Rectangles inside a frame on its own line only (strokes of a label printed inside the box
+    taken for upright edges) are dropped; the others are kept.
+    """
+    # Of rectangles on the same line, one inside the other, the inner one ends at a label's
+    # stroke: keep the outer one.
+    rects = [
+        r
+        for r in rects
+        if not any(
+            o != r
+            and abs(o[1] - r[1]) <= tol
+            and abs(o[3] - r[3]) <= tol
+            and o[0] - tol <= r[0]
+            and r[2] <= o[2] + tol
+            for o in rects
+        )
+    ]
+    out: list[tuple[float, float, float, float]] = []
+    used: set[int] = set()
+    for x0, y0, x1, y1 in framed:
+        inner = [
+            i
+            for i, (a, b, c, d) in enumerate(rects)
+            if x0 - tol <= (a + c) / 2 <= x1 + tol and y0 - tol <= (b + d) / 2 <= y1 + tol
+        ]
+        used.update(inner)
+        stacked = any(
+            abs(rects[i][1] - y0) > 2 * tol or abs(rects[i][3] - y1) > 2 * tol for i in inner
+        )
+        if len(inner) >= 2 and stacked:
+            out += [rects[i] for i in inner]
+        else:
+            out.append((x0, y0, x1, y1))
+    out += [r for i, r in enumerate(rects) if i not in used]
+    return out
+
+
+def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], Any]:
+    """Solid dark boxes, on a 75 dpi copy of the page, and the mask of solid ink there."""
     import numpy as np
     from scipy import ndimage
 
@@ -112,13 +162,16 @@ def _filled(gray: Image.Image, page_dpi: float) -> list[dict[str, Any]]:
         if _band(rows, cols, h, w):
             continue
         # Debris on the edge of a dark scanner band or a blot is surrounded by dark, a
-        # redaction by paper and print.
+        # redaction by paper and print (or by other redactions above and below it).
         y0, y1 = max(0, rows.start - bh), min(h, rows.stop + bh)
         x0, x1 = max(0, cols.start - bh), min(w, cols.stop + bh)
-        ring = (ink[y0:y1, x0:x1].sum() - ink[rows, cols].sum()) / max(
-            1, (y1 - y0) * (x1 - x0) - bh * bw
-        )
-        if ring > 0.5:
+        sides = [
+            ink[y0 : rows.start, cols],
+            ink[rows.stop : y1, cols],
+            ink[rows, x0 : cols.start],
+            ink[rows, cols.stop : x1],
+        ]
+        if sum(side.size > 0 and side.mean() > 0.5 for side in sides) >= 3:
             continue
         fill = component.mean()
         dot = 0.75 <= bw / bh <= 1.33 and fill < 0.85  # a punched hole or a seal, not a box
@@ -126,7 +179,67 @@ def _filled(gray: Image.Image, page_dpi: float) -> list[dict[str, Any]]:
             found.append(
                 box(cols.start / w, rows.start / h, cols.stop / w, rows.stop / h, "filled", "image")
             )
+    return found, solid
+
+
+def _framed(gray: Image.Image, page_dpi: float, solid: Any) -> list[tuple[float, float, float, float]]:
+    """Outlined boxes as connected frames of long strokes, on a 75 dpi copy: (x0, y0, x1, y1)
+    in page fractions.
+
+    Whole boxes with a label printed inside come out here (the label's strokes are too short
+    to count), but boxes that touch come out as one frame.
+    """
+    import numpy as np
+    from scipy import ndimage
+
+    width, height = gray.size
+    factor = max(1, round(page_dpi / ANALYSIS_DPI))
+    h, w = solid.shape
+    full = np.asarray(gray, dtype=np.uint8) < LINE_DARK
+    strokes = np.zeros_like(solid)
+    fh, fw = height // factor, width // factor
+    strokes[:fh, :fw] = (
+        full[: fh * factor, : fw * factor].reshape(fh, factor, fw, factor).any(axis=(1, 3))
+    )
+    long_h = max(8, int(0.04 * w))
+    tall = max(6, int(0.011 * h))  # taller than the stems of body text
+    lines = ndimage.binary_opening(strokes, structure=np.ones((1, long_h), dtype=bool)) | (
+        ndimage.binary_opening(strokes, structure=np.ones((tall, 1), dtype=bool))
+    )
+    found = []
+    for rows, cols, component in _components(lines & ~solid):
+        bh, bw = rows.stop - rows.start, cols.stop - cols.start
+        if bw < 0.05 * w or bh < max(5, 0.012 * h) or bh > 0.5 * h:
+            continue
+        if _is_outline(component, strokes[rows, cols]):
+            found.append((cols.start / w, rows.start / h, cols.stop / w, rows.stop / h))
     return found
+
+
+def _is_outline(component: Any, ink: Any) -> bool:
+    """A rectangle of thin lines around an inside with little in it: an FBI-style box."""
+    import numpy as np
+
+    h, w = component.shape
+    # A skew of 1.5 degrees moves an edge by 2.6% of the box's length.
+    slant_rows, slant_cols = 2 + int(0.027 * w), 2 + int(0.027 * h)
+    if h < 2 * slant_rows + 1 or w < 2 * slant_cols + 1:
+        return False
+    edges = [
+        component[:slant_rows, :].any(axis=0).mean(),
+        component[-slant_rows:, :].any(axis=0).mean(),
+        component[:, :slant_cols].any(axis=1).mean(),
+        component[:, -slant_cols:].any(axis=1).mean(),
+    ]
+    # Short vertical edges lose their ends to the skew and the corners: judge them more leniently.
+    if min(edges[:2]) < 0.85 or max(edges[2:]) < 0.6 or min(edges[2:]) < 0.4:
+        return False
+    inside = component[slant_rows:-slant_rows, slant_cols:-slant_cols]
+    # Table grids are outlines too, but with rules running across them. (Only horizontal rules
+    # are looked for: the upright strokes of a code printed inside a thin box look like short
+    # vertical rules.)
+    crossing = np.mean(inside, axis=1).max(initial=0)
+    return crossing < 0.6 and ink[slant_rows:-slant_rows, slant_cols:-slant_cols].mean() < 0.3
 
 
 def _band(rows: slice, cols: slice, h: int, w: int) -> bool:
