@@ -28,6 +28,8 @@ MIN_OUTLINE_WIDTH = 0.03
 #: A rectangle with lines running on past its corners in this many of the 8 directions is a
 #: cell of a ruled form or table.
 MAX_ARMS = 5
+#: Share of an outlined box's side that must be ink without bridging any break.
+RAW_SIDE = 0.95
 
 
 def box(
@@ -289,6 +291,11 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     near_upright = ndimage.maximum_filter1d(upright, 3, axis=1)
     col_sum = np.zeros((h + 1, w), dtype=np.int32)
     np.cumsum(near_upright, axis=0, out=col_sum[1:, :])
+    # The same for the ink itself, breaks not bridged: a letter's stem between two table rules
+    # becomes an upright edge once the short gaps to the rules are bridged, a drawn side is
+    # whole without it.
+    raw_sum = np.zeros((h + 1, w), dtype=np.int32)
+    np.cumsum(ndimage.maximum_filter1d(strokes, 3, axis=1), axis=0, out=raw_sum[1:, :])
 
     # Ink summed over areas, for what a box holds.
     ink = np.zeros((h + 1, w + 1), dtype=np.int32)
@@ -326,6 +333,9 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 left = (col_sum[lower, lx] - col_sum[upper, lx]) / span
                 right = (col_sum[lower, rx] - col_sum[upper, rx]) / span
                 if left < 0.85 or right < 0.85:
+                    continue
+                raw = min(raw_sum[lower, x] - raw_sum[upper, x] for x in (lx, rx)) / span
+                if raw < RAW_SIDE:
                     continue
                 if any(
                     lx + 3 < mx < rx - 3
