@@ -89,7 +89,7 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
             a <= (x0 + x1) / 2 / fw <= c and b <= (y0 + y1) / 2 / fh <= d for a, b, c, d in solid
         )
     ]
-    for outline in _merged(_framed(gray, page_dpi, solid_mask), rects, 3 / fh):
+    for outline in _merged(_framed(strokes, solid_mask), rects, 3 / fh):
         found.append(box(*outline, "outlined", "image"))
     return found
 
@@ -184,30 +184,22 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
     return found, solid
 
 
-def _framed(gray: Image.Image, page_dpi: float, solid: Any) -> list[tuple[float, float, float, float]]:
-    """Outlined boxes as connected frames of long strokes, on a 75 dpi copy: (x0, y0, x1, y1)
-    in page fractions.
+def _framed(strokes: Any, solid: Any) -> list[tuple[float, float, float, float]]:
+    """Outlined boxes as connected frames of long strokes: (x0, y0, x1, y1) in page fractions.
 
-    Whole boxes with a label printed inside come out here (the label's strokes are too short
-    to count), but boxes that touch come out as one frame.
+    `strokes` is the ink mask the outlines are looked for in, `solid` the mask of solid ink
+    (any size: it is scaled to `strokes`). Whole boxes with a label printed inside come out
+    here (the label's strokes are too short to count), but boxes that touch come out as one
+    frame.
     """
     import numpy as np
-    from scipy import ndimage
 
-    width, height = gray.size
-    factor = max(1, round(page_dpi / ANALYSIS_DPI))
-    h, w = solid.shape
-    full = np.asarray(gray, dtype=np.uint8) < LINE_DARK
-    strokes = np.zeros_like(solid)
-    fh, fw = height // factor, width // factor
-    strokes[:fh, :fw] = (
-        full[: fh * factor, : fw * factor].reshape(fh, factor, fw, factor).any(axis=(1, 3))
-    )
+    h, w = strokes.shape
+    sh, sw = solid.shape
+    solid = solid[(np.arange(h) * sh) // h][:, (np.arange(w) * sw) // w]
     long_h = max(8, int(0.04 * w))
     tall = max(6, int(0.011 * h))  # taller than the stems of body text
-    lines = ndimage.binary_opening(strokes, structure=np.ones((1, long_h), dtype=bool)) | (
-        ndimage.binary_opening(strokes, structure=np.ones((tall, 1), dtype=bool))
-    )
+    lines = _runs(strokes, long_h, axis=1) | _runs(strokes, tall, axis=0)
     found = []
     for rows, cols, component in _components(lines & ~solid):
         bh, bw = rows.stop - rows.start, cols.stop - cols.start
