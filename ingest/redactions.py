@@ -232,7 +232,12 @@ def _is_outline(component: Any, ink: Any) -> bool:
     # Table grids are outlines too, but with rules running across them. (Only horizontal rules
     # are looked for: the upright strokes of a code printed inside a thin box look like short
     # vertical rules.)
-    crossing = np.mean(inside, axis=1).max(initial=0)
+    # A rule across a skewed page climbs a row every few dozen pixels: rows are smeared over
+    # the height a skew of 1.5 degrees spans.
+    from scipy import ndimage
+
+    smeared = ndimage.maximum_filter1d(inside, max(1, int(0.027 * w)), axis=0)
+    crossing = np.mean(smeared, axis=1).max(initial=0)
     return crossing < 0.6 and ink[slant_rows:-slant_rows, slant_cols:-slant_cols].mean() < 0.3
 
 
@@ -321,8 +326,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 # becomes an upright edge once its short gaps to the rules are bridged, a drawn
                 # side is whole without it.
                 raw = min(
-                    strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean()
-                    for x in (lx, rx)
+                    strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean() for x in (lx, rx)
                 )
                 if raw < RAW_SIDE:
                     continue

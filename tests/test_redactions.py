@@ -70,3 +70,20 @@ def test_a_scanner_band_along_the_edge_is_not_a_redaction() -> None:
     draw.rectangle((600, 1000, 1200, 1046), fill=0)  # and one black redaction
     found = find_in_image(image, dpi=300)
     assert [r["kind"] for r in found] == ["filled"]
+
+
+def test_a_box_holding_one_short_label_line_is_found() -> None:
+    for label in ("(b)(6)", "b7C -1"):
+        image, draw = _page()
+        for n in range(10):
+            _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+        # The exemption code printed inside the box, as agencies do, and a box as wide as the
+        # code alone.
+        draw.rectangle((700, 750, 1500, 808), outline=0, width=4, fill=255)
+        _text(draw, 712, 762, label, size=4)
+        draw.rectangle((1700, 850, 1900, 908), outline=0, width=4, fill=255)
+        _text(draw, 1712, 862, label, size=4)
+        page = image.rotate(0.5, resample=Image.Resampling.BILINEAR, fillcolor=255)
+        found = _outlined(find_in_image(page, dpi=300))
+        assert len(found) == 2, label
+        assert sorted(round(r["box"][0] * WIDTH, -2) for r in found) == [700, 1700], label
