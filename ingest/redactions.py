@@ -7,6 +7,7 @@ vector content and one found in the rendered image of the same page compare dire
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from PIL import Image
@@ -18,6 +19,17 @@ WITHHELD_COVERAGE = 0.6
 DARK = 100  # grey level (0-255) below which a pixel is ink
 LINE_DARK = 140  # the same for the thin strokes of outlines, at full resolution
 ANALYSIS_DPI = 75
+#: Share of an outlined box's inside that may be ink other than straight lines (a short label,
+#: a pen stroke across it); printed text fills more.
+MAX_INSIDE = 0.06
+#: An outlined box is at least this wide (a fraction of the page width): narrower blank
+#: rectangles are the gaps between letters caught between an underline and a box edge above.
+MIN_OUTLINE_WIDTH = 0.03
+#: A rectangle with lines running on past its corners in this many of the 8 directions is a
+#: cell of a ruled form or table.
+MAX_ARMS = 5
+#: Share of an outlined box's side that must be ink without bridging any break.
+RAW_SIDE = 0.95
 
 
 def box(
@@ -32,20 +44,108 @@ def box(
 
 
 # -- scanned pages --------------------------------------------------------------------------
+#: Outlines are looked for at this resolution: stacked boxes on consecutive typed lines stay
+#: apart, and a page is still under a million pixels.
+OUTLINE_DPI = 100
+
+
 def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, Any]]:
     """Solid dark boxes and outlined boxes in a page image.
 
-    Works on a 75 dpi copy. Solid boxes survive a morphological opening that erases text
-    strokes, so text touching a box does not hide it; outlines are found from long straight
-    strokes only, so text inside or against them does not either. Both tolerate a skew of a
-    couple of degrees.
+    Solid boxes are found on a 75 dpi copy: they survive a morphological opening that erases
+    text strokes, so text touching a box does not hide it. Outlined boxes are built on a
+    100 dpi copy from straight strokes: horizontal and vertical segments are found apart
+    (tolerating a skew of a degree or so and short breaks), and a rectangle is a pair of
+    upright edges joined at top and bottom by horizontal strokes, with no upright edge between
+    them. So boxes that touch or share an edge (chains of boxes on consecutive lines) come out
+    one by one. A rectangle is kept when its inside is blank or holds only a short label, and
+    refused when it is a cell of a ruled grid (a form or a table).
     """
     import numpy as np
-    from scipy import ndimage
 
     gray = image.convert("L")
     width, height = gray.size
-    factor = max(1, round((dpi or max(width, height) / 11) / ANALYSIS_DPI))
+    page_dpi = dpi or max(width, height) / 11
+    found, solid_mask = _filled(gray, page_dpi)
+    # Thin outlines fade to grey when averaged down: keep the darkest pixel of each block.
+    pixels = np.asarray(gray, dtype=np.uint8)
+    factor = max(1, round(page_dpi / OUTLINE_DPI))
+    fh, fw = height // factor, width // factor
+    darkest = pixels[: fh * factor : factor, : fw * factor : factor].copy()
+    for dy in range(factor):
+        for dx in range(factor):
+            if dy or dx:
+                np.minimum(
+                    darkest,
+                    pixels[dy : fh * factor : factor, dx : fw * factor : factor],
+                    out=darkest,
+                )
+    strokes = darkest < LINE_DARK
+    solid = [r["box"] for r in found]
+    rects = [
+        (x0 / fw, y0 / fh, x1 / fw, y1 / fh)
+        for x0, y0, x1, y1 in _outlines(strokes, page_dpi / factor)
+        if not any(
+            a <= (x0 + x1) / 2 / fw <= c and b <= (y0 + y1) / 2 / fh <= d for a, b, c, d in solid
+        )
+    ]
+    for outline in _merged(_framed(strokes, solid_mask), rects, 3 / fh):
+        found.append(box(*outline, "outlined", "image"))
+    return found
+
+
+def _merged(
+    framed: list[tuple[float, float, float, float]],
+    rects: list[tuple[float, float, float, float]],
+    tol: float,
+) -> list[tuple[float, float, float, float]]:
+    """The outlined boxes of both finders, in page fractions.
+
+    A framed component (`_framed`) is one box unless the rectangles found inside it are
+    stacked: then it was a chain of boxes on consecutive lines, and they are its boxes.
+    Rectangles inside a frame on its own line only (strokes of a label printed inside the box
+    taken for upright edges) are dropped; the others are kept.
+    """
+    # Of rectangles on the same line, one inside the other, the inner one ends at a label's
+    # stroke: keep the outer one.
+    rects = [
+        r
+        for r in rects
+        if not any(
+            o != r
+            and abs(o[1] - r[1]) <= tol
+            and abs(o[3] - r[3]) <= tol
+            and o[0] - tol <= r[0]
+            and r[2] <= o[2] + tol
+            for o in rects
+        )
+    ]
+    out: list[tuple[float, float, float, float]] = []
+    used: set[int] = set()
+    for x0, y0, x1, y1 in framed:
+        inner = [
+            i
+            for i, (a, b, c, d) in enumerate(rects)
+            if x0 - tol <= (a + c) / 2 <= x1 + tol and y0 - tol <= (b + d) / 2 <= y1 + tol
+        ]
+        used.update(inner)
+        stacked = any(
+            abs(rects[i][1] - y0) > 2 * tol or abs(rects[i][3] - y1) > 2 * tol for i in inner
+        )
+        if len(inner) >= 2 and stacked:
+            out += [rects[i] for i in inner]
+        else:
+            out.append((x0, y0, x1, y1))
+    out += [r for i, r in enumerate(rects) if i not in used]
+    return out
+
+
+def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], Any]:
+    """Solid dark boxes, on a 75 dpi copy of the page, and the mask of solid ink there."""
+    import numpy as np
+    from scipy import ndimage
+
+    factor = max(1, round(page_dpi / ANALYSIS_DPI))
     small = np.asarray(gray.reduce(factor) if factor > 1 else gray, dtype=np.uint8)
     h, w = small.shape
     ink = small < DARK
@@ -61,52 +161,53 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
             continue
         if bw > 0.97 * w and bh > 0.97 * h:
             continue
+        if _band(rows, cols, h, w):
+            continue
+        # Debris on the edge of a dark scanner band or a blot is surrounded by dark, a
+        # redaction by paper and print (or by other redactions above and below it).
+        y0, y1 = max(0, rows.start - bh), min(h, rows.stop + bh)
+        x0, x1 = max(0, cols.start - bh), min(w, cols.stop + bh)
+        sides = [
+            ink[y0 : rows.start, cols],
+            ink[rows.stop : y1, cols],
+            ink[rows, x0 : cols.start],
+            ink[rows, cols.stop : x1],
+        ]
+        if sum(side.size > 0 and side.mean() > 0.5 for side in sides) >= 3:
+            continue
         fill = component.mean()
         dot = 0.75 <= bw / bh <= 1.33 and fill < 0.85  # a punched hole or a seal, not a box
         if fill >= 0.7 and not dot:
             found.append(
                 box(cols.start / w, rows.start / h, cols.stop / w, rows.stop / h, "filled", "image")
             )
-    # Thin outlines fade to grey when averaged down: pool the full-resolution ink instead.
-    full = np.asarray(gray, dtype=np.uint8) < LINE_DARK
-    strokes = np.zeros_like(ink)
-    fh, fw = height // factor, width // factor
-    strokes[:fh, :fw] = (
-        full[: fh * factor, : fw * factor].reshape(fh, factor, fw, factor).any(axis=(1, 3))
-    )
+    return found, solid
+
+
+def _framed(strokes: Any, solid: Any) -> list[tuple[float, float, float, float]]:
+    """Outlined boxes as connected frames of long strokes: (x0, y0, x1, y1) in page fractions.
+
+    `strokes` is the ink mask the outlines are looked for in, `solid` the mask of solid ink
+    (any size: it is scaled to `strokes`). Whole boxes with a label printed inside come out
+    here (the label's strokes are too short to count), but boxes that touch come out as one
+    frame.
+    """
+    import numpy as np
+
+    h, w = strokes.shape
+    sh, sw = solid.shape
+    solid = solid[(np.arange(h) * sh) // h][:, (np.arange(w) * sw) // w]
     long_h = max(8, int(0.04 * w))
     tall = max(6, int(0.011 * h))  # taller than the stems of body text
-    lines = ndimage.binary_opening(strokes, structure=np.ones((1, long_h), dtype=bool)) | (
-        ndimage.binary_opening(strokes, structure=np.ones((tall, 1), dtype=bool))
-    )
+    lines = _runs(strokes, long_h, axis=1) | _runs(strokes, tall, axis=0)
+    found = []
     for rows, cols, component in _components(lines & ~solid):
         bh, bw = rows.stop - rows.start, cols.stop - cols.start
         if bw < 0.05 * w or bh < max(5, 0.012 * h) or bh > 0.5 * h:
             continue
         if _is_outline(component, strokes[rows, cols]):
-            found.append(
-                box(
-                    cols.start / w,
-                    rows.start / h,
-                    cols.stop / w,
-                    rows.stop / h,
-                    "outlined",
-                    "image",
-                )
-            )
+            found.append((cols.start / w, rows.start / h, cols.stop / w, rows.stop / h))
     return found
-
-
-def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
-    import numpy as np
-    from scipy import ndimage
-
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    return [
-        (region[0], region[1], labels[region] == index)
-        for index, region in enumerate(ndimage.find_objects(labels), start=1)
-        if region is not None
-    ]
 
 
 def _is_outline(component: Any, ink: Any) -> bool:
@@ -131,8 +232,238 @@ def _is_outline(component: Any, ink: Any) -> bool:
     # Table grids are outlines too, but with rules running across them. (Only horizontal rules
     # are looked for: the upright strokes of a code printed inside a thin box look like short
     # vertical rules.)
-    crossing = np.mean(inside, axis=1).max(initial=0)
+    # A rule across a skewed page climbs a row every few dozen pixels: rows are smeared over
+    # the height a skew of 1.5 degrees spans.
+    from scipy import ndimage
+
+    smeared = ndimage.maximum_filter1d(inside, max(1, int(0.027 * w)), axis=0)
+    crossing = np.mean(smeared, axis=1).max(initial=0)
     return crossing < 0.6 and ink[slant_rows:-slant_rows, slant_cols:-slant_cols].mean() < 0.3
+
+
+def _band(rows: slice, cols: slice, h: int, w: int) -> bool:
+    """A long thin dark strip along a side of the page: a scanner or copier band."""
+    bh, bw = rows.stop - rows.start, cols.stop - cols.start
+    if bh >= 5 * bw and bh >= 0.2 * h:
+        return cols.start < 0.05 * w or cols.stop > 0.95 * w
+    if bw >= 5 * bh and bw >= 0.2 * w:
+        return rows.start < 0.05 * h or rows.stop > 0.95 * h
+    return False
+
+
+def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
+    import numpy as np
+    from scipy import ndimage
+
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    return [
+        (region[0], region[1], labels[region] == index)
+        for index, region in enumerate(ndimage.find_objects(labels), start=1)
+        if region is not None
+    ]
+
+
+def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
+    """Rectangles of thin lines with a blank inside, in pixels of `strokes` (an ink mask)."""
+    import numpy as np
+    from scipy import ndimage
+
+    h, w = strokes.shape
+    unit = dpi / 100  # sizes below are for 100 dpi
+    long_h = max(8, int(0.04 * w))
+    tall = max(6, int(14 * unit))  # taller than the stems of body text
+    gap = max(2, int(3 * unit))  # a break in a drawn line this short is bridged
+    # Horizontal strokes: rows smeared over 3 pixels so a skewed line keeps long runs.
+    across = ndimage.maximum_filter1d(strokes, 3, axis=0)
+    across = _closed(across, gap, axis=1)
+    flat = _runs(across, long_h, axis=1) & ndimage.maximum_filter1d(strokes, 3, axis=0)
+    upright = ndimage.maximum_filter1d(strokes, 2, axis=1)
+    upright = _closed(upright, gap, axis=0)
+    upright = _runs(upright, tall, axis=0)
+    # Cumulative sums: the share of a row span (columns x0..x1) covered by a horizontal stroke
+    # within 2 rows, and of a column span covered by an upright one within 1 column.
+    near_flat = ndimage.maximum_filter1d(flat, 5, axis=0)
+    row_sum = np.zeros((h, w + 1), dtype=np.int32)
+    np.cumsum(near_flat, axis=1, out=row_sum[:, 1:])
+    near_upright = ndimage.maximum_filter1d(upright, 3, axis=1)
+    col_sum = np.zeros((h + 1, w), dtype=np.int32)
+    np.cumsum(near_upright, axis=0, out=col_sum[1:, :])
+
+    edges = []  # (x, top, bottom) of each upright segment
+    labels, _ = ndimage.label(upright, structure=np.ones((3, 3), dtype=bool))
+    for rows, cols in ndimage.find_objects(labels):
+        if cols.stop - cols.start > max(6, rows.stop - rows.start) / 2 + 4 * unit:
+            continue  # a blot or a thick stroke, not a drawn line
+        edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
+    edges.sort()
+    arm = max(4, int(10 * unit))
+    tol = max(3, int(4 * unit))
+    min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
+    found: list[tuple[int, int, int, int]] = []
+    arms: list[list[tuple[str, int, int, int]]] = []
+    for i, (lx, ltop, lbottom) in enumerate(edges):
+        for rx, rtop, rbottom in edges[i + 1 :]:
+            # Past an edge as tall as this one, any wider rectangle would hold it inside.
+            stop = rx - lx > tol and rtop <= ltop and rbottom >= lbottom
+            top, bottom = max(ltop, rtop) - 3, min(lbottom, rbottom) + 3
+            if rx - lx < min_w or bottom - top < min_h:
+                if stop:
+                    break
+                continue
+            top, bottom = max(0, top), min(h, bottom)
+            a, b = lx + 2, rx - 1
+            cover = (row_sum[top:bottom, b] - row_sum[top:bottom, a]) / (b - a)
+            rules = _clusters(np.flatnonzero(cover >= 0.85) + top)
+            for upper, lower in pairwise(rules):
+                if lower - upper < min_h:
+                    continue
+                span = lower - upper
+                left = (col_sum[lower, lx] - col_sum[upper, lx]) / span
+                right = (col_sum[lower, rx] - col_sum[upper, rx]) / span
+                if left < 0.85 or right < 0.85:
+                    continue
+                # The ink itself, breaks not bridged: a letter's stem between two table rules
+                # becomes an upright edge once its short gaps to the rules are bridged, a drawn
+                # side is whole without it.
+                raw = min(
+                    strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean() for x in (lx, rx)
+                )
+                if raw < RAW_SIDE:
+                    continue
+                if any(
+                    lx + 3 < mx < rx - 3
+                    and (col_sum[lower, mx] - col_sum[upper, mx]) / span >= 0.85
+                    for mx, mtop, mbottom in edges
+                    if mtop < lower and mbottom > upper
+                ):
+                    continue  # two cells side by side: each is found from its own edges
+                y0, y1, x0, x1 = upper + 3, lower - 2, lx + 3, rx - 2
+                inside = int(np.count_nonzero(strokes[y0:y1, x0:x1]))
+                if inside > MAX_INSIDE * (y1 - y0) * (x1 - x0):
+                    continue  # printed text inside: a form cell or a table cell
+                rect = (lx, upper, rx + 1, lower + 1)
+                found.append(rect)
+                arms.append(_arms(row_sum, col_sum, rect, arm))
+            if stop:
+                break
+    # Lines running on past a box's corners are form rules, unless they are the sides of other
+    # boxes (a chain of boxes on consecutive lines).
+    kept = [
+        rect
+        for rect, ends in zip(found, arms, strict=True)
+        if sum(not _explained(end, rect, found, tol) for end in ends) < MAX_ARMS
+    ]
+    return _without_grids(kept, tol)
+
+
+def _arms(
+    row_sum: Any, col_sum: Any, rect: tuple[int, int, int, int], arm: int
+) -> list[tuple[str, int, int, int]]:
+    """The lines, `arm` pixels long, that run on past a rectangle's corners: (axis, position,
+    start, stop) for each of the 8 ways out of its corners that has one.
+
+    A drawn box ends at its corners; the rules of a form run on past a cell's corners.
+    """
+    x0, y0, x1, y1 = rect[0], rect[1], rect[2] - 1, rect[3] - 1
+    h, w = col_sum.shape[0] - 1, row_sum.shape[1] - 1
+    found = []
+    for y in (y0, y1):
+        for a, b in ((x0 - arm - 2, x0 - 2), (x1 + 3, x1 + arm + 3)):
+            if a >= 0 and b <= w and row_sum[y, b] - row_sum[y, a] >= 0.8 * arm:
+                found.append(("row", y, a, b))
+    for x in (x0, x1):
+        for a, b in ((y0 - arm - 2, y0 - 2), (y1 + 3, y1 + arm + 3)):
+            if a >= 0 and b <= h and col_sum[b, x] - col_sum[a, x] >= 0.8 * arm:
+                found.append(("col", x, a, b))
+    return found
+
+
+def _explained(
+    end: tuple[str, int, int, int],
+    rect: tuple[int, int, int, int],
+    rects: list[tuple[int, int, int, int]],
+    tol: int,
+) -> bool:
+    """Whether a line past a rectangle's corner is a side of another rectangle."""
+    axis, at, a, b = end
+    for other in rects:
+        if other == rect:
+            continue
+        x0, y0, x1, y1 = other
+        if axis == "row" and any(abs(at - y) <= tol for y in (y0, y1 - 1)):
+            within = x0 - tol <= a and b <= x1 + tol
+        elif axis == "col" and any(abs(at - x) <= tol for x in (x0, x1 - 1)):
+            within = y0 - tol <= a and b <= y1 + tol
+        else:
+            within = False
+        if within:
+            return True
+    return False
+
+
+def _without_grids(
+    rects: list[tuple[int, int, int, int]], tol: int
+) -> list[tuple[int, int, int, int]]:
+    """The rectangles that are not cells of a ruled grid (a form, a table, a map).
+
+    Two cells of a grid share a whole side: the same top and bottom and touching sides, or the
+    same left and right and touching top and bottom. Redaction boxes that touch share a part
+    of a side at most (boxes on consecutive lines start and end at different words), so three
+    or more rectangles joined by whole shared sides are a grid.
+    """
+    n = len(rects)
+    group = list(range(n))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    def near(a: int, b: int) -> bool:
+        return abs(a - b) <= tol
+
+    for i, (ax0, ay0, ax1, ay1) in enumerate(rects):
+        for j in range(i + 1, n):
+            bx0, by0, bx1, by1 = rects[j]
+            beside = near(ay0, by0) and near(ay1, by1) and (near(ax1, bx0) or near(bx1, ax0))
+            stacked = near(ax0, bx0) and near(ax1, bx1) and (near(ay1, by0) or near(by1, ay0))
+            if beside or stacked:
+                group[root(i)] = root(j)
+    sizes: dict[int, int] = {}
+    for i in range(n):
+        sizes[root(i)] = sizes.get(root(i), 0) + 1
+    return [r for i, r in enumerate(rects) if sizes[root(i)] < 3]
+
+
+def _runs(mask: Any, length: int, axis: int) -> Any:
+    """The pixels of mask in straight runs at least `length` long along `axis`."""
+    from scipy import ndimage
+
+    length |= 1  # odd, so that the erosion and the dilation are centred alike
+    eroded = ndimage.minimum_filter1d(mask, length, axis=axis)
+    return ndimage.maximum_filter1d(eroded, length, axis=axis)
+
+
+def _closed(mask: Any, length: int, axis: int) -> Any:
+    """mask with gaps shorter than `length` along `axis` filled (a morphological closing)."""
+    from scipy import ndimage
+
+    length |= 1
+    grown = ndimage.maximum_filter1d(mask, length, axis=axis)
+    return ndimage.minimum_filter1d(grown, length, axis=axis)
+
+
+def _clusters(rows: Any) -> list[int]:
+    """The middle of each run of consecutive values."""
+    if len(rows) == 0:
+        return []
+    import numpy as np
+
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    starts = [rows[0], *rows[breaks + 1]]
+    stops = [*rows[breaks], rows[-1]]
+    return [int(a + b) // 2 for a, b in zip(starts, stops, strict=True)]
 
 
 # -- born-digital pages ---------------------------------------------------------------------
