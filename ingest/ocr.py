@@ -24,8 +24,9 @@ from foiarchive.ingest.programs import ProgramFailed, ProgramTimedOut, tesseract
 from foiarchive.ingest.redactions import find_in_image
 from foiarchive.schemas.exemptions import find_citations
 
-#: Bump when preprocessing changes what OCR returns, so cached results are not reused.
-PIPELINE_VERSION = "2"
+#: Bump when preprocessing, or the boxes and labels found with OCR, change what a cached result
+#: holds, so cached results are not reused. 3: box detection built from edges (real pages).
+PIPELINE_VERSION = "3"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200

@@ -90,8 +90,20 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
         )
     ]
     for outline in _merged(_framed(strokes, solid_mask), rects, 3 / fh):
-        found.append(box(*outline, "outlined", "image"))
+        if not _page_frame(outline):
+            found.append(box(*outline, "outlined", "image"))
     return found
+
+
+#: An outline this wide, or touching two sides of the image, is the edge of the paper or a
+#: fold across it, not a box someone drew (a real page: two 'boxes' covering its two halves).
+PAGE_FRAME_WIDTH = 0.95
+
+
+def _page_frame(outline: tuple[float, float, float, float]) -> bool:
+    x0, y0, x1, y1 = outline
+    sides = (x0 < 0.01) + (y0 < 0.01) + (x1 > 0.99) + (y1 > 0.99)
+    return sides >= 2 or x1 - x0 >= PAGE_FRAME_WIDTH
 
 
 def _merged(

@@ -87,3 +87,21 @@ def test_a_box_holding_one_short_label_line_is_found() -> None:
         found = _outlined(find_in_image(page, dpi=300))
         assert len(found) == 2, label
         assert sorted(round(r["box"][0] * WIDTH, -2) for r in found) == [700, 1700], label
+
+
+def test_the_edge_of_the_paper_and_a_fold_are_no_boxes() -> None:
+    """A scan that shows the edge of the sheet as a thin frame, with a fold across the middle,
+    holds no redaction: the frame's two halves are not two page-sized outlined boxes."""
+    from PIL import Image, ImageDraw
+
+    from foiarchive.ingest.redactions import find_in_image
+
+    page = Image.new("L", (2550, 3300), 255)
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((4, 8, 2545, 3292), outline=0, width=5)  # the sheet's edge
+    draw.line((4, 1815, 2545, 1815), fill=0, width=5)  # a fold
+    for y in range(300, 3000, 70):
+        draw.text((300, y), "Ordinary words of a typed report " * 3, fill=0)
+    draw.rectangle((700, 1000, 1400, 1060), outline=0, width=4)  # one real outlined box
+    found = find_in_image(page, 300)
+    assert len(found) == 1 and found[0]["kind"] == "outlined"
