@@ -275,13 +275,13 @@ def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
     ]
 
 
-def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
-    """Rectangles of thin lines with a blank inside, in pixels of `strokes` (an ink mask)."""
+def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, int, int]]]:
+    """From an ink mask: running sums of horizontal and upright strokes (`row_sum`, `col_sum`)
+    and the upright segments, (x, top, bottom), sorted; `unit` scales 100 dpi sizes."""
     import numpy as np
     from scipy import ndimage
 
     h, w = strokes.shape
-    unit = dpi / 100  # sizes below are for 100 dpi
     long_h = max(8, int(0.04 * w))
     tall = max(6, int(14 * unit))  # taller than the stems of body text
     gap = max(2, int(3 * unit))  # a break in a drawn line this short is bridged
@@ -308,6 +308,16 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
             continue  # a blot or a thick stroke, not a drawn line
         edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
     edges.sort()
+    return row_sum, col_sum, edges
+
+
+def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
+    """Rectangles of thin lines with a blank inside, in pixels of `strokes` (an ink mask)."""
+    import numpy as np
+
+    h, w = strokes.shape
+    unit = dpi / 100  # sizes below are for 100 dpi
+    row_sum, col_sum, edges = _stroke_maps(strokes, unit)
     arm = max(4, int(10 * unit))
     tol = max(3, int(4 * unit))
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
