@@ -46,6 +46,9 @@ from .conftest import run_cli, run_json
         ("b6 b7C b7 b7C", ["b6", "b7c"]),  # a bare b7 beside b7C is a b7C that lost its C
         ("b6é -1 bIC -1 b7Ee -4 b/C -2", ["b6", "b7c", "b7e"]),  # OCR's glue, 7 as I or /
         ("(b)(1) (A) specifically authorized under criteria", ["b1"]),  # the statute's text
+        ("SERIALIZED, bé 1 Per FBI", ["b6"]),  # the 6 read as é before a subcategory
+        ("—b6 -3,-5-\n-b5 Per EOUSA-—", ["b5", "b6"]),  # form rules run into the codes
+        ("café 12 and abbé -2 minutes", []),
         ("Exemption 7 protects law enforcement records", ["b7"]),
     ],
 )
