@@ -155,14 +155,15 @@ def _merged(
 def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], Any]:
     """Solid dark boxes, on a 75 dpi copy of the page, and the mask of solid ink there."""
     import numpy as np
-    from scipy import ndimage
 
     factor = max(1, round(page_dpi / ANALYSIS_DPI))
     small = np.asarray(gray.reduce(factor) if factor > 1 else gray, dtype=np.uint8)
     h, w = small.shape
     ink = small < DARK
     found = []
-    solid = ndimage.binary_opening(ink, structure=np.ones((3, 3), dtype=bool))
+    # A 3x3 opening (nothing outside the image counts as ink), one axis at a time.
+    eroded = _shrink(_shrink(ink, 3, 0, outside=False), 3, 1, outside=False)
+    solid = _spread(_spread(eroded, 3, 0), 3, 1)
     for rows, cols, component in _components(solid):
         bh, bw = rows.stop - rows.start, cols.stop - cols.start
         if bw < MIN_WIDTH * w or bh < max(3, MIN_HEIGHT * h):
@@ -246,9 +247,7 @@ def _is_outline(component: Any, ink: Any) -> bool:
     # vertical rules.)
     # A rule across a skewed page climbs a row every few dozen pixels: rows are smeared over
     # the height a skew of 1.5 degrees spans.
-    from scipy import ndimage
-
-    smeared = ndimage.maximum_filter1d(inside, max(1, int(0.027 * w)), axis=0)
+    smeared = _spread(inside, max(1, int(0.027 * w)), axis=0)
     crossing = np.mean(smeared, axis=1).max(initial=0)
     return crossing < 0.6 and ink[slant_rows:-slant_rows, slant_cols:-slant_cols].mean() < 0.3
 
@@ -286,18 +285,18 @@ def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, i
     tall = max(6, int(14 * unit))  # taller than the stems of body text
     gap = max(2, int(3 * unit))  # a break in a drawn line this short is bridged
     # Horizontal strokes: rows smeared over 3 pixels so a skewed line keeps long runs.
-    across = ndimage.maximum_filter1d(strokes, 3, axis=0)
-    across = _closed(across, gap, axis=1)
-    flat = _runs(across, long_h, axis=1) & ndimage.maximum_filter1d(strokes, 3, axis=0)
-    upright = ndimage.maximum_filter1d(strokes, 2, axis=1)
+    smeared = _spread(strokes, 3, axis=0)
+    across = _closed(smeared, gap, axis=1)
+    flat = _runs(across, long_h, axis=1) & smeared
+    upright = _spread(strokes, 2, axis=1)
     upright = _closed(upright, gap, axis=0)
     upright = _runs(upright, tall, axis=0)
     # Cumulative sums: the share of a row span (columns x0..x1) covered by a horizontal stroke
     # within 2 rows, and of a column span covered by an upright one within 1 column.
-    near_flat = ndimage.maximum_filter1d(flat, 5, axis=0)
+    near_flat = _spread(flat, 5, axis=0)
     row_sum = np.zeros((h, w + 1), dtype=np.int32)
     np.cumsum(near_flat, axis=1, out=row_sum[:, 1:])
-    near_upright = ndimage.maximum_filter1d(upright, 3, axis=1)
+    near_upright = _spread(upright, 3, axis=1)
     col_sum = np.zeros((h + 1, w), dtype=np.int32)
     np.cumsum(near_upright, axis=0, out=col_sum[1:, :])
 
@@ -460,20 +459,58 @@ def _without_grids(
 
 def _runs(mask: Any, length: int, axis: int) -> Any:
     """The pixels of mask in straight runs at least `length` long along `axis`."""
-    from scipy import ndimage
-
     length |= 1  # odd, so that the erosion and the dilation are centred alike
-    eroded = ndimage.minimum_filter1d(mask, length, axis=axis)
-    return ndimage.maximum_filter1d(eroded, length, axis=axis)
+    return _spread(_shrink(mask, length, axis), length, axis)
 
 
 def _closed(mask: Any, length: int, axis: int) -> Any:
     """mask with gaps shorter than `length` along `axis` filled (a morphological closing)."""
-    from scipy import ndimage
-
     length |= 1
-    grown = ndimage.maximum_filter1d(mask, length, axis=axis)
-    return ndimage.minimum_filter1d(grown, length, axis=axis)
+    return _shrink(_spread(mask, length, axis), length, axis)
+
+
+def _spread(mask: Any, size: int, axis: int) -> Any:
+    """The largest value of a boolean mask over a window of `size` along `axis`: as scipy's
+    maximum_filter1d (window centred the same way), a dozen times faster on booleans."""
+    return _extreme(mask, size, axis, True, False)
+
+
+def _shrink(mask: Any, size: int, axis: int, outside: bool = True) -> Any:
+    """The smallest value over a window of `size` along `axis` (scipy's minimum_filter1d);
+    `outside` is what lies past the image's edge (True: the window is cut at the edge)."""
+    return _extreme(mask, size, axis, False, outside)
+
+
+def _extreme(mask: Any, size: int, axis: int, largest: bool, outside: bool) -> Any:
+    """Window maxima (or minima) by doubling: the extreme over 1, 2, 4 ... cells, then two
+    overlapping windows of the largest power of two cover any size."""
+    import numpy as np
+
+    mask = np.asarray(mask, dtype=bool)
+    if size <= 1:
+        return mask.copy()
+    n = mask.shape[axis]
+    before = size // 2
+    after = size - 1 - before
+
+    def cut(a: Any, start: int, stop: int) -> Any:
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(start, stop)
+        return a[tuple(index)]
+
+    shape = list(mask.shape)
+    shape[axis] = n + size - 1
+    padded = np.empty(shape, dtype=bool)
+    cut(padded, 0, before)[...] = outside
+    cut(padded, before + n, before + n + after)[...] = outside
+    cut(padded, before, before + n)[...] = mask
+    combine = np.logical_or if largest else np.logical_and
+    current, length = padded, 1
+    while 2 * length <= size:
+        total = current.shape[axis]
+        current = combine(cut(current, 0, total - length), cut(current, length, total))
+        length *= 2
+    return combine(cut(current, 0, n), cut(current, size - length, size - length + n))
 
 
 def _clusters(rows: Any) -> list[int]:
