@@ -14,6 +14,12 @@ from PIL import Image
 
 #: Smallest box worth calling a redaction, as a fraction of the page width and height.
 MIN_WIDTH, MIN_HEIGHT = 0.02, 0.006
+#: A solid box is at least this tall, in points: it hides a line of type (the smallest real
+#: ones are 7.7 pt); shorter dark bars are a seal's band, a signature's blot, a rule's stub.
+MIN_FILLED_POINTS = 7.0
+#: A punched hole is about a quarter of an inch across: a solid shape up to this size (inches)
+#: with round corners is one, or the half of one a scan's edge leaves.
+HOLE_INCHES = 0.4
 #: A page this much covered is a withheld page, not a page with redactions.
 WITHHELD_COVERAGE = 0.6
 DARK = 100  # grey level (0-255) below which a pixel is ink
@@ -168,6 +174,8 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
         bh, bw = rows.stop - rows.start, cols.stop - cols.start
         if bw < MIN_WIDTH * w or bh < max(3, MIN_HEIGHT * h):
             continue
+        if bh * factor * 72 < MIN_FILLED_POINTS * page_dpi:
+            continue
         touches_edge = rows.start == 0 or cols.start == 0 or rows.stop == h or cols.stop == w
         # Dark bands along the edge of a scan are copier artefacts, not redactions.
         if touches_edge and (bw > 0.5 * w or bh > 0.5 * h or min(bh, bw) < 0.02 * min(h, w)):
@@ -189,12 +197,29 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
         if sum(side.size > 0 and side.mean() > 0.5 for side in sides) >= 3:
             continue
         fill = component.mean()
+        hole = max(bh, bw) * factor <= HOLE_INCHES * page_dpi and max(bh, bw) <= 2 * min(bh, bw)
+        if hole and _rounded(component):
+            continue  # a punched hole (or half of one): no drawn rectangle
         dot = 0.75 <= bw / bh <= 1.33 and fill < 0.85  # a punched hole or a seal, not a box
         if fill >= 0.7 and not dot:
             found.append(
                 box(cols.start / w, rows.start / h, cols.stop / w, rows.stop / h, "filled", "image")
             )
     return found, solid
+
+
+def _rounded(component: Any) -> bool:
+    """Whether a solid shape lacks square corners: the corners of a filled rectangle are ink,
+    those of a punched hole are paper (a circle leaves 15% of its diameter out at each)."""
+    h, w = component.shape
+    side = max(1, round(0.2 * min(h, w)))
+    corners = [
+        component[:side, :side],
+        component[:side, -side:],
+        component[-side:, :side],
+        component[-side:, -side:],
+    ]
+    return sum(float(c.mean()) for c in corners) / 4 < 0.6
 
 
 def _framed(strokes: Any, solid: Any) -> list[tuple[float, float, float, float]]:
@@ -302,10 +327,14 @@ def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, i
 
     edges = []  # (x, top, bottom) of each upright segment
     labels, _ = ndimage.label(upright, structure=np.ones((3, 3), dtype=bool))
-    for rows, cols in ndimage.find_objects(labels):
+    for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         if cols.stop - cols.start > max(6, rows.stop - rows.start) / 2 + 4 * unit:
             continue  # a blot or a thick stroke, not a drawn line
-        edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
+        # The edge lies where the segment is tallest, not in the middle of its bounds: a
+        # letter's stroke joined to a box's side widens them on one side only.
+        heights = np.count_nonzero(labels[rows, cols] == index, axis=0)
+        tallest = np.flatnonzero(heights >= heights.max() - 1)
+        edges.append((cols.start + int(tallest[len(tallest) // 2]), rows.start, rows.stop))
     edges.sort()
     return row_sum, col_sum, edges
 
