@@ -26,7 +26,7 @@ from foiarchive.schemas.exemptions import find_citations
 
 #: Bump when preprocessing, or the boxes and labels found with OCR, change what a cached result
 #: holds, so cached results are not reused. 3: box detection built from edges (real pages).
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200

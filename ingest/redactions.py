@@ -299,9 +299,10 @@ def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
     ]
 
 
-def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, int, int]]]:
+def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, int, int, int]]]:
     """From an ink mask: running sums of horizontal and upright strokes (`row_sum`, `col_sum`)
-    and the upright segments, (x, top, bottom), sorted; `unit` scales 100 dpi sizes."""
+    and the upright segments, (x, top, bottom, x of the line's ink), sorted; `unit` scales
+    100 dpi sizes."""
     import numpy as np
     from scipy import ndimage
 
@@ -325,16 +326,17 @@ def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, i
     col_sum = np.zeros((h + 1, w), dtype=np.int32)
     np.cumsum(near_upright, axis=0, out=col_sum[1:, :])
 
-    edges = []  # (x, top, bottom) of each upright segment
+    edges = []  # (x, top, bottom, x of the ink) of each upright segment
     labels, _ = ndimage.label(upright, structure=np.ones((3, 3), dtype=bool))
     for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         if cols.stop - cols.start > max(6, rows.stop - rows.start) / 2 + 4 * unit:
             continue  # a blot or a thick stroke, not a drawn line
-        # The edge lies where the segment is tallest, not in the middle of its bounds: a
-        # letter's stroke joined to a box's side widens them on one side only.
+        # The drawn line lies where the segment is tallest, which is off the middle of its
+        # bounds when a letter's stroke joined the side.
         heights = np.count_nonzero(labels[rows, cols] == index, axis=0)
         tallest = np.flatnonzero(heights >= heights.max() - 1)
-        edges.append((cols.start + int(tallest[len(tallest) // 2]), rows.start, rows.stop))
+        middle = (cols.start + cols.stop - 1) // 2
+        edges.append((middle, rows.start, rows.stop, cols.start + int(tallest[len(tallest) // 2])))
     edges.sort()
     return row_sum, col_sum, edges
 
@@ -351,8 +353,8 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
     arms: list[list[tuple[str, int, int, int]]] = []
-    for i, (lx, ltop, lbottom) in enumerate(edges):
-        for rx, rtop, rbottom in edges[i + 1 :]:
+    for i, (lx, ltop, lbottom, link) in enumerate(edges):
+        for rx, rtop, rbottom, rink in edges[i + 1 :]:
             # Past an edge as tall as this one, any wider rectangle would hold it inside.
             stop = rx - lx > tol and rtop <= ltop and rbottom >= lbottom
             top, bottom = max(ltop, rtop) - 3, min(lbottom, rbottom) + 3
@@ -376,14 +378,18 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 # becomes an upright edge once its short gaps to the rules are bridged, a drawn
                 # side is whole without it.
                 raw = min(
-                    strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean() for x in (lx, rx)
+                    max(
+                        strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean()
+                        for x in {middle, ink}
+                    )
+                    for middle, ink in ((lx, link), (rx, rink))
                 )
                 if raw < RAW_SIDE:
                     continue
                 if any(
                     lx + 3 < mx < rx - 3
                     and (col_sum[lower, mx] - col_sum[upper, mx]) / span >= 0.85
-                    for mx, mtop, mbottom in edges
+                    for mx, mtop, mbottom, _ in edges
                     if mtop < lower and mbottom > upper
                 ):
                     continue  # two cells side by side: each is found from its own edges
