@@ -14,6 +14,12 @@ from PIL import Image
 
 #: Smallest box worth calling a redaction, as a fraction of the page width and height.
 MIN_WIDTH, MIN_HEIGHT = 0.02, 0.006
+#: A solid box is at least this tall, in points: it hides a line of type (the smallest real
+#: ones are 7.7 pt); shorter dark bars are a seal's band, a signature's blot, a rule's stub.
+MIN_FILLED_POINTS = 7.0
+#: A punched hole is about a quarter of an inch across: a solid shape up to this size (inches)
+#: with round corners is one, or the half of one a scan's edge leaves.
+HOLE_INCHES = 0.4
 #: A page this much covered is a withheld page, not a page with redactions.
 WITHHELD_COVERAGE = 0.6
 DARK = 100  # grey level (0-255) below which a pixel is ink
@@ -155,17 +161,20 @@ def _merged(
 def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], Any]:
     """Solid dark boxes, on a 75 dpi copy of the page, and the mask of solid ink there."""
     import numpy as np
-    from scipy import ndimage
 
     factor = max(1, round(page_dpi / ANALYSIS_DPI))
     small = np.asarray(gray.reduce(factor) if factor > 1 else gray, dtype=np.uint8)
     h, w = small.shape
     ink = small < DARK
     found = []
-    solid = ndimage.binary_opening(ink, structure=np.ones((3, 3), dtype=bool))
+    # A 3x3 opening (nothing outside the image counts as ink), one axis at a time.
+    eroded = _shrink(_shrink(ink, 3, 0, outside=False), 3, 1, outside=False)
+    solid = _spread(_spread(eroded, 3, 0), 3, 1)
     for rows, cols, component in _components(solid):
         bh, bw = rows.stop - rows.start, cols.stop - cols.start
         if bw < MIN_WIDTH * w or bh < max(3, MIN_HEIGHT * h):
+            continue
+        if bh * factor * 72 < MIN_FILLED_POINTS * page_dpi:
             continue
         touches_edge = rows.start == 0 or cols.start == 0 or rows.stop == h or cols.stop == w
         # Dark bands along the edge of a scan are copier artefacts, not redactions.
@@ -188,12 +197,29 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
         if sum(side.size > 0 and side.mean() > 0.5 for side in sides) >= 3:
             continue
         fill = component.mean()
+        hole = max(bh, bw) * factor <= HOLE_INCHES * page_dpi and max(bh, bw) <= 2 * min(bh, bw)
+        if hole and _rounded(component):
+            continue  # a punched hole (or half of one): no drawn rectangle
         dot = 0.75 <= bw / bh <= 1.33 and fill < 0.85  # a punched hole or a seal, not a box
         if fill >= 0.7 and not dot:
             found.append(
                 box(cols.start / w, rows.start / h, cols.stop / w, rows.stop / h, "filled", "image")
             )
     return found, solid
+
+
+def _rounded(component: Any) -> bool:
+    """Whether a solid shape lacks square corners: the corners of a filled rectangle are ink,
+    those of a punched hole are paper (a circle leaves 15% of its diameter out at each)."""
+    h, w = component.shape
+    side = max(1, round(0.2 * min(h, w)))
+    corners = [
+        component[:side, :side],
+        component[:side, -side:],
+        component[-side:, :side],
+        component[-side:, -side:],
+    ]
+    return sum(float(c.mean()) for c in corners) / 4 < 0.6
 
 
 def _framed(strokes: Any, solid: Any) -> list[tuple[float, float, float, float]]:
@@ -246,9 +272,7 @@ def _is_outline(component: Any, ink: Any) -> bool:
     # vertical rules.)
     # A rule across a skewed page climbs a row every few dozen pixels: rows are smeared over
     # the height a skew of 1.5 degrees spans.
-    from scipy import ndimage
-
-    smeared = ndimage.maximum_filter1d(inside, max(1, int(0.027 * w)), axis=0)
+    smeared = _spread(inside, max(1, int(0.027 * w)), axis=0)
     crossing = np.mean(smeared, axis=1).max(initial=0)
     return crossing < 0.6 and ink[slant_rows:-slant_rows, slant_cols:-slant_cols].mean() < 0.3
 
@@ -275,9 +299,10 @@ def _components(mask: Any) -> list[tuple[slice, slice, Any]]:
     ]
 
 
-def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, int, int]]]:
+def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, int, int, int]]]:
     """From an ink mask: running sums of horizontal and upright strokes (`row_sum`, `col_sum`)
-    and the upright segments, (x, top, bottom), sorted; `unit` scales 100 dpi sizes."""
+    and the upright segments, (x, top, bottom, x of the line's ink), sorted; `unit` scales
+    100 dpi sizes."""
     import numpy as np
     from scipy import ndimage
 
@@ -286,27 +311,32 @@ def _stroke_maps(strokes: Any, unit: float) -> tuple[Any, Any, list[tuple[int, i
     tall = max(6, int(14 * unit))  # taller than the stems of body text
     gap = max(2, int(3 * unit))  # a break in a drawn line this short is bridged
     # Horizontal strokes: rows smeared over 3 pixels so a skewed line keeps long runs.
-    across = ndimage.maximum_filter1d(strokes, 3, axis=0)
-    across = _closed(across, gap, axis=1)
-    flat = _runs(across, long_h, axis=1) & ndimage.maximum_filter1d(strokes, 3, axis=0)
-    upright = ndimage.maximum_filter1d(strokes, 2, axis=1)
+    smeared = _spread(strokes, 3, axis=0)
+    across = _closed(smeared, gap, axis=1)
+    flat = _runs(across, long_h, axis=1) & smeared
+    upright = _spread(strokes, 2, axis=1)
     upright = _closed(upright, gap, axis=0)
     upright = _runs(upright, tall, axis=0)
     # Cumulative sums: the share of a row span (columns x0..x1) covered by a horizontal stroke
     # within 2 rows, and of a column span covered by an upright one within 1 column.
-    near_flat = ndimage.maximum_filter1d(flat, 5, axis=0)
+    near_flat = _spread(flat, 5, axis=0)
     row_sum = np.zeros((h, w + 1), dtype=np.int32)
     np.cumsum(near_flat, axis=1, out=row_sum[:, 1:])
-    near_upright = ndimage.maximum_filter1d(upright, 3, axis=1)
+    near_upright = _spread(upright, 3, axis=1)
     col_sum = np.zeros((h + 1, w), dtype=np.int32)
     np.cumsum(near_upright, axis=0, out=col_sum[1:, :])
 
-    edges = []  # (x, top, bottom) of each upright segment
+    edges = []  # (x, top, bottom, x of the ink) of each upright segment
     labels, _ = ndimage.label(upright, structure=np.ones((3, 3), dtype=bool))
-    for rows, cols in ndimage.find_objects(labels):
+    for index, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         if cols.stop - cols.start > max(6, rows.stop - rows.start) / 2 + 4 * unit:
             continue  # a blot or a thick stroke, not a drawn line
-        edges.append(((cols.start + cols.stop - 1) // 2, rows.start, rows.stop))
+        # The drawn line lies where the segment is tallest, which is off the middle of its
+        # bounds when a letter's stroke joined the side.
+        heights = np.count_nonzero(labels[rows, cols] == index, axis=0)
+        tallest = np.flatnonzero(heights >= heights.max() - 1)
+        middle = (cols.start + cols.stop - 1) // 2
+        edges.append((middle, rows.start, rows.stop, cols.start + int(tallest[len(tallest) // 2])))
     edges.sort()
     return row_sum, col_sum, edges
 
@@ -323,8 +353,8 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
     arms: list[list[tuple[str, int, int, int]]] = []
-    for i, (lx, ltop, lbottom) in enumerate(edges):
-        for rx, rtop, rbottom in edges[i + 1 :]:
+    for i, (lx, ltop, lbottom, link) in enumerate(edges):
+        for rx, rtop, rbottom, rink in edges[i + 1 :]:
             # Past an edge as tall as this one, any wider rectangle would hold it inside.
             stop = rx - lx > tol and rtop <= ltop and rbottom >= lbottom
             top, bottom = max(ltop, rtop) - 3, min(lbottom, rbottom) + 3
@@ -348,14 +378,18 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 # becomes an upright edge once its short gaps to the rules are bridged, a drawn
                 # side is whole without it.
                 raw = min(
-                    strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean() for x in (lx, rx)
+                    max(
+                        strokes[upper:lower, max(0, x - 1) : x + 2].any(axis=1).mean()
+                        for x in {middle, ink}
+                    )
+                    for middle, ink in ((lx, link), (rx, rink))
                 )
                 if raw < RAW_SIDE:
                     continue
                 if any(
                     lx + 3 < mx < rx - 3
                     and (col_sum[lower, mx] - col_sum[upper, mx]) / span >= 0.85
-                    for mx, mtop, mbottom in edges
+                    for mx, mtop, mbottom, _ in edges
                     if mtop < lower and mbottom > upper
                 ):
                     continue  # two cells side by side: each is found from its own edges
@@ -460,20 +494,58 @@ def _without_grids(
 
 def _runs(mask: Any, length: int, axis: int) -> Any:
     """The pixels of mask in straight runs at least `length` long along `axis`."""
-    from scipy import ndimage
-
     length |= 1  # odd, so that the erosion and the dilation are centred alike
-    eroded = ndimage.minimum_filter1d(mask, length, axis=axis)
-    return ndimage.maximum_filter1d(eroded, length, axis=axis)
+    return _spread(_shrink(mask, length, axis), length, axis)
 
 
 def _closed(mask: Any, length: int, axis: int) -> Any:
     """mask with gaps shorter than `length` along `axis` filled (a morphological closing)."""
-    from scipy import ndimage
-
     length |= 1
-    grown = ndimage.maximum_filter1d(mask, length, axis=axis)
-    return ndimage.minimum_filter1d(grown, length, axis=axis)
+    return _shrink(_spread(mask, length, axis), length, axis)
+
+
+def _spread(mask: Any, size: int, axis: int) -> Any:
+    """The largest value of a boolean mask over a window of `size` along `axis`: as scipy's
+    maximum_filter1d (window centred the same way), a dozen times faster on booleans."""
+    return _extreme(mask, size, axis, True, False)
+
+
+def _shrink(mask: Any, size: int, axis: int, outside: bool = True) -> Any:
+    """The smallest value over a window of `size` along `axis` (scipy's minimum_filter1d);
+    `outside` is what lies past the image's edge (True: the window is cut at the edge)."""
+    return _extreme(mask, size, axis, False, outside)
+
+
+def _extreme(mask: Any, size: int, axis: int, largest: bool, outside: bool) -> Any:
+    """Window maxima (or minima) by doubling: the extreme over 1, 2, 4 ... cells, then two
+    overlapping windows of the largest power of two cover any size."""
+    import numpy as np
+
+    mask = np.asarray(mask, dtype=bool)
+    if size <= 1:
+        return mask.copy()
+    n = mask.shape[axis]
+    before = size // 2
+    after = size - 1 - before
+
+    def cut(a: Any, start: int, stop: int) -> Any:
+        index = [slice(None)] * a.ndim
+        index[axis] = slice(start, stop)
+        return a[tuple(index)]
+
+    shape = list(mask.shape)
+    shape[axis] = n + size - 1
+    padded = np.empty(shape, dtype=bool)
+    cut(padded, 0, before)[...] = outside
+    cut(padded, before + n, before + n + after)[...] = outside
+    cut(padded, before, before + n)[...] = mask
+    combine = np.logical_or if largest else np.logical_and
+    current, length = padded, 1
+    while 2 * length <= size:
+        total = current.shape[axis]
+        current = combine(cut(current, 0, total - length), cut(current, length, total))
+        length *= 2
+    return combine(cut(current, 0, n), cut(current, size - length, size - length + n))
 
 
 def _clusters(rows: Any) -> list[int]:

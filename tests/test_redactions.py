@@ -105,3 +105,17 @@ def test_the_edge_of_the_paper_and_a_fold_are_no_boxes() -> None:
     draw.rectangle((700, 1000, 1400, 1060), outline=0, width=4)  # one real outlined box
     found = find_in_image(page, 300)
     assert len(found) == 1 and found[0]["kind"] == "outlined"
+
+
+def test_punched_holes_and_short_blots_are_no_redactions() -> None:
+    """Round holes a quarter inch across (whole, or halved by the scan's edge), and dark bars
+    shorter than a line of type (a seal's band, a signature's blot), are not black boxes."""
+    image, draw = _page()
+    for n in range(12):
+        _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+    draw.ellipse((1200, 150, 1275, 225), fill=0)  # a punched hole
+    draw.ellipse((700, -40, 775, 35), fill=0)  # half of one at the top edge of the scan
+    draw.rectangle((1800, 1400, 1900, 1420), fill=0)  # a short dark bar, 5 pt tall
+    draw.rectangle((600, 1000, 1200, 1046), fill=0)  # and one black redaction
+    found = find_in_image(image, dpi=300)
+    assert [(r["kind"], round(r["box"][0] * WIDTH, -2)) for r in found] == [("filled", 600)]
