@@ -26,7 +26,7 @@ class Limits:
     max_unpacked_bytes: int = _PACKAGES.max_unpacked_bytes
     #: A member (or a ZIP as a whole) that expands more than this many times its compressed
     #: size, past 1 MiB, is a zip bomb.
-    max_compression_ratio: int = _PACKAGES.max_compression_ratio
+    max_compression_ratio: int | None = _PACKAGES.max_compression_ratio
     #: ZIP in ZIP in ZIP ...: how deep containers are opened.
     max_nesting: int = _PACKAGES.max_nesting
     max_email_bytes: int = 512 * 1024**2

@@ -92,7 +92,7 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
                 try:
                     text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
                     boxes = find_in_pdf_page(page, textpage)
-                    scanned = _is_scan(page, width, height)
+                    scanned = _is_scan(page, textpage, width, height)
                 finally:
                     textpage.close()
             except pdfium.PdfiumError:
@@ -106,16 +106,38 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
 
 #: An image covering this share of the page makes it a scan.
 SCAN_COVERAGE = 0.7
+#: A scan may carry a little visible text drawn on it (a digital Bates stamp: these many
+#: characters); a page with more visible text is a born-digital page over a background image
+#: (a letterhead, a form, a watermark), whose text is kept as delivered.
+SCAN_VISIBLE_CHARS = 40
 
 
-def _is_scan(page: pdfium.PdfPage, width: float, height: float) -> bool:
+def _is_scan(
+    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, width: float, height: float
+) -> bool:
+    """One image covers most of the page and the text on it, if any, is invisible: a picture of
+    paper with someone's OCR layer, not born-digital text over a background picture."""
     if width <= 0 or height <= 0:
         return False
+    covered = False
     for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
         left, bottom, right, top = object_bounds(image)
         if (right - left) * (top - bottom) >= SCAN_COVERAGE * width * height:
-            return True
-    return False
+            covered = True
+            break
+    if not covered:
+        return False
+    visible = 0
+    for text in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,), max_depth=2):
+        if (
+            pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw)
+            != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+        ):
+            # the length in bytes of the object's text as UTF-16 with its terminator
+            visible += pdfium_c.FPDFTextObj_GetText(text.raw, textpage.raw, None, 0) // 2 - 1
+            if visible > SCAN_VISIBLE_CHARS:
+                return False
+    return True
 
 
 _TOKEN = re.compile(r"[^\W_]{3,}")

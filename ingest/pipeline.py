@@ -368,6 +368,19 @@ class _Run:
         scanned: bool = False,
     ) -> None:
         width, height = size if size else (result.width, result.height)
+        if scanned and layer_text.strip() and not result.text.strip():
+            # Our OCR read nothing (a blank-looking image, a language not installed): the
+            # layer is all the text there is.
+            job.pages[number] = Page(
+                number=number,
+                text=layer_text.strip(),
+                text_source="pdf",
+                width=width,
+                height=height,
+                redactions=result.redactions,
+            )
+            self.progress.advance(1)
+            return
         if scanned and layer_text.strip():
             agreement = pdf.layer_agreement(layer_text, result.text)
             job.replaced_layers.append((number, round(agreement, 2)))

@@ -21,7 +21,7 @@ from foiarchive import index, preservation
 from foiarchive.archive import Archive
 from foiarchive.index.catalog import Catalog, now_iso
 from foiarchive.preservation import BagReport, PayloadFile, Problem, packages
-from foiarchive.preservation.packages import PackageLimits, UnsafePackage
+from foiarchive.preservation.packages import UnsafePackage
 from foiarchive.schemas import Event, Production
 
 AGENT = "foiarchive"
@@ -318,7 +318,7 @@ def verify_package(package: Path, *, workers: int = 2, checksum: bool = True) ->
 def unpack(package: Path, into: Path) -> Path:
     """Extract a tar or zip bag into `into` (preservation.packages.unpack: the one safe reader,
     with its limits), refusing links, devices, escapes and bombs; returns the bag folder."""
-    return packages.unpack(package, into, PackageLimits())
+    return packages.unpack(package, into, packages.BAG_PACKAGES)
 
 
 # -- rebuild ------------------------------------------------------------------------------

@@ -90,13 +90,22 @@ class PackageLimits:
     max_members: int = 1_000_000
     #: Bytes one archive may unpack to, all members together, as declared and as written.
     max_unpacked_bytes: int = 64 * 1024**3
-    #: Uncompressed bytes per compressed byte, for each member and for the whole archive.
-    max_compression_ratio: int = 200
+    #: Uncompressed bytes per compressed byte, for each member and for the whole archive; None:
+    #: not checked (bag packages, see BAG_PACKAGES).
+    max_compression_ratio: int | None = 200
     #: A member (or archive) that unpacks to no more than this is never refused for its ratio:
     #: a few KB of zeros may compress 1,000:1 and harm nobody.
     ratio_checked_above: int = 1024**2
     #: ZIP in ZIP in ZIP ...: how deep containers are opened.
     max_nesting: int = 5
+
+
+#: A bag package's payload is the originals as delivered, and a mostly white uncompressed scan
+#: (TIFF, BMP) deflates past 600:1: a ratio check refused a zip export of such a production,
+#: and the import of the zips older versions made. What bounds a bag package is its declared
+#: size (every member's size is enforced while it is copied, and the total below the limit);
+#: what it holds is checked against its manifests.
+BAG_PACKAGES = PackageLimits(max_compression_ratio=None)
 
 
 class UnsafePackage(BagError):
@@ -229,7 +238,11 @@ class Package:
                 self.name,
             )
         ratio = extracted / self._size
-        if extracted > limits.ratio_checked_above and ratio > limits.max_compression_ratio:
+        if (
+            limits.max_compression_ratio is not None
+            and extracted > limits.ratio_checked_above
+            and ratio > limits.max_compression_ratio
+        ):
             amount = f"{extracted:,} bytes" if final else f"at least {extracted:,} bytes"
             raise UnsafePackage(
                 f"unpacks to {amount} from {self._size:,}: a compression ratio of "
@@ -269,7 +282,7 @@ class Package:
                 f"is compressed with a method this reader lacks (ZIP method {info.compress_type})"
             )
         limit = self.limits.max_compression_ratio
-        if info.file_size > self.limits.ratio_checked_above:
+        if limit is not None and info.file_size > self.limits.ratio_checked_above:
             ratio = info.file_size / info.compress_size if info.compress_size else float("inf")
             if ratio > limit:
                 return (

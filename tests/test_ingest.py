@@ -439,3 +439,51 @@ def test_a_scan_with_someone_elses_ocr_layer_is_read_from_its_pixels(tmp_path: P
     assert read.bates == ["ICE-2019-000417"]
     assert "b6" in read.exemptions and read.redactions
     assert len(events) == 1 and "pages 1 (" in events[0]
+
+
+def _pdf_over_image(path: Path, text: str, *, invisible: bool, shade: int) -> None:
+    """One page: a full-page grey image (a letterhead background, or a scan) with a line of
+    text drawn on it, visible or invisible (render mode 3, as OCR layers are)."""
+    import zlib
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    width, height = 850, 1100
+    image = pdf.make_stream(
+        zlib.compress(bytes([shade]) * (width * height)),
+        Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=width, Height=height,
+        ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8, Filter=pikepdf.Name.FlateDecode,
+    )  # fmt: skip
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                           BaseFont=pikepdf.Name.Helvetica)
+    )  # fmt: skip
+    mode = 3 if invisible else 0
+    content = f"q 612 0 0 792 0 0 cm /Im1 Do Q BT {mode} Tr /F1 12 Tf 72 700 Td ({text}) Tj ET"
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=[0, 0, 612, 792],
+        Resources=pikepdf.Dictionary(
+            Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary(Im1=image)
+        ),
+        Contents=pdf.make_stream(content.encode()),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    pdf.save(path)
+
+
+def test_text_over_a_background_image_is_kept_as_delivered(tmp_path: Path) -> None:
+    """Born-digital text drawn over a full-page picture (a letterhead, a watermark) is text, not
+    a scan to OCR; and an OCR layer over an image our OCR reads nothing in is all there is."""
+    source = tmp_path / "release"
+    source.mkdir()
+    words = "Reference hash 8f3e1c0b9a7d5e4f2a1b for the transfer of the detainee records"
+    _pdf_over_image(source / "letterhead.pdf", words, invisible=False, shade=235)
+    _pdf_over_image(source / "layered-blank.pdf", words, invisible=True, shade=255)
+    archive = Archive(tmp_path / "archive")
+    report = ingest_production(archive, source, Production(id="p"), IngestOptions(jobs=1))
+    assert report.ok and report.text_layers_replaced == 0
+    for path in ("letterhead.pdf", "layered-blank.pdf"):
+        (text,) = _page_texts(archive.path, path)
+        assert "8f3e1c0b9a7d5e4f2a1b" in text, path
