@@ -68,14 +68,17 @@ class ElasticsearchBackend(ClosedOnExit):
         self.where = f"Elasticsearch at {_without_credentials(settings.url)}"
         # the client takes its own "not given" for a missing CA bundle, never None
         tls: dict[str, Any] = {"ca_certs": settings.ca_certs} if settings.ca_certs else {}
-        self._client = elasticsearch.Elasticsearch(
-            settings.url,
-            api_key=settings.api_key,
-            **tls,
-            request_timeout=settings.timeout,
-            max_retries=3,
-            retry_on_timeout=True,
-        )
+        try:
+            self._client = elasticsearch.Elasticsearch(
+                settings.url,
+                api_key=settings.api_key,
+                **tls,
+                request_timeout=settings.timeout,
+                max_retries=3,
+                retry_on_timeout=True,
+            )
+        except ValueError as exc:  # e.g. TLS options with an http:// URL
+            raise BackendError(f"{self.where}: {exc}") from None
         self._rebuild_index: str | None = None
         self._generation = self._current_index()
         if self._generation is None and writable:

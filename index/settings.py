@@ -97,4 +97,7 @@ def _config_file(path: Path) -> dict[str, Any]:
             not isinstance(section[key], int | float) or isinstance(section[key], bool)
         ):
             raise BackendError(f"{path}: elasticsearch.{key} must be a number")
+    for key in ("url", "index", "api_key", "ca_certs"):
+        if key in section and not isinstance(section[key], str):
+            raise BackendError(f"{path}: elasticsearch.{key} must be text (in quotes)")
     return dict(section)

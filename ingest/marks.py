@@ -207,11 +207,14 @@ def assign_bates(pages: list[Page]) -> tuple[str, str]:
 
 
 def _same_prefix(key: str, majority: str) -> bool:
-    """The document's prefix, or an OCR misreading of it: one character added, dropped or
-    changed in a prefix of eight or more ('19-cyv-4048(FBI)' for '19-cv-4048(FBI)')."""
+    """The document's prefix, or an OCR misreading of it: one letter added, dropped or changed
+    in a prefix of eight or more ('19-cyv-4048(FBI)' for '19-cv-4048(FBI)'). Its digits must be
+    the same: 'DOJ-OIP-2018' beside 'DOJ-OIP-2019' is another stamp, not a misreading."""
     if key == majority:
         return True
     if len(majority) < 8 or abs(len(key) - len(majority)) > 1:
+        return False
+    if re.sub(r"\D", "", key) != re.sub(r"\D", "", majority):
         return False
     return _edits(key, majority) <= 1
 

@@ -34,13 +34,14 @@ _USC = regex.compile(r"552\s*\(\s*b\s*\)\s*\(\s*([1-9])\s*\)" + _SUB + "?")
 _SIX = regex.compile(r"(?<![\w)])\(6\)\s*\(([1-9])\)" + _SUB + "?")
 # b6, b7C, b7(C) (margin codes), not part of a longer word or number. Lower-case b only:
 # "vitamin B6" and "form B1" are not citations.
-# OCR reads the C of a margin b7C as a cent or euro sign, the 7 as I, l, | or / (a letter after
-# any of them makes it a 7: margin codes letter only exemption 7's parts), doubles the letter
+# OCR reads the C of a margin b7C as a cent or euro sign, the 7 as I or l (before a capital
+# letter that makes it a 7: margin codes letter only exemption 7's parts; "b/c" is "because",
+# not a b7c), doubles the letter
 # (b7Cc) and glues an accent or a letter of the next word to a code (b6é): all read as meant.
 # A form rule or leader line may run into a code ("—b6 -3,-5", "-b5 Per EOUSA"), and the 6 of a
 # b6 is read as é where an FBI subcategory ("bé -1") or "Per" follows.
 _COMPACT = regex.compile(
-    r"(?<![\w/.])b([1-9]|[Il|/](?=\s?\(?[a-fA-F])|é(?=\s*-?\s*\d|\s+Per\b))"
+    r"(?<![\w/.])b([1-9]|[Il](?=\(?[A-F])|é(?=\s*-?\s*\d|\s+Per\b))"
     r"(?:\s?\(?([a-fA-F¢€])(?i:\2)?\)?)?(?![A-Za-z0-9])"
 )
 # Exemption 5, Ex. 5, Exemptions 6 and 7(C), FOIA Exemption 4, exemption (b)(5)
@@ -65,7 +66,7 @@ class Citation:
 
 
 def _federal(number: str, sub: str | None) -> str | None:
-    if sub and number in "Il|/":
+    if sub and number in "Il":
         number = "7"  # only exemption 7 has lettered parts in a margin code: bIC is a b7C
     number = "6" if number == "é" else number
     if number == "7":

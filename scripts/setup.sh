@@ -28,5 +28,8 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# setuptools builds in ./build and never empties it: a module moved or removed since the last
+# install would be installed again from there.
+rm -rf build
 .venv/bin/python -m pip install -q ".${extras}"
 echo "setup: foiarchive $(.venv/bin/foiarchive --version | awk '{print $NF}') ready in .venv"

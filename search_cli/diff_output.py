@@ -25,7 +25,6 @@ CSV_COLUMNS = [
     "new_page",
     "detail",
 ]
-CHART_DOCUMENTS = 40
 
 
 def page_facts(change: PageChange) -> list[str]:

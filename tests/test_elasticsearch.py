@@ -203,6 +203,11 @@ def test_rebuild_from_bags_refills_elasticsearch(
         ("[elasticsearch]\nurl = 'http://[::1'\n", "give scheme, host and port"),
         ("[elasticsearch\n", "cannot read the configuration"),
         ("[elasticsearch]\nurl = 'http://x:9200'\nindex = 'Pages'\n", "use lowercase"),
+        ("[elasticsearch]\nurl = 5\n", "elasticsearch.url must be text"),
+        ("[elasticsearch]\nurl = ['a']\n", "elasticsearch.url must be text"),
+        ("[elasticsearch]\nurl = 'http://x:9200'\nindex = 5\n", "elasticsearch.index must be"),
+        ("[elasticsearch]\nurl = 'http://x:9200'\nca_certs = 7\n", "ca_certs must be text"),
+        ("[elasticsearch]\nurl = 'http://x:9200'\nca_certs = '/x.pem'\n", "TLS"),
     ],
 )
 def test_bad_configuration_is_one_line(

@@ -44,11 +44,12 @@ from .conftest import run_cli, run_json
         ("(b)(7)(E)(b)(6)(b)(7)(C)", ["b6", "b7c", "b7e"]),  # one spreadsheet cell
         ("b7¢ -1,-2 b6 -1", ["b6", "b7c"]),  # OCR's cent sign for the C of a margin b7C
         ("b6 b7C b7 b7C", ["b6", "b7c"]),  # a bare b7 beside b7C is a b7C that lost its C
-        ("b6é -1 bIC -1 b7Ee -4 b/C -2", ["b6", "b7c", "b7e"]),  # OCR's glue, 7 as I or /
+        ("b6é -1 bIC -1 b7Ee -4", ["b6", "b7c", "b7e"]),  # OCR's glue, 7 read as I
         ("(b)(1) (A) specifically authorized under criteria", ["b1"]),  # the statute's text
         ("SERIALIZED, bé 1 Per FBI", ["b6"]),  # the 6 read as é before a subcategory
         ("—b6 -3,-5-\n-b5 Per EOUSA-—", ["b5", "b6"]),  # form rules run into the codes
         ("café 12 and abbé -2 minutes", []),
+        ("I was late b/c the bus broke down; b/d and b|a too", []),  # "because", not b7c
         ("Exemption 7 protects law enforcement records", ["b7"]),
     ],
 )
@@ -329,3 +330,17 @@ def test_labels_on_boxes_and_glyphs_at_their_edges_are_not_leaks(tmp_path: Path)
         find_in_pdf_page(document[0], document[0].get_textpage()), key=lambda b: b["box"][1]
     )
     assert [b["text_under"] for b in found] == [0, len("AgentJaneRoe")]
+
+
+def test_a_prefix_with_other_digits_is_another_stamp_not_a_misreading() -> None:
+    """A re-release can carry an older year's stamps: 2018 beside 2019 is not an OCR slip."""
+    pages = [
+        Page(1, "body\nDOJ-OIP-2019-000045"),
+        Page(2, "body\nDOJ-OIP-2018-000999"),
+        Page(3, "body\nDOJ-OIP-2019-000047"),
+    ]
+    assert assign_bates(pages) == ("DOJ-OIP-2019-000045", "DOJ-OIP-2019-000047")
+    assert pages[1].bates == ["DOJ-OIP-2019-000046"]
+    misread = [Page(1, "body\n19-cv-4048(FBI)-1921"), Page(2, "body\n19-cyv-4048(FBI)-1922")]
+    assign_bates(misread)
+    assert misread[1].bates == ["19-cv-4048(FBI)-1922"]

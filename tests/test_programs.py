@@ -192,9 +192,6 @@ def _raise(error: Exception) -> None:
 def test_tesseract() -> None:
     assert VERSION.match(tesseract.version())
     assert "eng" in tesseract.languages()
-    assert tesseract.parse_version("tesseract 5.3.0\n leptonica-1.82.0\n") == "5.3.0"
-    assert tesseract.parse_version("tesseract v5.3.0.20221222\n") == "5.3.0.20221222"
-    assert tesseract.parse_version("tesseract 4.1.1-rc2-25-g9707\n") == "4.1.1"
     # the OCR cache key and the pipeline take the version from here
     from foiarchive.ingest.ocr import tesseract_version
 
@@ -248,22 +245,6 @@ def test_tesseract_on_a_file_that_is_no_image(tmp_path: Path) -> None:
         tesseract.image_to_data(path, languages="eng", psm=3, dpi=300, timeout=60)
     assert str(error.value).startswith("Tesseract failed with exit code")
     assert "\n" not in str(error.value)
-
-
-def test_tsv_and_osd_parsing() -> None:
-    tsv = "level\tconf\ttext\n1\t-1\t\n5\t96.53\tWarrant\n5\t88.2\t"
-    assert tesseract.tsv_columns(tsv) == {
-        "level": [1, 5, 5],
-        "conf": [-1, 96, 88],
-        "text": ["", "Warrant", ""],
-    }
-    osd = "Page number: 0\nRotate: 90\nOrientation confidence: 4.36\nScript: Latin\n"
-    assert tesseract.osd_fields(osd) == {
-        "page_num": 0,
-        "rotate": 90,
-        "orientation_conf": 4.36,
-        "script": "Latin",
-    }
 
 
 def test_libreoffice() -> None:

@@ -1,27 +1,29 @@
-"""Tesseract, run directly: version, installed languages, and the three reads ingest makes.
+"""Tesseract, through pytesseract: version, installed languages, and the three reads ingest makes.
 
-Results come back on stdout (no output files to name and clean up) and are parsed the way
-pytesseract, which ingest used before, parses them, so OCR results are the same as before
-(word confidences truncated to whole numbers, as pytesseract's dictionaries give them).
-Every run gets OMP_THREAD_LIMIT=1 unless the caller's environment sets it: parallelism comes
-from the pool of workers, and OpenMP threads fighting over the same cores made one page take
-29 s instead of 5.7 s.
+pytesseract runs the `tesseract` command and parses its output; this module gives its calls one
+timeout rule and turns its errors into the runner's one-line errors (missing, timed out,
+failed with the exit code and Tesseract's last line). Every run gets OMP_THREAD_LIMIT=1 unless
+the environment sets it: parallelism comes from the pool of workers, and OpenMP threads
+fighting over the same cores made one page take 29 s instead of 5.7 s.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
-import string
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from foiarchive.ingest.errors import OcrUnavailable
-from foiarchive.ingest.programs.runner import Program, ProgramError, ProgramMissing
+import pytesseract
 
-PROBE_TIMEOUT = 60
-_LANGUAGE = re.compile(r"^[a-z_]+$")
+from foiarchive.ingest.errors import OcrUnavailable
+from foiarchive.ingest.programs.runner import (
+    Program,
+    ProgramFailed,
+    ProgramMissing,
+    ProgramTimedOut,
+)
 
 
 class TesseractMissing(ProgramMissing, OcrUnavailable):
@@ -37,76 +39,67 @@ TESSERACT = Program(
 )
 
 
-def _environment() -> dict[str, str]:
-    return {"OMP_THREAD_LIMIT": "1", **os.environ}
-
-
-def _run(args: list[str], timeout: float) -> str:
-    done = TESSERACT.run(args, timeout=timeout, env=_environment())
-    return done.stdout.decode("utf-8")
+def _call(read: Callable[..., Any], *args: Any, timeout: float | None, **options: Any) -> Any:
+    """One pytesseract call, its errors as the runner's (pytesseract's probes take no timeout:
+    None)."""
+    pytesseract.pytesseract.tesseract_cmd = TESSERACT.path()  # TesseractMissing if none
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        if timeout is not None:
+            options["timeout"] = timeout
+        return read(*args, **options)
+    except pytesseract.TesseractNotFoundError:
+        TESSERACT.path()  # gone since: says how to install it
+        raise
+    except pytesseract.TesseractError as exc:  # a RuntimeError too: caught first
+        lines = [line for line in str(exc.message).splitlines() if line.strip()]
+        raise ProgramFailed(TESSERACT.name, exc.status, lines[-1] if lines else "") from None
+    except RuntimeError:  # how pytesseract says it stopped Tesseract at the timeout
+        raise ProgramTimedOut(TESSERACT.name, timeout or 0) from None
 
 
 @functools.cache
 def version() -> str:
-    """'5.3.0': the version part of `tesseract --version`, as pytesseract reported it.
-
-    It is part of every OCR cache key: a different string for the same Tesseract would
-    throw the cache away.
-    """
-    done = TESSERACT.run(["--version"], timeout=PROBE_TIMEOUT, env=_environment())
-    return parse_version((done.stdout + done.stderr).decode("utf-8", "replace"))
-
-
-def parse_version(output: str) -> str:
-    """The version in `tesseract --version` output, normalised as pytesseract does (PEP 440).
-
-    'tesseract 5.3.0' -> '5.3.0', 'tesseract v5.3.0.20221222' -> '5.3.0.20221222',
-    'tesseract 4.1.1-rc2-25-g9707' -> '4.1.1'.
-    """
-    raw = output.lstrip(string.printable[10:]).partition(" ")[0].partition("-")[0]
-    try:
-        from packaging.version import InvalidVersion, Version
-    except ImportError:  # the release numbers alone, normalised the same way
-        if re.fullmatch(r"\d+(\.\d+)*", raw):
-            return ".".join(str(int(part)) for part in raw.split("."))
-        return raw.strip() or "unknown"
-    try:
-        return str(Version(raw))
-    except InvalidVersion:
-        return raw.strip() or "unknown"
+    """'5.3.0': Tesseract's version as pytesseract reports it. It is part of every OCR cache key:
+    a different string for the same Tesseract would throw the cache away."""
+    return str(_call(pytesseract.get_tesseract_version, timeout=None))
 
 
 @functools.cache
 def languages() -> tuple[str, ...]:
     """The installed language data ('eng', 'osd', ...); () when Tesseract cannot tell."""
     try:
-        done = TESSERACT.run(
-            ["--list-langs"], timeout=PROBE_TIMEOUT, env=_environment(), check=False
-        )
-    except ProgramError:
+        return tuple(_call(pytesseract.get_languages, config="", timeout=None))
+    except (ProgramFailed, ProgramTimedOut):
         return ()
-    output = (done.stdout + done.stderr).decode("utf-8", "replace")
-    return tuple(line.strip() for line in output.splitlines() if _LANGUAGE.match(line.strip()))
 
 
 def image_to_data(
     image: str | Path, *, languages: str, psm: int, dpi: int, timeout: float
 ) -> dict[str, list[Any]]:
-    """Words with their boxes and confidences (TSV), as columns: {'text': [...], 'conf': ...}."""
-    tsv = _run(
-        [os.fspath(image), "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi), "tsv"],
-        timeout,
+    """Words with their boxes and confidences, as columns: {'text': [...], 'conf': ...}."""
+    result: dict[str, list[Any]] = _call(
+        pytesseract.image_to_data,
+        os.fspath(image),
+        lang=languages,
+        config=f"--psm {psm} --dpi {dpi}",
+        output_type=pytesseract.Output.DICT,
+        timeout=timeout,
     )
-    return tsv_columns(tsv)
+    return result
 
 
 def image_to_string(
     image: str | Path, *, languages: str, psm: int, dpi: int, timeout: float
 ) -> str:
-    return _run(
-        [os.fspath(image), "stdout", "-l", languages, "--psm", str(psm), "--dpi", str(dpi)],
-        timeout,
+    text: str = _call(
+        pytesseract.image_to_string,
+        os.fspath(image),
+        lang=languages,
+        config=f"--psm {psm} --dpi {dpi}",
+        timeout=timeout,
     )
+    return text
 
 
 def orientation(image: str | Path, *, min_characters: int, timeout: float) -> dict[str, Any]:
@@ -114,64 +107,11 @@ def orientation(image: str | Path, *, min_characters: int, timeout: float) -> di
 
     ProgramFailed when the page has too few characters to tell.
     """
-    osd = _run(
-        [os.fspath(image), "stdout", "-l", "osd", "--psm", "0",
-         "-c", f"min_characters_to_try={min_characters}"],
-        timeout,
-    )  # fmt: skip
-    return osd_fields(osd)
-
-
-_OSD_FIELDS: dict[str, tuple[str, type]] = {
-    "Page number": ("page_num", int),
-    "Orientation in degrees": ("orientation", int),
-    "Rotate": ("rotate", int),
-    "Orientation confidence": ("orientation_conf", float),
-    "Script": ("script", str),
-    "Script confidence": ("script_conf", float),
-}
-
-
-def osd_fields(osd: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for line in osd.split("\n"):
-        label, sep, value = line.partition(": ")
-        if not sep or label not in _OSD_FIELDS or ": " in value:
-            continue
-        key, kind = _OSD_FIELDS[label]
-        try:
-            if kind is int and not value.isdigit():
-                continue
-            fields[key] = kind(value)
-        except ValueError:
-            continue
-    return fields
-
-
-def tsv_columns(tsv: str) -> dict[str, list[Any]]:
-    """Tesseract's TSV as columns, numbers as whole numbers (pytesseract's `file_to_dict`).
-
-    The text column, the last, stays text; a last row cut short (its text empty) is padded.
-    """
-    rows = [row.split("\t") for row in tsv.strip().split("\n")]
-    if len(rows) < 2:
-        return {}
-    header, *rows = rows
-    if len(rows[-1]) < len(header):
-        rows[-1].append("")
-    text_column = len(header) - 1
-    columns: dict[str, list[Any]] = {}
-    for index, name in enumerate(header):
-        values: list[Any] = []
-        for row in rows:
-            if len(row) <= index:
-                continue
-            if index == text_column:
-                values.append(row[index])
-                continue
-            try:
-                values.append(int(float(row[index])))
-            except ValueError:
-                values.append(row[index])
-        columns[name] = values
-    return columns
+    result: dict[str, Any] = _call(
+        pytesseract.image_to_osd,
+        os.fspath(image),
+        config=f"--psm 0 -c min_characters_to_try={min_characters}",
+        output_type=pytesseract.Output.DICT,
+        timeout=timeout,
+    )
+    return result
