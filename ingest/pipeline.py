@@ -584,7 +584,11 @@ def ingest_production(
         exclude = {*(exclude or ()), Path(options.split)}  # it describes records; it is none
     catalog = archive.catalog(create=True)
     settings = OcrSettings(options.languages, options.dpi, settings_version)
-    run = _Run(archive, catalog, production, options, progress, settings, inventory)
+    try:
+        run = _Run(archive, catalog, production, options, progress, settings, inventory)
+    except BaseException:
+        catalog.close()
+        raise
     try:
         production_changed = catalog.put_production(production)
         plan = run.plan(source, exclude)
