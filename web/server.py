@@ -26,7 +26,7 @@ _ENV = "FOIARCHIVE_SERVE_"
 class Serving:
     """What a server process needs to build its app."""
 
-    archive: Path
+    archive_path: Path  # the folder; each server process opens its own Archive on it
     backend: str = "auto"
     es_url: str | None = None
     image_cache: Path | None = None
@@ -35,7 +35,7 @@ class Serving:
 
     def to_environment(self) -> dict[str, str]:
         values = {
-            "ARCHIVE": str(self.archive.resolve()),
+            "ARCHIVE": str(self.archive_path.resolve()),
             "BACKEND": self.backend,
             "ES_URL": self.es_url or "",
             "IMAGE_CACHE": str(self.image_cache or ""),
@@ -50,7 +50,7 @@ class Serving:
             return os.environ.get(_ENV + name, "")
 
         return cls(
-            archive=Path(value("ARCHIVE")),
+            archive_path=Path(value("ARCHIVE")),
             backend=value("BACKEND") or "auto",
             es_url=value("ES_URL") or None,
             image_cache=Path(value("IMAGE_CACHE")) if value("IMAGE_CACHE") else None,
@@ -60,7 +60,7 @@ class Serving:
 
     def app(self) -> FastAPI:
         served = Served(
-            Archive(self.archive, es_url=self.es_url),
+            Archive(self.archive_path, es_url=self.es_url),
             backend=self.backend,
             image_cache=self.image_cache,
             render_processes=self.render_processes,
