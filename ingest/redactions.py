@@ -352,6 +352,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     tol = max(3, int(4 * unit))
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
+    cells: list[tuple[int, int, int, int]] = []  # rectangles with printed text inside
     arms: list[list[tuple[str, int, int, int]]] = []
     for i, (lx, ltop, lbottom, link) in enumerate(edges):
         for rx, rtop, rbottom, rink in edges[i + 1 :]:
@@ -396,6 +397,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 y0, y1, x0, x1 = upper + 3, lower - 2, lx + 3, rx - 2
                 inside = int(np.count_nonzero(strokes[y0:y1, x0:x1]))
                 if inside > MAX_INSIDE * (y1 - y0) * (x1 - x0):
+                    cells.append((lx, upper, rx + 1, lower + 1))
                     continue  # printed text inside: a form cell or a table cell
                 rect = (lx, upper, rx + 1, lower + 1)
                 found.append(rect)
@@ -409,7 +411,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
         for rect, ends in zip(found, arms, strict=True)
         if sum(not _explained(end, rect, found, tol) for end in ends) < MAX_ARMS
     ]
-    return _without_grids(kept, tol)
+    return _without_grids(kept, cells, tol)
 
 
 def _arms(
@@ -458,15 +460,20 @@ def _explained(
 
 
 def _without_grids(
-    rects: list[tuple[int, int, int, int]], tol: int
+    blank: list[tuple[int, int, int, int]], cells: list[tuple[int, int, int, int]], tol: int
 ) -> list[tuple[int, int, int, int]]:
     """The rectangles that are not cells of a ruled grid (a form, a table, a map).
 
     Two cells of a grid share a whole side: the same top and bottom and touching sides, or the
     same left and right and touching top and bottom. Redaction boxes that touch share a part
     of a side at most (boxes on consecutive lines start and end at different words), so three
-    or more rectangles joined by whole shared sides are a grid.
+    or more rectangles joined by whole shared sides are a grid. The `cells` with printed text
+    inside count as members (a double-ruled table's blank top and bottom strips are stacked
+    with its printed rows), but only upon them: a word between two boxes on one line is a
+    text cell beside both, so text cells join only the rectangles above and below them, and
+    a grid has at least two blank rectangles.
     """
+    rects = blank + cells
     n = len(rects)
     group = list(range(n))
 
@@ -483,13 +490,18 @@ def _without_grids(
         for j in range(i + 1, n):
             bx0, by0, bx1, by1 = rects[j]
             beside = near(ay0, by0) and near(ay1, by1) and (near(ax1, bx0) or near(bx1, ax0))
+            # A word printed between two boxes on one line is a text cell beside both: only
+            # the blank rectangles join beside one another.
+            beside = beside and j < len(blank)
             stacked = near(ax0, bx0) and near(ax1, bx1) and (near(ay1, by0) or near(by1, ay0))
             if beside or stacked:
                 group[root(i)] = root(j)
     sizes: dict[int, int] = {}
+    blanks: dict[int, int] = {}
     for i in range(n):
         sizes[root(i)] = sizes.get(root(i), 0) + 1
-    return [r for i, r in enumerate(rects) if sizes[root(i)] < 3]
+        blanks[root(i)] = blanks.get(root(i), 0) + (i < len(blank))
+    return [r for i, r in enumerate(blank) if sizes[root(i)] < 3 or blanks[root(i)] < 2]
 
 
 def _runs(mask: Any, length: int, axis: int) -> Any:
