@@ -95,10 +95,30 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
             a <= (x0 + x1) / 2 / fw <= c and b <= (y0 + y1) / 2 / fh <= d for a, b, c, d in solid
         )
     ]
-    for outline in _merged(_framed(strokes, solid_mask), rects, 3 / fh):
-        if not _page_frame(outline):
+    outlines = [
+        o for o in _merged(_framed(strokes, solid_mask), rects, 3 / fh) if not _page_frame(o)
+    ]
+    boxes = [tuple(b) for b in solid] + outlines
+    for outline in outlines:
+        if not _holds_box(outline, boxes, 3 / fh):
             found.append(box(*outline, "outlined", "image"))
     return found
+
+
+def _holds_box(outline: tuple[float, ...], boxes: list[tuple[float, ...]], tol: float) -> bool:
+    """Whether another box lies wholly inside an outline: then the outline is the cell of a
+    form the redaction was drawn in (a name's box in a SERVED ON cell), not a box itself."""
+    x0, y0, x1, y1 = outline
+    area = (x1 - x0) * (y1 - y0)
+    return any(
+        b != outline
+        and x0 - tol <= b[0]
+        and b[2] <= x1 + tol
+        and y0 - tol <= b[1]
+        and b[3] <= y1 + tol
+        and (b[2] - b[0]) * (b[3] - b[1]) < 0.5 * area
+        for b in boxes
+    )
 
 
 #: An outline this wide, or touching two sides of the image, is the edge of the paper or a
@@ -155,7 +175,13 @@ def _merged(
         else:
             out.append((x0, y0, x1, y1))
     out += [r for i, r in enumerate(rects) if i not in used]
-    return out
+    # A frame drawn inside another (a box in a form's cell) is among the cell's rectangles
+    # and is a frame of its own too: once is enough.
+    return [
+        r
+        for i, r in enumerate(out)
+        if not any(all(abs(a - b) <= tol for a, b in zip(r, o, strict=True)) for o in out[:i])
+    ]
 
 
 def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], Any]:

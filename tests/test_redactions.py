@@ -137,3 +137,16 @@ def test_blank_strips_between_the_rules_of_a_double_ruled_table_are_no_boxes() -
     for y in (2090, 2140, 2190, 2270, 2320, 2370):
         _text(draw, 330, y, "Date received and executed with the arrest of the named " * 2)
     assert find_in_image(image, dpi=300) == []
+
+
+def test_a_form_cell_around_a_redaction_box_is_not_a_second_box() -> None:
+    """A redaction box drawn inside a blank cell of a form (the name under SERVED ON): the cell
+    is blank but for its label and the box, and it is the form's, not a redaction."""
+    image, draw = _page()
+    for n in range(8):
+        _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+    draw.rectangle((300, 1500, 2200, 1800), outline=0, width=4)
+    _text(draw, 320, 1515, "SERVED ON (PRINT NAME)")
+    draw.rectangle((400, 1600, 1300, 1700), outline=0, width=4)
+    found = _outlined(find_in_image(image, dpi=300))
+    assert [round(r["box"][0] * WIDTH, -2) for r in found] == [400]
