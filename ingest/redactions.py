@@ -211,7 +211,8 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
         if _band(rows, cols, h, w):
             continue
         # Debris on the edge of a dark scanner band or a blot is surrounded by dark, a
-        # redaction by paper and print (or by other redactions above and below it).
+        # redaction by paper and print (or by other redactions above and below it). Past the
+        # edge of the scan is the scanner's dark lid: a side there counts as dark.
         y0, y1 = max(0, rows.start - bh), min(h, rows.stop + bh)
         x0, x1 = max(0, cols.start - bh), min(w, cols.stop + bh)
         sides = [
@@ -220,7 +221,13 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
             ink[rows, x0 : cols.start],
             ink[rows, cols.stop : x1],
         ]
-        if sum(side.size > 0 and side.mean() > 0.5 for side in sides) >= 3:
+        # Each side is bh deep: the part of it past the edge of the scan counts as dark.
+        depth = bh * np.array([bw, bw, bh, bh])
+        dark = [
+            (np.count_nonzero(side) + whole - side.size) / whole
+            for side, whole in zip(sides, depth, strict=True)
+        ]
+        if sum(share > 0.5 for share in dark) >= 3:
             continue
         fill = component.mean()
         hole = max(bh, bw) * factor <= HOLE_INCHES * page_dpi and max(bh, bw) <= 2 * min(bh, bw)

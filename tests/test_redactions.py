@@ -150,3 +150,16 @@ def test_a_form_cell_around_a_redaction_box_is_not_a_second_box() -> None:
     draw.rectangle((400, 1600, 1300, 1700), outline=0, width=4)
     found = _outlined(find_in_image(image, dpi=300))
     assert [round(r["box"][0] * WIDTH, -2) for r in found] == [400]
+
+
+def test_a_piece_of_a_scanner_band_in_the_corner_of_the_scan_is_no_redaction() -> None:
+    """A dark band across the foot of the scan, cut by a thin light line near the corner: the
+    piece in the corner has the band on one side and the edge of the scan on two others."""
+    image, draw = _page()
+    for n in range(12):
+        _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+    draw.rectangle((0, HEIGHT - 180, WIDTH - 75, HEIGHT - 1), fill=0)  # the band
+    draw.rectangle((WIDTH - 66, HEIGHT - 180, WIDTH - 5, HEIGHT - 1), fill=0)  # its corner piece
+    draw.rectangle((600, 1000, 1200, 1046), fill=0)  # and one black redaction
+    found = find_in_image(image, dpi=300)
+    assert [(r["kind"], round(r["box"][0] * WIDTH, -2)) for r in found] == [("filled", 600)]
