@@ -28,7 +28,7 @@ from foiarchive.schemas.exemptions import find_citations
 #: holds, so cached results are not reused. 3: box detection built from edges (real pages);
 #: 4: box labels read in one run over all strips; 5: solid boxes under 7 pt and punched holes
 #: refused, box sides tested where their edge is tallest.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200

@@ -95,10 +95,30 @@ def find_in_image(image: Image.Image, dpi: int | None = None) -> list[dict[str, 
             a <= (x0 + x1) / 2 / fw <= c and b <= (y0 + y1) / 2 / fh <= d for a, b, c, d in solid
         )
     ]
-    for outline in _merged(_framed(strokes, solid_mask), rects, 3 / fh):
-        if not _page_frame(outline):
+    outlines = [
+        o for o in _merged(_framed(strokes, solid_mask), rects, 3 / fh) if not _page_frame(o)
+    ]
+    boxes = [tuple(b) for b in solid] + outlines
+    for outline in outlines:
+        if not _holds_box(outline, boxes, 3 / fh):
             found.append(box(*outline, "outlined", "image"))
     return found
+
+
+def _holds_box(outline: tuple[float, ...], boxes: list[tuple[float, ...]], tol: float) -> bool:
+    """Whether another box lies wholly inside an outline: then the outline is the cell of a
+    form the redaction was drawn in (a name's box in a SERVED ON cell), not a box itself."""
+    x0, y0, x1, y1 = outline
+    area = (x1 - x0) * (y1 - y0)
+    return any(
+        b != outline
+        and x0 - tol <= b[0]
+        and b[2] <= x1 + tol
+        and y0 - tol <= b[1]
+        and b[3] <= y1 + tol
+        and (b[2] - b[0]) * (b[3] - b[1]) < 0.5 * area
+        for b in boxes
+    )
 
 
 #: An outline this wide, or touching two sides of the image, is the edge of the paper or a
@@ -155,7 +175,13 @@ def _merged(
         else:
             out.append((x0, y0, x1, y1))
     out += [r for i, r in enumerate(rects) if i not in used]
-    return out
+    # A frame drawn inside another (a box in a form's cell) is among the cell's rectangles
+    # and is a frame of its own too: once is enough.
+    return [
+        r
+        for i, r in enumerate(out)
+        if not any(all(abs(a - b) <= tol for a, b in zip(r, o, strict=True)) for o in out[:i])
+    ]
 
 
 def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], Any]:
@@ -185,7 +211,8 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
         if _band(rows, cols, h, w):
             continue
         # Debris on the edge of a dark scanner band or a blot is surrounded by dark, a
-        # redaction by paper and print (or by other redactions above and below it).
+        # redaction by paper and print (or by other redactions above and below it). Past the
+        # edge of the scan is the scanner's dark lid: a side there counts as dark.
         y0, y1 = max(0, rows.start - bh), min(h, rows.stop + bh)
         x0, x1 = max(0, cols.start - bh), min(w, cols.stop + bh)
         sides = [
@@ -194,7 +221,13 @@ def _filled(gray: Image.Image, page_dpi: float) -> tuple[list[dict[str, Any]], A
             ink[rows, x0 : cols.start],
             ink[rows, cols.stop : x1],
         ]
-        if sum(side.size > 0 and side.mean() > 0.5 for side in sides) >= 3:
+        # Each side is bh deep: the part of it past the edge of the scan counts as dark.
+        depth = bh * np.array([bw, bw, bh, bh])
+        dark = [
+            (np.count_nonzero(side) + whole - side.size) / whole
+            for side, whole in zip(sides, depth, strict=True)
+        ]
+        if sum(share > 0.5 for share in dark) >= 3:
             continue
         fill = component.mean()
         hole = max(bh, bw) * factor <= HOLE_INCHES * page_dpi and max(bh, bw) <= 2 * min(bh, bw)
@@ -352,6 +385,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
     tol = max(3, int(4 * unit))
     min_w, min_h = max(8, int(MIN_OUTLINE_WIDTH * w)), max(6, int(12 * unit))
     found: list[tuple[int, int, int, int]] = []
+    cells: list[tuple[int, int, int, int]] = []  # rectangles with printed text inside
     arms: list[list[tuple[str, int, int, int]]] = []
     for i, (lx, ltop, lbottom, link) in enumerate(edges):
         for rx, rtop, rbottom, rink in edges[i + 1 :]:
@@ -396,6 +430,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
                 y0, y1, x0, x1 = upper + 3, lower - 2, lx + 3, rx - 2
                 inside = int(np.count_nonzero(strokes[y0:y1, x0:x1]))
                 if inside > MAX_INSIDE * (y1 - y0) * (x1 - x0):
+                    cells.append((lx, upper, rx + 1, lower + 1))
                     continue  # printed text inside: a form cell or a table cell
                 rect = (lx, upper, rx + 1, lower + 1)
                 found.append(rect)
@@ -409,7 +444,7 @@ def _outlines(strokes: Any, dpi: float) -> list[tuple[int, int, int, int]]:
         for rect, ends in zip(found, arms, strict=True)
         if sum(not _explained(end, rect, found, tol) for end in ends) < MAX_ARMS
     ]
-    return _without_grids(kept, tol)
+    return _without_grids(kept, cells, tol)
 
 
 def _arms(
@@ -458,15 +493,20 @@ def _explained(
 
 
 def _without_grids(
-    rects: list[tuple[int, int, int, int]], tol: int
+    blank: list[tuple[int, int, int, int]], cells: list[tuple[int, int, int, int]], tol: int
 ) -> list[tuple[int, int, int, int]]:
     """The rectangles that are not cells of a ruled grid (a form, a table, a map).
 
     Two cells of a grid share a whole side: the same top and bottom and touching sides, or the
     same left and right and touching top and bottom. Redaction boxes that touch share a part
     of a side at most (boxes on consecutive lines start and end at different words), so three
-    or more rectangles joined by whole shared sides are a grid.
+    or more rectangles joined by whole shared sides are a grid. The `cells` with printed text
+    inside count as members (a double-ruled table's blank top and bottom strips are stacked
+    with its printed rows), but only upon them: a word between two boxes on one line is a
+    text cell beside both, so text cells join only the rectangles above and below them, and
+    a grid has at least two blank rectangles.
     """
+    rects = blank + cells
     n = len(rects)
     group = list(range(n))
 
@@ -483,13 +523,18 @@ def _without_grids(
         for j in range(i + 1, n):
             bx0, by0, bx1, by1 = rects[j]
             beside = near(ay0, by0) and near(ay1, by1) and (near(ax1, bx0) or near(bx1, ax0))
+            # A word printed between two boxes on one line is a text cell beside both: only
+            # the blank rectangles join beside one another.
+            beside = beside and j < len(blank)
             stacked = near(ax0, bx0) and near(ax1, bx1) and (near(ay1, by0) or near(by1, ay0))
             if beside or stacked:
                 group[root(i)] = root(j)
     sizes: dict[int, int] = {}
+    blanks: dict[int, int] = {}
     for i in range(n):
         sizes[root(i)] = sizes.get(root(i), 0) + 1
-    return [r for i, r in enumerate(rects) if sizes[root(i)] < 3]
+        blanks[root(i)] = blanks.get(root(i), 0) + (i < len(blank))
+    return [r for i, r in enumerate(blank) if sizes[root(i)] < 3 or blanks[root(i)] < 2]
 
 
 def _runs(mask: Any, length: int, axis: int) -> Any:

@@ -119,3 +119,47 @@ def test_punched_holes_and_short_blots_are_no_redactions() -> None:
     draw.rectangle((600, 1000, 1200, 1046), fill=0)  # and one black redaction
     found = find_in_image(image, dpi=300)
     assert [(r["kind"], round(r["box"][0] * WIDTH, -2)) for r in found] == [("filled", 600)]
+
+
+def test_blank_strips_between_the_rules_of_a_double_ruled_table_are_no_boxes() -> None:
+    """A table framed by double rules has a narrow blank strip at its top (holding only its
+    title) and at its bottom: each is a blank rectangle, but stacked with the table's printed
+    rows on the same two sides it is a row of the table, not a redaction."""
+    image, draw = _page()
+    for n in range(8):
+        _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+    rules = [2000, 2070, 2250, 2450, 2520]
+    for y in rules:
+        draw.line((300, y, 2200, y), fill=0, width=4)
+    for x in (300, 2200):
+        draw.line((x, rules[0], x, rules[-1]), fill=0, width=4)
+    _text(draw, 1150, 2020, "RETURN")
+    for y in (2090, 2140, 2190, 2270, 2320, 2370):
+        _text(draw, 330, y, "Date received and executed with the arrest of the named " * 2)
+    assert find_in_image(image, dpi=300) == []
+
+
+def test_a_form_cell_around_a_redaction_box_is_not_a_second_box() -> None:
+    """A redaction box drawn inside a blank cell of a form (the name under SERVED ON): the cell
+    is blank but for its label and the box, and it is the form's, not a redaction."""
+    image, draw = _page()
+    for n in range(8):
+        _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+    draw.rectangle((300, 1500, 2200, 1800), outline=0, width=4)
+    _text(draw, 320, 1515, "SERVED ON (PRINT NAME)")
+    draw.rectangle((400, 1600, 1300, 1700), outline=0, width=4)
+    found = _outlined(find_in_image(image, dpi=300))
+    assert [round(r["box"][0] * WIDTH, -2) for r in found] == [400]
+
+
+def test_a_piece_of_a_scanner_band_in_the_corner_of_the_scan_is_no_redaction() -> None:
+    """A dark band across the foot of the scan, cut by a thin light line near the corner: the
+    piece in the corner has the band on one side and the edge of the scan on two others."""
+    image, draw = _page()
+    for n in range(12):
+        _text(draw, 300, 600 + n * LINE + 12, "Ordinary words of a memorandum, typed " * 2)
+    draw.rectangle((0, HEIGHT - 180, WIDTH - 75, HEIGHT - 1), fill=0)  # the band
+    draw.rectangle((WIDTH - 66, HEIGHT - 180, WIDTH - 5, HEIGHT - 1), fill=0)  # its corner piece
+    draw.rectangle((600, 1000, 1200, 1046), fill=0)  # and one black redaction
+    found = find_in_image(image, dpi=300)
+    assert [(r["kind"], round(r["box"][0] * WIDTH, -2)) for r in found] == [("filled", 600)]
