@@ -27,7 +27,8 @@ from foiarchive.schemas.exemptions import find_citations
 #: Bump when preprocessing, or the boxes and labels found with OCR, change what a cached result
 #: holds, so cached results are not reused. 3: box detection built from edges (real pages);
 #: 4: box labels read in one run over all strips; 5: solid boxes under 7 pt and punched holes
-#: refused, box sides tested where their edge is tallest.
+#: refused, box sides tested where their edge is tallest; 6: table rows, form cells holding a
+#: box and scanner-band corners are no boxes.
 PIPELINE_VERSION = "6"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
