@@ -212,21 +212,21 @@ def _same_prefix(key: str, majority: str) -> bool:
     the same: 'DOJ-OIP-2018' beside 'DOJ-OIP-2019' is another stamp, not a misreading."""
     if key == majority:
         return True
-    if len(majority) < 8 or abs(len(key) - len(majority)) > 1:
+    if len(majority) < 8 or re.sub(r"\D", "", key) != re.sub(r"\D", "", majority):
         return False
-    if re.sub(r"\D", "", key) != re.sub(r"\D", "", majority):
-        return False
-    return _edits(key, majority) <= 1
+    return _one_edit_apart(key, majority)
 
 
-def _edits(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, start=1):
-        current = [i]
-        for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
+def _one_edit_apart(a: str, b: str) -> bool:
+    """b is a with one character added, dropped or changed."""
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) > 1:
+        return False
+    same = next(
+        (i for i, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short)
+    )
+    rest = same + 1 if len(short) == len(long) else same
+    return short[rest:] == long[same + 1 :]
 
 
 def respell(stamps: list[str], spelling: str) -> list[str]:

@@ -18,6 +18,7 @@ import pypdfium2.raw as pdfium_c
 from lxml import etree
 from PIL import Image
 
+from foiarchive.index.analysis import terms
 from foiarchive.ingest.errors import DamagedPdf, IngestError
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.redactions import find_in_pdf_page, object_bounds
@@ -140,9 +141,6 @@ def _is_scan(
     return True
 
 
-_TOKEN = re.compile(r"[^\W_]{3,}")
-
-
 # On a scanned page our OCR's text replaces someone else's text layer, and how much of the layer
 # our OCR confirmed is recorded. Measured on the 23 labelled real pages with agency OCR layers:
 # keeping the layers our OCR confirmed at >= 85% or >= 95% of their words found fewer of the
@@ -152,10 +150,10 @@ _TOKEN = re.compile(r"[^\W_]{3,}")
 def layer_agreement(layer: str, ocr: str) -> float:
     """The share of a text layer's words (3 letters or digits and more) that our OCR of the same
     page also read: 1.0 for a layer made by a good OCR engine, far less for a garbled one."""
-    words = [w.lower() for w in _TOKEN.findall(layer)]
+    words = [w for w in terms(layer) if len(w) >= 3]  # the search analyzer's words
     if not words:
         return 0.0
-    read = {w.lower() for w in _TOKEN.findall(ocr)}
+    read = set(terms(ocr))
     return sum(w in read for w in words) / len(words)
 
 
