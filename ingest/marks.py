@@ -118,11 +118,26 @@ def _page_numbers(spec: str) -> list[int]:
 
 
 # -- putting marks on page records ----------------------------------------------------------
-def annotate(page: Page) -> None:
-    """Read the citations and withheld-page signs of one page into its record."""
+def annotate(page: Page, replaced_layer: str = "") -> None:
+    """Read the citations and withheld-page signs of one page into its record.
+
+    `replaced_layer` is the page's own text layer when our OCR replaced it: another reading of
+    the same pixels, poorer as a whole but not everywhere. A code it cites that our reading does
+    not is kept, marked `"source": "text layer"`: on the labelled real pages such layers cited
+    43 codes with no false one, and 5 of the 13 codes our OCR missed (margin codes read "ba",
+    "bc", "Bb?7E"; a list column OCR dropped).
+    """
     labels = "\n".join(r["label"] for r in page.redactions if r.get("label"))
     citations = find_citations(f"{page.text}\n{labels}" if labels else page.text)
     page.citations = [{"code": c.code, "statute": c.statute, "text": c.text} for c in citations]
+    if replaced_layer:
+        ours = {c.code for c in citations}
+        theirs = [c for c in find_citations(replaced_layer) if c.code not in ours]
+        page.citations += [
+            {"code": c.code, "statute": c.statute, "text": c.text, "source": "text layer"}
+            for c in theirs
+        ]
+        citations += theirs
     page.exemptions = federal_codes(citations)
     sheet = deleted_page_sheet(page.text)
     page.withheld_pages = [{"page": w.page, "reasons": list(w.reasons)} for w in sheet]

@@ -124,6 +124,8 @@ class _Job(Job[Planned]):
     pages: dict[int, Page] = field(default_factory=dict)
     #: Scanned pages whose text layer was replaced by our OCR: (page, agreement of the two).
     replaced_layers: list[tuple[int, float]] = field(default_factory=list)
+    #: The text layers replaced, by page: their citations still count (marks.annotate).
+    replaced_text: dict[int, str] = field(default_factory=dict)
 
     @property
     def planned(self) -> Planned:
@@ -384,7 +386,9 @@ class _Run:
         if scanned and layer_text.strip():
             agreement = pdf.layer_agreement(layer_text, result.text)
             job.replaced_layers.append((number, round(agreement, 2)))
-            text = result.text  # the layer read the same pixels, worse: nothing of it is kept
+            job.replaced_text[number] = layer_text
+            # The layer read the same pixels, worse: only its citations count (marks.annotate).
+            text = result.text
         else:
             text = result.text
             extra = _words_missing(layer_text, text)
@@ -427,7 +431,7 @@ class _Run:
             # unpacked from a ZIP or an email: kept whole, to be shown and downloaded alone
             keep_member(self.archive.layout, job.planned.found.source, doc.sha256)
         for page in pages:
-            marks.annotate(page)
+            marks.annotate(page, job.replaced_text.get(page.number, ""))
         for page, (key, image, _) in zip(pages, job.planned.assembly, strict=False):
             page.bates = [key]  # the load file's numbering is the record's
             page.image = self.planned.image_paths.get(image, "")

@@ -23,6 +23,7 @@ from foiarchive.ingest.sample import (
     write_text_pdf,
 )
 from foiarchive.schemas import Production
+from foiarchive.schemas.exemptions import FEDERAL
 
 from .conftest import run_cli, run_json
 
@@ -402,7 +403,8 @@ def test_reread_brings_an_older_archive_up_to_date_from_the_ocr_cache(
 def test_a_scan_with_someone_elses_ocr_layer_is_read_from_its_pixels(tmp_path: Path) -> None:
     """A scanned page that carries a poor invisible OCR layer (as agencies' and requesters'
     tools add): its boxes, the code beside them and its stamp are read from the image, and our
-    OCR replaces the layer, which is recorded."""
+    OCR replaces the layer, which is recorded. A code only the layer read still counts, marked
+    as the layer's."""
     import pikepdf
 
     from foiarchive.ingest.sample import Redaction
@@ -424,7 +426,7 @@ def test_a_scan_with_someone_elses_ocr_layer_is_read_from_its_pixels(tmp_path: P
         )
         first.obj.Resources.Font = pikepdf.Dictionary(F9=pdf.make_indirect(font))
         garbage = " ".join(["Secw-ity Cowitry FXCHANGF wlth tbe ageney"] * 12)
-        layer = f"BT 3 Tr /F9 10 Tf 72 700 Td ({garbage}) Tj ET".encode()
+        layer = f"BT 3 Tr /F9 10 Tf 72 700 Td ({garbage}) Tj 0 -40 Td (b7E) Tj ET".encode()
         first.contents_add(pdf.make_stream(layer), prepend=False)
         pdf.save(scan)
     archive = Archive(tmp_path / "archive")
@@ -438,6 +440,10 @@ def test_a_scan_with_someone_elses_ocr_layer_is_read_from_its_pixels(tmp_path: P
     assert "memorandum" in read.text.lower() or "detainer" in read.text.lower()
     assert read.bates == ["ICE-2019-000417"]
     assert "b6" in read.exemptions and read.redactions
+    assert "b7e" in read.exemptions and "b7E" not in read.text
+    assert {"code": "b7e", "statute": FEDERAL, "text": "b7E", "source": "text layer"} in (
+        read.citations
+    )
     assert len(events) == 1 and "pages 1 (" in events[0]
 
 
