@@ -18,18 +18,19 @@ from typing import Any
 
 from PIL import Image
 
+from foiarchive.ingest import labels
 from foiarchive.ingest.errors import OcrUnavailable
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.programs import ProgramFailed, ProgramTimedOut, tesseract
 from foiarchive.ingest.redactions import find_in_image
-from foiarchive.schemas.exemptions import find_citations
 
 #: Bump when preprocessing, or the boxes and labels found with OCR, change what a cached result
 #: holds, so cached results are not reused. 3: box detection built from edges (real pages);
 #: 4: box labels read in one run over all strips; 5: solid boxes under 7 pt and punched holes
 #: refused, box sides tested where their edge is tallest; 6: table rows, form cells holding a
-#: box and scanner-band corners are no boxes.
-PIPELINE_VERSION = "6"
+#: box and scanner-band corners are no boxes; 7: labels read again only where the page's OCR
+#: left ink unread or read a doubtful scrap (ingest.labels).
+PIPELINE_VERSION = "7"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200
@@ -267,7 +268,9 @@ def ocr_image(
     original_size = image.size
     prepared, scale, skew = _prepare(image, dpi, limits)
     effective_dpi = int(_page_dpi(image, dpi) * scale)
-    with tempfile.TemporaryDirectory(prefix="foiarchive-ocr-", dir=_scratch_dir()) as scratch:
+    with tempfile.TemporaryDirectory(
+        prefix="foiarchive-ocr-", dir=tesseract.scratch_dir()
+    ) as scratch:
         path = os.path.join(scratch, "page.pgm")
         prepared.save(path)  # uncompressed: no time lost to PNG compression
         data = _run_tesseract(path, settings, effective_dpi, limits.ocr_timeout)
@@ -286,7 +289,14 @@ def ocr_image(
     words = _to_original(words, rotation)
     redactions = find_in_image(image, dpi)
     if rotation == 0:
-        _label_boxes(image, redactions, words, settings, _page_dpi(image, dpi), limits)
+        labels.label_boxes(
+            image,
+            redactions,
+            words,
+            languages=settings.languages,
+            dpi=_page_dpi(image, dpi),
+            limits=limits,
+        )
     return OcrResult(
         text=text,
         confidence=confidence,
@@ -297,95 +307,6 @@ def ocr_image(
         height=original_size[1],
         redactions=redactions,
     )
-
-
-MAX_LABELLED_BOXES = 30
-
-
-def _label_boxes(
-    image: Image.Image,
-    redactions: list[dict[str, Any]],
-    words: list[OcrWord],
-    settings: OcrSettings,
-    dpi: int,
-    limits: Limits,
-) -> None:
-    """Attach to each redaction box the exemption code printed inside or beside it.
-
-    The page's OCR usually has it; when its layout analysis dropped a lone code in the margin
-    (Tesseract often does), the strips of the page beside those boxes are read again, all in
-    one Tesseract run.
-    """
-    width, height = image.size
-    unread: list[tuple[dict[str, Any], tuple[int, int, int, int]]] = []
-    for redaction in redactions[:MAX_LABELLED_BOXES]:
-        x0, y0, _, y1 = redaction["box"]
-        pad = (y1 - y0) * 0.3
-        band = [
-            w
-            for w in words
-            if y0 - pad <= (w.box[1] + w.box[3]) / 2 <= y1 + pad and (w.box[0] + w.box[2]) / 2 > x0
-        ]
-        found = find_citations(" ".join(w.text for w in sorted(band, key=lambda w: w.box[0])))
-        if found:
-            redaction["label"] = ", ".join(c.text for c in found)
-            continue
-        top, bottom = int(max(0, y0 - pad) * height), int(min(1, y1 + pad) * height)
-        if bottom > top:
-            unread.append((redaction, (int(x0 * width), top, width, bottom)))
-    if not unread:
-        return
-    strips = [image.crop(area) for _, area in unread]
-    for (redaction, _), text in zip(
-        unread, _read_strips(strips, settings, dpi, limits), strict=True
-    ):
-        found = find_citations(text)
-        if found:
-            redaction["label"] = ", ".join(c.text for c in found)
-
-
-def _read_strips(
-    strips: list[Image.Image], settings: OcrSettings, dpi: int, limits: Limits
-) -> list[str]:
-    """The text of each strip, read in one Tesseract run over the strips stacked with blank gaps
-    between them (one run instead of one a box: Tesseract's start-up costs more than a strip);
-    each word goes back to the strip its middle lies in."""
-    gap = max(20, dpi // 6)
-    canvas = Image.new(
-        "L", (max(s.width for s in strips), sum(s.height + gap for s in strips) + gap), 255
-    )
-    spans, y = [], gap
-    for strip in strips:
-        canvas.paste(strip.convert("L"), (0, y))
-        spans.append((y, y + strip.height))
-        y += strip.height + gap
-    with tempfile.TemporaryDirectory(prefix="foiarchive-ocr-", dir=_scratch_dir()) as scratch:
-        path = os.path.join(scratch, "strips.pgm")
-        canvas.save(path)
-        try:
-            data = tesseract.image_to_data(
-                path,
-                languages=settings.languages,
-                psm=11,
-                dpi=dpi,
-                timeout=min(60, limits.ocr_timeout),
-            )
-        except (ProgramFailed, ProgramTimedOut):
-            return [""] * len(strips)
-    texts: list[list[str]] = [[] for _ in strips]
-    for text, top, tall in zip(
-        data.get("text", []), data.get("top", []), data.get("height", []), strict=False
-    ):
-        middle = top + tall / 2
-        for index, (start, end) in enumerate(spans):
-            if text.strip() and start <= middle < end:
-                texts[index].append(text)
-    return [" ".join(words) for words in texts]
-
-
-def _scratch_dir() -> str | None:
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 # -- cache ----------------------------------------------------------------------------------

@@ -115,3 +115,9 @@ def orientation(image: str | Path, *, min_characters: int, timeout: float) -> di
         timeout=timeout,
     )
     return result
+
+
+def scratch_dir() -> str | None:
+    """Where page images for Tesseract are written: memory (/dev/shm) when the system has it."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
