@@ -143,6 +143,16 @@ def test_a_bad_query_is_one_line_400(client: TestClient, path: str) -> None:
         assert "unbalanced quote" in response.text and "Traceback" not in response.text
 
 
+@pytest.mark.parametrize("query", ["released:[* TO *]", "released:{* TO *}"])
+def test_a_range_open_at_both_ends_is_not_a_500(client: TestClient, query: str) -> None:
+    everything = client.get("/api/search", params={"q": "released:>=1900"}).json()["total"]
+    response = client.get("/api/search", params={"q": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == everything > 0
+    assert client.get("/", params={"q": query}).status_code == 200
+    assert client.get("/api/search", params={"q": "sent:[* TO *]"}).json()["total"] == 0
+
+
 def test_bad_parameters_are_400_not_500(tantivy_client: TestClient) -> None:
     for params in (
         {"q": "x", "limit": "0"},
