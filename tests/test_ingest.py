@@ -225,15 +225,16 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     assert "damaged or truncated PDF" in reasons["truncated.pdf"]
     assert "qpdf and Ghostscript could not repair it" in reasons["truncated.pdf"]
     assert "PDF" in reasons["corrupt.pdf"]
-    assert reasons["empty.pdf"] == "empty file (0 bytes)"
+    assert "empty.pdf" not in reasons  # an empty original is kept, with a warning
     assert "unrecognised binary content" in reasons["random.pdf"]
     assert "encrypted PDF" in reasons["encrypted.pdf"]
     assert "pixel limit" in reasons["bomb.png"]
     assert "outside the source folder" in reasons["escape.txt"]
     assert all("\n" not in reason for reason in reasons.values())
-    # good.pdf, the repaired copy of a cut-short PDF, the mislabelled PNG, both odd names
-    assert report["ingested"] == 5
+    # good.pdf, the repaired copy of a cut-short PDF, the mislabelled PNG, both odd names, empty
+    assert report["ingested"] == 6
     warnings = {w["path"]: w["reason"] for w in report["warnings"]}
+    assert "empty file (0 bytes)" in warnings["empty.pdf"]
     assert "content is image/png" in warnings["picture-named.pdf"]
     assert "damaged PDF repaired with qpdf" in warnings["repairable.pdf"]
     quarantine = archive / "quarantine" / "hostile"
@@ -244,6 +245,8 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     assert not (quarantine / "escape.txt").exists()
     docs = _documents(archive)
     assert docs["good.pdf"].status == "ok"
+    assert docs["empty.pdf"].status == "ok" and docs["empty.pdf"].page_count == 0
+    assert docs["empty.pdf"].media_type == "application/x-empty"
     assert docs["encrypted.pdf"].status == "error"
     repaired = docs["repairable.pdf"]
     assert repaired.status == "ok" and repaired.page_count == 1

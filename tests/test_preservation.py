@@ -334,3 +334,20 @@ def test_export_errors_are_one_line(archive: Path, tmp_path: Path) -> None:
     unknown = run_cli("export", "no-such-production", "--to", tmp_path, archive=archive)
     assert unknown.exit_code == 1 and "no production 'no-such-production'" in unknown.stderr
     assert run_cli("verify", "no-such-production", archive=archive).exit_code == 1
+
+
+def test_a_bag_with_an_empty_payload_file_imports_with_a_warning(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "letter.txt").write_text("The detainer was lodged.\n")
+    (outside / "blank.pdf").write_bytes(b"")  # an agency released an empty file
+    bagit.make_bag(str(outside))
+    result = run_cli("import", outside, "--id", "blank", archive=tmp_path / "a")
+    assert result.exit_code == 0, result.output  # was 3: the empty file counted as failed
+    assert "empty file (0 bytes)" in result.output
+    with Archive(tmp_path / "a").catalog() as catalog:
+        blank = next(d for d in catalog.documents("blank") if d.path == "blank.pdf")
+    assert blank.status == "ok" and blank.page_count == 0 and blank.size == 0
+    kept = tmp_path / "a" / "bags" / "blank" / "data" / "blank.pdf"
+    assert kept.is_file() and kept.stat().st_size == 0
+    assert preservation.validate_bag(tmp_path / "a" / "bags" / "blank").valid
