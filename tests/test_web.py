@@ -37,6 +37,7 @@ from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.preservation.layout import contained_file
 from foiarchive.schemas import Production
 from foiarchive.web import AccessPolicy, Served, api, create_app, pages
+from foiarchive.web.access import SESSION_SECONDS
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
 
@@ -401,6 +402,37 @@ def test_sign_in_sets_a_cookie_that_opens_restricted_pages(tantivy_client: TestC
     tantivy_client.post("/logout")
     tantivy_client.cookies.clear()
     assert "Sealed records" not in tantivy_client.get("/").text
+
+
+def test_the_sign_in_cookie_expires_and_is_secure_over_https(
+    web_archive: Path, tmp_path: Path
+) -> None:
+    """Before: a fixed HMAC of the credential, no expiry, no Secure flag, valid forever."""
+    app = create_app(
+        Served(Archive(web_archive), image_cache=tmp_path / "images"), AccessPolicy(CREDENTIAL)
+    )
+    for base, secure in (("http://testserver", False), ("https://testserver", True)):
+        client = TestClient(app, base_url=base)
+        signed_in = client.post("/login", data={"credential": CREDENTIAL}, follow_redirects=False)
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert f"max-age={SESSION_SECONDS}" in cookie and "httponly" in cookie
+        assert ("; secure" in cookie) is secure, cookie
+        assert "Sealed records" in client.get("/").text
+    policy = AccessPolicy(CREDENTIAL)
+    fresh = policy.cookie_value()
+    assert fresh != policy.cookie_value(now=time.time() - 60)  # not one fixed value
+    assert policy.accepts(cookie=fresh)
+    assert not policy.accepts(cookie=policy.cookie_value(now=time.time() - SESSION_SECONDS - 1))
+    expires, _, digest = fresh.partition(".")
+    assert not policy.accepts(cookie=f"{int(expires) + 3600}.{digest}")  # extended by hand
+    assert not policy.accepts(cookie=f"{int(expires) + 10 * SESSION_SECONDS}.{digest}")
+    changed = AccessPolicy(CREDENTIAL + " rotated")
+    assert not changed.accepts(cookie=fresh)  # changing the credential signs everyone out
+    client = TestClient(
+        create_app(Served(Archive(web_archive), image_cache=tmp_path / "i2"), changed)
+    )
+    client.cookies.set("foiarchive_access", fresh)
+    assert "Sealed records" not in client.get("/").text
 
 
 def test_without_a_configured_credential_nothing_unlocks(web_archive: Path, tmp_path: Path) -> None:
