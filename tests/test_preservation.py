@@ -76,6 +76,29 @@ def test_ingest_keeps_the_originals_as_a_valid_bag(archive: Path, sample_source:
     assert any("Secure Communities" in p.text for pages in records.pages.values() for p in pages)
 
 
+def test_our_bags_pass_the_reference_profile_validator(archive: Path, tmp_path: Path) -> None:
+    """bagit-profile 1.3.1 refused every bag we wrote: no BagIt-Profile-Identifier in
+    bag-info.txt. The identifiers are a URN and a plain name: no address we do not own."""
+    import bagit_profile
+
+    profile = preservation.foiarchive_profile()
+    identifier = profile["BagIt-Profile-Info"]["BagIt-Profile-Identifier"]
+    assert identifier.startswith("urn:uuid:")
+    validator = bagit_profile.Profile(identifier, profile=json.loads(json.dumps(profile)))
+    bag = archive / "bags" / "ice-2017-r1"
+    assert validator.validate(bagit.Bag(str(bag))), [str(e) for e in validator.report.errors]
+    assert f"BagIt-Profile-Identifier: {identifier}\n" in (bag / "bag-info.txt").read_text()
+    assert preservation.check_profile(preservation.validate_bag(bag)) == []
+    exported = run_cli(
+        "export", "ice-2017-r1", "--to", tmp_path, "--format", "zip", archive=archive
+    )
+    assert exported.exit_code == 0, exported.output
+    assert validator.validate_serialization(str(tmp_path / "ice-2017-r1.zip"))
+    tags = [p for p in bag.rglob("*") if p.is_file() and not p.is_relative_to(bag / "data")]
+    for text in [p.read_text("utf-8") for p in tags] + [json.dumps(profile)]:
+        assert "foiarchive.org" not in text and "github.com/foiarchive" not in text
+
+
 def test_premis_records_what_was_done(archive: Path) -> None:
     premis = etree.parse(str(archive / "bags" / "ice-2017-r1" / "foiarchive" / "premis.xml"))
     ns = {"p": "http://www.loc.gov/premis/v3"}
