@@ -314,6 +314,8 @@ def compile_query(node: Node) -> dict[str, Any]:
             return _filter({"term": {field: value}})
         case Flag(field=field, value=value):
             return _filter({"term": {field: value}})
+        case DateRange(field=field, start=None, end=None):
+            return _filter({"exists": {"field": field}})  # open at both ends: has a value
         case DateRange(field=field, start=start, end=end):
             bounds: dict[str, Any] = {"format": "strict_date"}
             if start:

@@ -144,7 +144,7 @@ def parse(query: str) -> Node:
         raise QueryError("query is nested too deeply") from None
     except Exception as exc:  # the parser's internals must never leak a traceback
         raise QueryError(f"cannot parse the query: {exc}") from None
-    builder = _Builder()
+    builder = _Builder(query)
     node = builder.build(luqum_tree, field=None)
     return _anchor_negations(node)
 
@@ -169,7 +169,8 @@ def highlight_terms(node: Node) -> tuple[set[str], set[str]]:
 
 # -- luqum tree -> AST --------------------------------------------------------------------
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, query: str) -> None:
+        self.query = query
         self.clauses = 0
 
     def build(self, item: tree.Item, field: str | None) -> Node:
@@ -200,8 +201,10 @@ class _Builder:
             case tree.Plus():
                 return self.build(item.a, field)
             case tree.Boost():
+                self._check_boost(item)
                 return self.build(item.expr, field)
             case tree.Proximity():
+                self._refuse_signed_number(item, "~N proximity needs a whole number of words")
                 return self._phrase(item.term, field or "text", slop=_int_degree(item))
             case tree.Phrase():
                 return self._phrase(item, field or "text", slop=0)
@@ -215,10 +218,31 @@ class _Builder:
                 raise QueryError(f"regular expressions are not supported{_at(item)}; use prefix*")
         raise QueryError(f"cannot use '{item}' here{_at(item)}")
 
+    def _refuse_signed_number(self, item: tree.Item, what: str) -> None:
+        """luqum reads `"a"~-5` and `a^-1` as a bare ~ or ^ followed by the clause -5 (NOT 5),
+        which silently found nothing; a sign right after the operator is a typo to report."""
+        end = getattr(item, "pos", None)
+        size = getattr(item, "size", None)
+        if isinstance(end, int) and isinstance(size, int):
+            following = re.match(r"[-+]\S*", self.query[end + size :])
+            if following:
+                raise QueryError(f"{what}, not '{following.group()}'{_at(item)}")
+
+    def _check_boost(self, item: tree.Boost) -> None:
+        what = "^ boost needs a positive number"
+        self._refuse_signed_number(item, what)
+        if str(item).endswith("^"):
+            raise QueryError(f"{what}{_at(item)}")
+
     def _word(self, item: tree.Word, field: str) -> Node:
         raw = item.value
         if raw in ("AND", "OR", "NOT"):
             raise QueryError(f"'{raw}' needs a term on both sides{_at(item)}")
+        if '"' in _ESCAPED.sub("", raw):
+            raise QueryError(
+                f"a quote inside the word '{raw}'{_at(item)}: put a space before a \"phrase\" "
+                'or write \\" for a literal quote'
+            )
         value = _ESCAPED.sub(r"\1", raw)
         is_prefix = value.endswith("*") and not raw.endswith("\\*")
         if is_prefix:

@@ -251,6 +251,10 @@ def compile_query(node: Node, schema: tantivy.Schema) -> tantivy.Query:
             return _filter(Q.term_query(schema, field, value))
         case Flag(field=field, value=value):
             return _filter(Q.term_query(schema, field, value))
+        case DateRange(field=field, start=None, end=None):
+            # A range open at both ends means "has a value"; Tantivy refuses a range query
+            # without bounds, so the date's fast column answers instead.
+            return _filter(Q.exists_query(field))
         case DateRange(field=field, start=start, end=end):
             low = dt.datetime(start.year, start.month, start.day) if start else None
             high = dt.datetime(end.year, end.month, end.day) if end else None

@@ -15,6 +15,7 @@ from foiarchive import preservation
 from foiarchive.archive import Archive
 from foiarchive.ingest.pipeline import IngestOptions, IngestReport, ingest_production
 from foiarchive.ingest.preserve import unpack
+from foiarchive.ingest.report import FileIssue
 from foiarchive.preservation import BagReport, Problem
 from foiarchive.schemas import ManifestError, Production, validate_production
 
@@ -91,4 +92,9 @@ def import_bag(
             },
             source=str(bag),
         )
-        return ingest_production(archive, folder / "data", production, IngestOptions(jobs=jobs))
+        ingested = ingest_production(archive, folder / "data", production, IngestOptions(jobs=jobs))
+        # valid but questionable (an md5sum-style manifest, a name in another normalization)
+        ingested.warnings[:0] = [
+            FileIssue(f"{bag.name}/{w.path}".rstrip("/"), w.message) for w in report.warnings
+        ]
+        return ingested

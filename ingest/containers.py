@@ -102,6 +102,10 @@ def _zip_members(path: Path, scratch: Scratch, limits: Limits) -> list[Member]:
     except UnsafePackage as exc:
         raise IngestError(exc.detail) from None
     with archive:
+        try:
+            archive.check_room(scratch.folder)
+        except UnsafePackage as exc:
+            raise IngestError(exc.detail) from None
         found: list[Member] = []
         seen: set[str] = set()
         for entry in archive.entries:

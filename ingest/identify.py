@@ -23,6 +23,9 @@ MBOX = "application/mbox"
 MSG = "application/vnd.ms-outlook"
 DAT = "application/x-concordance-dat"
 OPT = "application/x-opticon-opt"
+#: A file of 0 bytes (libmagic's name for it): a legitimate original, kept with no pages.
+EMPTY = "application/x-empty"
+EMPTY_WARNING = "empty file (0 bytes): kept and catalogued with no pages"
 #: Files that hold other files; each member becomes a document of its own.
 CONTAINERS = (ZIP, EML, MBOX, MSG)
 
@@ -79,8 +82,8 @@ def identify(path: Path) -> Identification:
     """What the file really is; raises UnsupportedFile with the reason otherwise."""
     with path.open("rb") as handle:
         head = handle.read(_SAMPLE)
-    if not head:
-        raise UnsupportedFile("empty file (0 bytes)")
+    if not head:  # agencies do release empty files; the record is that they did
+        return Identification(EMPTY, warning=EMPTY_WARNING)
     found = _by_magic(path, head) or _as_text(head)
     if found is None:
         raise UnsupportedFile("unrecognised binary content (not PDF, image, text or spreadsheet)")

@@ -29,6 +29,8 @@ class Limits:
     max_compression_ratio: int | None = _PACKAGES.max_compression_ratio
     #: ZIP in ZIP in ZIP ...: how deep containers are opened.
     max_nesting: int = _PACKAGES.max_nesting
+    #: Free bytes a ZIP's members must leave on the disk they are extracted to.
+    keep_free_bytes: int = _PACKAGES.keep_free_bytes
     max_email_bytes: int = 512 * 1024**2
 
     @property
@@ -39,6 +41,7 @@ class Limits:
             max_unpacked_bytes=self.max_unpacked_bytes,
             max_compression_ratio=self.max_compression_ratio,
             max_nesting=self.max_nesting,
+            keep_free_bytes=self.keep_free_bytes,
         )
 
     def apply_to_pillow(self) -> None:

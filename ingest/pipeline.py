@@ -224,7 +224,9 @@ class _Run:
         # and no worker inherits this process's open catalog or index handles.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["foiarchive.ingest.tasks"])
-        return ProcessPoolExecutor(self.options.jobs, context, initializer=tasks.worker_init)
+        return ProcessPoolExecutor(
+            self.options.jobs, context, initializer=tasks.worker_init, initargs=(os.getpid(),)
+        )
 
     def execute(self, todo: list[Planned]) -> None:
         self.scheduler.run(todo)

@@ -18,7 +18,16 @@ from foiarchive.index.catalog import Catalog
 from foiarchive.ingest import containers, images, loadfile, pdf
 from foiarchive.ingest.discover import Found, discover, display_name
 from foiarchive.ingest.errors import DamagedPdf, IngestError
-from foiarchive.ingest.identify import CONTAINERS, DAT, EML, MSG, OPT, Identification, identify
+from foiarchive.ingest.identify import (
+    CONTAINERS,
+    DAT,
+    EML,
+    EMPTY,
+    MSG,
+    OPT,
+    Identification,
+    identify,
+)
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.repair import Repair, repair_pdf
 from foiarchive.ingest.report import FileIssue
@@ -94,6 +103,8 @@ def _plan_one(found: Found, limits: Limits, derivatives: Path) -> Planned:
                 planned.pages = fixed.pages
         elif ident.media_type.startswith("image/"):
             planned.pages = images.frame_count(found.source, limits)
+        elif ident.media_type == EMPTY:
+            planned.pages = 0  # nothing to read: recorded with the containers, no worker
         else:
             planned.pages = 1  # text and tables: counted when read
     except IngestError as exc:
@@ -304,6 +315,9 @@ class Planner:
             self._plan.warnings.append(FileIssue(found.path, planned.derived.note))
         if ident.media_type in CONTAINERS:
             self._open_container(planned, todo, failed, depth)
+            return
+        if ident.media_type == EMPTY:
+            self._plan.held.append(Held(planned, new_document(self.production_id, planned)))
             return
         self._work_found()
         todo.append(planned)

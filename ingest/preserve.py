@@ -318,7 +318,7 @@ def verify_package(package: Path, *, workers: int = 2, checksum: bool = True) ->
 def unpack(package: Path, into: Path) -> Path:
     """Extract a tar or zip bag into `into` (preservation.packages.unpack: the one safe reader,
     with its limits), refusing links, devices, escapes and bombs; returns the bag folder."""
-    return packages.unpack(package, into, packages.BAG_PACKAGES)
+    return packages.unpack(package, into)
 
 
 # -- rebuild ------------------------------------------------------------------------------

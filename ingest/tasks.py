@@ -7,7 +7,10 @@ a fork, not a second round of imports.
 from __future__ import annotations
 
 import os
+import select
 import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +20,56 @@ from foiarchive.ingest.identify import XLSX
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import OcrResult, OcrSettings
 from foiarchive.ingest.ocr import ocr_image as ocr_image_file
+from foiarchive.ingest.programs.runner import kill_running
+
+#: How often a worker without pidfds looks whether its ingest is still there.
+_POLL_SECONDS = 1.0
 
 
-def worker_init() -> None:
+def worker_init(ingest_pid: int | None = None) -> None:
     # One thread per Tesseract process: parallelism comes from the pool, and OpenMP threads
     # fighting over the same cores made one page take 29 s instead of 5.7 s.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if ingest_pid is not None:
+        _exit_with(ingest_pid)
+
+
+def _exit_with(ingest_pid: int) -> None:
+    """End this worker, and the program it runs, the moment the ingest process dies.
+
+    A SIGKILLed ingest (or one the OOM killer took) cannot shut its pool down, and nothing
+    else would: each worker blocks on a task queue whose write end it holds itself, and holds
+    the forkserver's "alive" pipe, so the forkserver and the resource tracker wait for the
+    workers in turn (measured: 4 processes, ~240 MB, left running for good). A parent-death
+    signal would not do: a worker's parent is the forkserver, not the ingest. A pidfd of the
+    ingest becomes readable when it exits; where there are none, a poll every second.
+    """
+    try:
+        handle: int | None = os.pidfd_open(ingest_pid)
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while _alive(ingest_pid):
+                time.sleep(_POLL_SECONDS)
+        kill_running()  # Tesseract or LibreOffice, in a session of its own
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-ingest", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def ready() -> None:

@@ -22,7 +22,8 @@ from foiarchive.preservation.validate import HASH_CHUNK, decode_path, encode_pat
 from foiarchive.schemas.errors import FoiarchiveError
 
 ALGORITHMS = ("sha256", "sha512")
-SOFTWARE_AGENT = "foiarchive 0.1.0 (https://github.com/foiarchive)"
+#: Name and version only: the project owns no web address to put beside them.
+SOFTWARE_AGENT = "foiarchive 0.1.0"
 
 
 class BagError(FoiarchiveError):

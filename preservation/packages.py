@@ -62,18 +62,21 @@ Format = Literal["zip", "tar"]
 
 @dataclass(frozen=True)
 class PackageLimits:
-    """The bounds on every ZIP or tar foiarchive opens: ingest's containers and bag packages.
-
-    Until these were one, ZIPs in a production had 20,000 members and 8 GiB with a ratio
-    check, and bag packages 1,000,000 members and 64 GiB with none. The same bounds now fit
-    both, for these reasons:
+    """The one set of bounds on every ZIP or tar foiarchive opens: ingest's containers and bag
+    packages (import, `verify --package`, export's check of its own package) alike.
 
     - a production is often delivered as one ZIP, so a container can be a whole production and
       needs the same room as that production's bag: a large production is tens of GiB, hence
-      64 GiB. What stops a bomb is not this total but the ratios: past 1 MiB no member, and no
-      archive as a whole, may unpack to more than 200 times its compressed size (deflate tops
-      out near 1,030:1; real PDFs, scans and office files stay under 10:1, text and CSV under
-      50:1), so unpacking 64 GiB takes at least a 330 MB archive;
+      64 GiB; and whatever the total, an archive is refused before anything is written if its
+      declared size would leave less than 1 GiB free where it is unpacked (`check_room`), and
+      each member is held to its declared size while it is copied;
+    - the compression ratio (past 1 MiB, per member and for the archive as a whole) stops at
+      1,100:1, just above what deflate can reach (about 1,032:1): a blank 300 dpi page saved
+      as an uncompressed TIFF deflates 1,019:1 (measured), as well as zeros do (1,025:1), so
+      no ratio a deflated original can have tells the two apart, and the 200:1 this was once
+      refused exports and ZIPs of such scans. Past deflate's ceiling are the bombs made
+      otherwise: bzip2 or xz members (zeros: 109,227:1 and 5,878:1) and ZIPs whose entries
+      overlap (millions to one for the archive);
     - litigation productions come one TIFF per page, so 20,000 members refused real ZIPs; the
       bound has to admit every bag this archive writes (export checks its own package, and
       ingest from a folder has no file count bound), so it stays at 1,000,000: a ZIP spends at
@@ -90,22 +93,16 @@ class PackageLimits:
     max_members: int = 1_000_000
     #: Bytes one archive may unpack to, all members together, as declared and as written.
     max_unpacked_bytes: int = 64 * 1024**3
-    #: Uncompressed bytes per compressed byte, for each member and for the whole archive; None:
-    #: not checked (bag packages, see BAG_PACKAGES).
-    max_compression_ratio: int | None = 200
+    #: Uncompressed bytes per compressed byte, for each member and for the whole archive
+    #: (None: not checked; only for a caller that tightens or loosens it on purpose).
+    max_compression_ratio: int | None = 1_100
     #: A member (or archive) that unpacks to no more than this is never refused for its ratio:
     #: a few KB of zeros may compress 1,000:1 and harm nobody.
     ratio_checked_above: int = 1024**2
     #: ZIP in ZIP in ZIP ...: how deep containers are opened.
     max_nesting: int = 5
-
-
-#: A bag package's payload is the originals as delivered, and a mostly white uncompressed scan
-#: (TIFF, BMP) deflates past 600:1: a ratio check refused a zip export of such a production,
-#: and the import of the zips older versions made. What bounds a bag package is its declared
-#: size (every member's size is enforced while it is copied, and the total below the limit);
-#: what it holds is checked against its manifests.
-BAG_PACKAGES = PackageLimits(max_compression_ratio=None)
+    #: Free bytes an unpacked archive must leave on the disk it is unpacked to.
+    keep_free_bytes: int = 1024**3
 
 
 class UnsafePackage(BagError):
@@ -180,6 +177,7 @@ class Package:
         self.name = path.name
         self.limits = limits or PackageLimits()
         self.written = 0
+        self.declared = 0  # bytes the members that may be extracted say they hold
         self._zip: zipfile.ZipFile | None = None
         self._tar: tarfile.TarFile | None = None
         self.entries: list[Entry] = []
@@ -219,6 +217,20 @@ class Package:
             if handle is not None:
                 handle.close()
 
+    def check_room(self, folder: Path) -> None:
+        """Refuse the archive, before anything is written, if what it declares would leave
+        less than `keep_free_bytes` free on the disk holding `folder`."""
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        free = shutil.disk_usage(existing).free
+        if self.declared > free - self.limits.keep_free_bytes:
+            raise UnsafePackage(
+                f"unpacks to {self.declared:,} bytes, but {existing} has {free:,} free and "
+                f"{self.limits.keep_free_bytes:,} must stay free",
+                self.name,
+            )
+
     # -- listing --------------------------------------------------------------------------
     def _refuse_count(self, count: int) -> None:
         if count > self.limits.max_members:
@@ -231,6 +243,7 @@ class Package:
         (a member refused on its own, such as one bomb in a production's ZIP, is not written,
         so it does not count against the archive's ratio)."""
         limits = self.limits
+        self.declared = extracted
         amount = f"{total:,} bytes" if final else f"at least {total:,} bytes"
         if total > limits.max_unpacked_bytes:
             raise UnsafePackage(
@@ -446,6 +459,7 @@ def unpack(package: Path, into: Path, limits: PackageLimits | None = None) -> Pa
         if refused is not None:
             raise UnsafePackage(refused.problem, archive.name, refused.name)
         _refuse_collisions(archive)
+        archive.check_room(into)
         tops = {e.path.split("/")[0] for e in archive.entries if e.path}
         existing = {p.name for p in into.iterdir()} if into.is_dir() else set()
         try:

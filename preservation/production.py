@@ -9,6 +9,7 @@ from pathlib import Path
 
 from foiarchive.preservation.bag import BagSummary, PayloadFile, write_bag
 from foiarchive.preservation.premis import premis_xml, read_events
+from foiarchive.preservation.profile import profile_identifier
 from foiarchive.schemas import Document, Event, Page, Production
 
 AGENT = "foiarchive"
@@ -31,6 +32,8 @@ def bag_info(production: Production) -> list[tuple[str, str]]:
         ("FOIA-Case-Court", production.case_court),
         ("FOIA-Case-Docket", production.case_docket),
         ("Access", production.access),
+        # a bag that follows a profile says which (the bagit-profile validator requires it)
+        ("BagIt-Profile-Identifier", profile_identifier()),
     ]
 
 

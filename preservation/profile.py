@@ -18,6 +18,12 @@ def foiarchive_profile() -> dict[str, Any]:
     )
 
 
+def profile_identifier() -> str:
+    """The profile's identifier, a URN (a UUID): true wherever the profile is copied, unlike a
+    web address the project does not own; bags that follow it name it in bag-info.txt."""
+    return str(foiarchive_profile()["BagIt-Profile-Info"]["BagIt-Profile-Identifier"])
+
+
 def check_profile(report: BagReport, profile: dict[str, Any] | None = None) -> list[Problem]:
     """What a validated bag lacks to conform to the profile ([] when it conforms)."""
     profile = profile or foiarchive_profile()

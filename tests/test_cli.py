@@ -71,6 +71,9 @@ def test_productions_and_show(sample_archive: Path) -> None:
     [
         (["search", '"unbalanced'], "unbalanced quote"),
         (["search", "color:red"], "unknown field 'color'"),
+        (["search", '"freedom"~-5'], "proximity needs a whole number"),
+        (["search", "freedom^-1"], "boost needs a positive number"),
+        (["search", 'foo"bar'], "a quote inside the word"),
         (["show", "no-such-document"], "no document"),
         (["show", "ice-2017-r1.", "--page", "1"], "names 5 documents"),
     ],
@@ -80,6 +83,16 @@ def test_user_errors_are_one_line(searchable_archive: Path, args: list[str], mes
     assert result.exit_code == 1
     assert message in result.stderr
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("query", ["released:[* TO *]", "released:{* TO *}", "sent:[* TO *]"])
+def test_a_range_open_at_both_ends_finds_pages_with_a_value(
+    searchable_archive: Path, query: str
+) -> None:
+    everything = run_json("search", "released:>=1900", archive=searchable_archive)["total"]
+    found = run_json("search", query, archive=searchable_archive)["total"]
+    # every sample production has a release date; the sample holds no email (no sent date)
+    assert found == (0 if query.startswith("sent") else everything) and everything > 0
 
 
 def test_missing_archive_and_source(tmp_path: Path) -> None:

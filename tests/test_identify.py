@@ -45,9 +45,15 @@ def test_a_mislabelled_file_is_identified_and_flagged(tmp_path: Path) -> None:
     assert "named .pdf but the content is image/png" in found.warning
 
 
+def test_an_empty_file_is_identified_as_empty_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "f.pdf").write_bytes(b"")
+    found = identify(tmp_path / "f.pdf")
+    assert found.media_type == "application/x-empty" and "empty file (0 bytes)" in found.warning
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(b"", "empty file"), (bytes(range(256)) * 20, "unrecognised binary content")],
+    [(bytes(range(256)) * 20, "unrecognised binary content")],
 )
 def test_unreadable_content_is_refused_with_a_reason(
     tmp_path: Path, content: bytes, reason: str

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -226,15 +229,16 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     assert "damaged or truncated PDF" in reasons["truncated.pdf"]
     assert "qpdf and Ghostscript could not repair it" in reasons["truncated.pdf"]
     assert "PDF" in reasons["corrupt.pdf"]
-    assert reasons["empty.pdf"] == "empty file (0 bytes)"
+    assert "empty.pdf" not in reasons  # an empty original is kept, with a warning
     assert "unrecognised binary content" in reasons["random.pdf"]
     assert "encrypted PDF" in reasons["encrypted.pdf"]
     assert "pixel limit" in reasons["bomb.png"]
     assert "outside the source folder" in reasons["escape.txt"]
     assert all("\n" not in reason for reason in reasons.values())
-    # good.pdf, the repaired copy of a cut-short PDF, the mislabelled PNG, both odd names
-    assert report["ingested"] == 5
+    # good.pdf, the repaired copy of a cut-short PDF, the mislabelled PNG, both odd names, empty
+    assert report["ingested"] == 6
     warnings = {w["path"]: w["reason"] for w in report["warnings"]}
+    assert "empty file (0 bytes)" in warnings["empty.pdf"]
     assert "content is image/png" in warnings["picture-named.pdf"]
     assert "damaged PDF repaired with qpdf" in warnings["repairable.pdf"]
     quarantine = archive / "quarantine" / "hostile"
@@ -245,6 +249,8 @@ def test_bad_files_are_reported_quarantined_and_the_batch_goes_on(
     assert not (quarantine / "escape.txt").exists()
     docs = _documents(archive)
     assert docs["good.pdf"].status == "ok"
+    assert docs["empty.pdf"].status == "ok" and docs["empty.pdf"].page_count == 0
+    assert docs["empty.pdf"].media_type == "application/x-empty"
     assert docs["encrypted.pdf"].status == "error"
     repaired = docs["repairable.pdf"]
     assert repaired.status == "ok" and repaired.page_count == 1
@@ -493,3 +499,73 @@ def test_text_over_a_background_image_is_kept_as_delivered(tmp_path: Path) -> No
     for path in ("letterhead.pdf", "layered-blank.pdf"):
         (text,) = _page_texts(archive.path, path)
         assert "8f3e1c0b9a7d5e4f2a1b" in text, path
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):  # the thread or the process ended meanwhile
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    seen: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""  # gone
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie is dead; only its reaping is pending
+
+
+def test_sigkill_of_ingest_leaves_no_process_behind(sample_source: Path, tmp_path: Path) -> None:
+    """An ingest killed mid-OCR (SIGKILL, the OOM killer) takes its workers, their Tesseract,
+    the forkserver and the resource tracker with it (before: 4 processes, ~240 MB, forever)."""
+    command = "from foiarchive.search_cli.main import main; main()"
+    ingest = subprocess.Popen(
+        [sys.executable, "-c", command, "--archive", str(tmp_path / "a"), "ingest",
+         str(sample_source), "--id", "killed", "--jobs", "2", "--ocr", "always", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:  # until a worker's Tesseract reads a page
+            seen |= _descendants(ingest.pid)
+            ocr = [p for p in seen if "tesseract" in _command(p) and "--list" not in _command(p)]
+            if ocr and len(seen) >= 4:
+                break
+            time.sleep(0.02)
+        assert ocr, "the ingest never reached OCR"
+        seen |= _descendants(ingest.pid)
+    finally:
+        ingest.send_signal(signal.SIGKILL)
+        ingest.wait()
+    commands = {pid: _command(pid) for pid in seen}
+    assert any("forkserver" in c for c in commands.values())
+    assert any("resource_tracker" in c for c in commands.values())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(pid) for pid in seen):
+        time.sleep(0.1)
+    left = {pid: commands[pid][:80] for pid in seen if _running(pid)}
+    for pid in left:  # don't leave them to the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    assert left == {}

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import re
+import shutil
 import stat
 import tarfile
 import zipfile
@@ -22,7 +23,6 @@ from foiarchive.ingest.identify import ZIP
 from foiarchive.ingest.limits import Limits
 from foiarchive.preservation import PayloadFile, write_bag
 from foiarchive.preservation.packages import (
-    BAG_PACKAGES,
     Package,
     PackageLimits,
     UnsafePackage,
@@ -32,7 +32,7 @@ from foiarchive.schemas.errors import FoiarchiveError
 
 from .conftest import run_cli
 
-ZEROS = b"\0" * (5 * 1024 * 1024)  # deflates about 1,000:1, past the 1 MiB ratio floor
+ZEROS = b"\0" * (5 * 1024 * 1024)  # deflates 1,025:1 (as a blank raw scan does), bzip2 100,000:1
 
 
 # -- making packages ----------------------------------------------------------------------------
@@ -60,9 +60,12 @@ def _bag_files(bag: Path | None) -> list[tuple[Path, str]]:
 
 
 def _zip_package(
-    package: Path, bag: Path | None, extra: list[tuple[str | zipfile.ZipInfo, bytes]]
+    package: Path,
+    bag: Path | None,
+    extra: list[tuple[str | zipfile.ZipInfo, bytes]],
+    method: int = zipfile.ZIP_DEFLATED,
 ) -> None:
-    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(package, "w", method) as archive:
         for path, name in _bag_files(bag):
             archive.write(path, name)
         for member, data in extra:
@@ -74,7 +77,10 @@ Member = tuple[tarfile.TarInfo, bytes]
 
 
 def _tar_package(
-    package: Path, bag: Path | None, extra: list[Member], mode: Literal["w", "w:gz"] = "w"
+    package: Path,
+    bag: Path | None,
+    extra: list[Member],
+    mode: Literal["w", "w:gz", "w:bz2", "w:xz"] = "w",
 ) -> None:
     with tarfile.open(package, mode) as tar:
         for path, name in _bag_files(bag):
@@ -205,9 +211,8 @@ def test_a_valid_bag_unpacks(tmp_path: Path, fmt: str) -> None:
 
 
 def test_a_bag_of_compressible_originals_is_no_bomb(tmp_path: Path) -> None:
-    """A bag package holds the originals as delivered: a blank uncompressed scan deflates far
-    past 200:1, and a ratio check refused zip exports of such productions. Bag packages are
-    bounded by their declared sizes instead, and checked against their manifests."""
+    """A bag package holds the originals as delivered: a blank uncompressed scan deflates
+    1,019:1, as well as zeros do; the one ratio bound sits above what deflate can reach."""
     bag = _bag(tmp_path, {"zeros.bin": ZEROS})
     package = tmp_path / "blank.zip"
     _zip_package(package, bag, [])
@@ -215,7 +220,7 @@ def test_a_bag_of_compressible_originals_is_no_bomb(tmp_path: Path) -> None:
     # imported: its bag is in the archive (zeros.bin itself is no document anyone can read)
     assert imported.exit_code == 3 and "zip bomb" not in imported.stderr
     assert (tmp_path / "archive" / "bags" / "bag" / "data" / "zeros.bin").is_file()
-    small = dataclasses.replace(BAG_PACKAGES, max_unpacked_bytes=1024**2)
+    small = dataclasses.replace(PackageLimits(), max_unpacked_bytes=1024**2)
     message = _refused(package, tmp_path / "into", small)
     assert "over the limit of 1,048,576" in message
 
@@ -238,14 +243,15 @@ def test_a_production_of_uncompressed_scans_exports_as_zip(tmp_path: Path) -> No
 def test_many_small_members_that_compress_too_well_together_are_refused(tmp_path: Path) -> None:
     """Each member is under the 1 MiB floor of the member check; the archive's ratio is not."""
     package = tmp_path / "many.zip"
-    _zip_package(package, None, [(f"bag/data/{n}.bin", b"\0" * 1024**2) for n in range(8)])
+    members = [(f"bag/data/{n}.bin", b"\0" * 1024**2) for n in range(8)]
+    _zip_package(package, None, members, zipfile.ZIP_BZIP2)
     message = _refused(package, tmp_path / "into")
     assert "unpacks to 8,388,608 bytes from" in message and "(a zip bomb?)" in message
 
 
 def test_a_tar_gz_bomb_is_refused_before_it_is_decompressed(tmp_path: Path) -> None:
-    package = tmp_path / "bomb.tar.gz"
-    _tar_package(package, None, [_tar_member("bag/data/zeros.bin", data=ZEROS)], mode="w:gz")
+    package = tmp_path / "bomb.tar.bz2"
+    _tar_package(package, None, [_tar_member("bag/data/zeros.bin", data=ZEROS)], mode="w:bz2")
     message = _refused(package, tmp_path / "into")
     assert "compression ratio of" in message and "(a zip bomb?)" in message
 
@@ -316,7 +322,7 @@ def _production_zip(path: Path) -> None:
         archive.writestr("/etc/absolute.txt", "x")
         archive.writestr("C:\\drive.txt", "x")
         archive.writestr(link, "/etc/passwd")
-        archive.writestr("bomb.bin", ZEROS)
+        archive.writestr("bomb.bin", ZEROS, zipfile.ZIP_BZIP2)
         archive.writestr("liar.txt", b"0" * 5_000_000)
         archive.writestr("sub/note.txt", "a note")
     _zip_lie(path, "liar.txt", 100)
@@ -354,7 +360,7 @@ def test_a_container_past_the_archive_wide_bounds_is_refused_whole(tmp_path: Pat
     with pytest.raises(IngestError, match=r"^9 members, over the limit of 8$"):
         containers.members(source, ZIP, scratch, Limits(max_members=8))
     many = tmp_path / "many.zip"
-    _zip_package(many, None, [(f"{n}.bin", b"\0" * 1024**2) for n in range(8)])
+    _zip_package(many, None, [(f"{n}.bin", b"\0" * 1024**2) for n in range(8)], zipfile.ZIP_BZIP2)
     with pytest.raises(IngestError, match=r"compression ratio of .* \(a zip bomb\?\)"):
         containers.members(many, ZIP, scratch, Limits())
     assert not scratch.folder.exists() or not any(scratch.folder.iterdir())
@@ -380,6 +386,40 @@ def test_a_tar_read_member_by_member_reports_each_problem(tmp_path: Path) -> Non
     assert "'..' would escape" in problems["../up.txt"]
     assert problems["dev"] == "is a link or special file (a device)"
     assert problems["link"] == "is a link or special file (a symbolic link)"
+
+
+def test_a_bag_package_gets_the_same_ratio_bound_as_a_container(tmp_path: Path) -> None:
+    """Bag packages once had no ratio check at all: a bzip2 bomb in one was unpacked whole."""
+    bag = _bag(tmp_path, {"letter.txt": b"a letter"})
+    package = tmp_path / "bomb.zip"
+    _zip_package(package, bag, [("bag/data/zeros.bin", ZEROS)], zipfile.ZIP_BZIP2)
+    imported = run_cli("import", package, archive=tmp_path / "archive")
+    assert imported.exit_code == 1
+    assert "compression ratio of" in imported.stderr and "(a zip bomb?)" in imported.stderr
+    assert not (tmp_path / "archive" / "bags").exists() or not any(
+        (tmp_path / "archive" / "bags").iterdir()
+    )
+    scratch = containers.Scratch(tmp_path / "scratch")
+    found = {m.name: m for m in containers.members(package, ZIP, scratch, Limits())}
+    assert "(a zip bomb?)" in found["bag/data/zeros.bin"].problem  # the same verdict
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar"])
+def test_a_package_that_would_fill_the_disk_is_refused_before_writing(
+    tmp_path: Path, fmt: str
+) -> None:
+    bag = _bag(tmp_path, {"letter.txt": b"a letter"})
+    package = tmp_path / f"p.{fmt}"
+    (_zip_package if fmt == "zip" else _tar_package)(package, bag, [])
+    free = shutil.disk_usage(tmp_path).free
+    tight = PackageLimits(keep_free_bytes=free)  # not one byte may be written
+    message = _refused(package, tmp_path / "into", tight)
+    assert "must stay free" in message
+    assert not (tmp_path / "into").exists() or not any((tmp_path / "into").iterdir())
+    if fmt == "zip":  # the same bound on a production's ZIP
+        scratch = containers.Scratch(tmp_path / "scratch")
+        with pytest.raises(IngestError, match="must stay free"):
+            containers.members(package, ZIP, scratch, Limits(keep_free_bytes=free))
 
 
 def test_ingest_limits_are_the_package_limits() -> None:

@@ -76,6 +76,29 @@ def test_ingest_keeps_the_originals_as_a_valid_bag(archive: Path, sample_source:
     assert any("Secure Communities" in p.text for pages in records.pages.values() for p in pages)
 
 
+def test_our_bags_pass_the_reference_profile_validator(archive: Path, tmp_path: Path) -> None:
+    """bagit-profile 1.3.1 refused every bag we wrote: no BagIt-Profile-Identifier in
+    bag-info.txt. The identifiers are a URN and a plain name: no address we do not own."""
+    import bagit_profile
+
+    profile = preservation.foiarchive_profile()
+    identifier = profile["BagIt-Profile-Info"]["BagIt-Profile-Identifier"]
+    assert identifier.startswith("urn:uuid:")
+    validator = bagit_profile.Profile(identifier, profile=json.loads(json.dumps(profile)))
+    bag = archive / "bags" / "ice-2017-r1"
+    assert validator.validate(bagit.Bag(str(bag))), [str(e) for e in validator.report.errors]
+    assert f"BagIt-Profile-Identifier: {identifier}\n" in (bag / "bag-info.txt").read_text()
+    assert preservation.check_profile(preservation.validate_bag(bag)) == []
+    exported = run_cli(
+        "export", "ice-2017-r1", "--to", tmp_path, "--format", "zip", archive=archive
+    )
+    assert exported.exit_code == 0, exported.output
+    assert validator.validate_serialization(str(tmp_path / "ice-2017-r1.zip"))
+    tags = [p for p in bag.rglob("*") if p.is_file() and not p.is_relative_to(bag / "data")]
+    for text in [p.read_text("utf-8") for p in tags] + [json.dumps(profile)]:
+        assert "foiarchive.org" not in text and "github.com/foiarchive" not in text
+
+
 def test_premis_records_what_was_done(archive: Path) -> None:
     premis = etree.parse(str(archive / "bags" / "ice-2017-r1" / "foiarchive" / "premis.xml"))
     ns = {"p": "http://www.loc.gov/premis/v3"}
@@ -334,3 +357,20 @@ def test_export_errors_are_one_line(archive: Path, tmp_path: Path) -> None:
     unknown = run_cli("export", "no-such-production", "--to", tmp_path, archive=archive)
     assert unknown.exit_code == 1 and "no production 'no-such-production'" in unknown.stderr
     assert run_cli("verify", "no-such-production", archive=archive).exit_code == 1
+
+
+def test_a_bag_with_an_empty_payload_file_imports_with_a_warning(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "letter.txt").write_text("The detainer was lodged.\n")
+    (outside / "blank.pdf").write_bytes(b"")  # an agency released an empty file
+    bagit.make_bag(str(outside))
+    result = run_cli("import", outside, "--id", "blank", archive=tmp_path / "a")
+    assert result.exit_code == 0, result.output  # was 3: the empty file counted as failed
+    assert "empty file (0 bytes)" in result.output
+    with Archive(tmp_path / "a").catalog() as catalog:
+        blank = next(d for d in catalog.documents("blank") if d.path == "blank.pdf")
+    assert blank.status == "ok" and blank.page_count == 0 and blank.size == 0
+    kept = tmp_path / "a" / "bags" / "blank" / "data" / "blank.pdf"
+    assert kept.is_file() and kept.stat().st_size == 0
+    assert preservation.validate_bag(tmp_path / "a" / "bags" / "blank").valid

@@ -23,6 +23,8 @@ from foiarchive.index.query import (
 )
 from foiarchive.index.tantivy_backend import _schema, compile_query
 
+_SCHEMA = _schema()
+
 
 def test_terms_are_anded_and_phrases_kept_whole() -> None:
     assert parse('deportation AND "Secure Communities"') == And(
@@ -52,6 +54,19 @@ def test_fields_are_normalized() -> None:
     assert parse("released:2017-06") == DateRange("released", date(2017, 6, 1), date(2017, 6, 30))
 
 
+def test_a_range_open_at_both_ends_means_has_a_value() -> None:
+    for query in ("released:[* TO *]", "released:{* TO *}", "released:[* TO *}"):
+        assert parse(query) == DateRange("released", None, None)
+    assert parse("sent:[* TO *]") == DateRange("sent", None, None)
+    assert isinstance(compile_query(parse("sent:[* TO *]"), _SCHEMA), tantivy.Query)
+
+
+def test_escaped_quotes_and_signs_after_a_space_still_parse() -> None:
+    assert parse('foo\\"bar') == Text("text", ("foo", "bar"))
+    assert parse('"freedom"~ -5') == And((Text("text", ("freedom",), 1), Not(Text("text", ("5",)))))
+    assert parse("freedom^2") == Text("text", ("freedom",))
+
+
 def test_a_word_with_punctuation_becomes_a_phrase() -> None:
     assert parse("ICE-2017-000123") == Text("text", ("ice", "2017", "000123"))
 
@@ -73,6 +88,12 @@ def test_a_word_with_punctuation_becomes_a_phrase() -> None:
         ("", "empty query"),
         ("deport~2", "fuzzy search"),
         ("[a TO b]", "ranges apply to released"),
+        ('"freedom"~-5', "proximity needs a whole number of words, not '-5'"),
+        ('"freedom"~+5', "proximity needs a whole number of words, not '+5'"),
+        ("freedom^-1", "boost needs a positive number, not '-1'"),
+        ("freedom^", "boost needs a positive number"),
+        ('foo"bar', "a quote inside the word"),
+        ('foo"bar"', "a quote inside the word"),
     ],
 )
 def test_malformed_queries_say_what_is_wrong(query: str, message: str) -> None:
@@ -86,9 +107,6 @@ def test_negated_words_are_not_highlighted() -> None:
     words, prefixes = highlight_terms(parse('detainer* "secure communities" -juvenile'))
     assert words == {"secure", "communities"}
     assert prefixes == {"detainer"}
-
-
-_SCHEMA = _schema()
 
 
 def _parses_or_is_refused_in_one_line(query: str) -> None:

@@ -37,6 +37,7 @@ from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.preservation.layout import contained_file
 from foiarchive.schemas import Production
 from foiarchive.web import AccessPolicy, Served, api, create_app, pages
+from foiarchive.web.access import SESSION_SECONDS
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
 
@@ -141,6 +142,16 @@ def test_a_bad_query_is_one_line_400(client: TestClient, path: str) -> None:
         assert "quote" in message and "\n" not in message
     else:
         assert "unbalanced quote" in response.text and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("query", ["released:[* TO *]", "released:{* TO *}"])
+def test_a_range_open_at_both_ends_is_not_a_500(client: TestClient, query: str) -> None:
+    everything = client.get("/api/search", params={"q": "released:>=1900"}).json()["total"]
+    response = client.get("/api/search", params={"q": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == everything > 0
+    assert client.get("/", params={"q": query}).status_code == 200
+    assert client.get("/api/search", params={"q": "sent:[* TO *]"}).json()["total"] == 0
 
 
 def test_bad_parameters_are_400_not_500(tantivy_client: TestClient) -> None:
@@ -391,6 +402,37 @@ def test_sign_in_sets_a_cookie_that_opens_restricted_pages(tantivy_client: TestC
     tantivy_client.post("/logout")
     tantivy_client.cookies.clear()
     assert "Sealed records" not in tantivy_client.get("/").text
+
+
+def test_the_sign_in_cookie_expires_and_is_secure_over_https(
+    web_archive: Path, tmp_path: Path
+) -> None:
+    """Before: a fixed HMAC of the credential, no expiry, no Secure flag, valid forever."""
+    app = create_app(
+        Served(Archive(web_archive), image_cache=tmp_path / "images"), AccessPolicy(CREDENTIAL)
+    )
+    for base, secure in (("http://testserver", False), ("https://testserver", True)):
+        client = TestClient(app, base_url=base)
+        signed_in = client.post("/login", data={"credential": CREDENTIAL}, follow_redirects=False)
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert f"max-age={SESSION_SECONDS}" in cookie and "httponly" in cookie
+        assert ("; secure" in cookie) is secure, cookie
+        assert "Sealed records" in client.get("/").text
+    policy = AccessPolicy(CREDENTIAL)
+    fresh = policy.cookie_value()
+    assert fresh != policy.cookie_value(now=time.time() - 60)  # not one fixed value
+    assert policy.accepts(cookie=fresh)
+    assert not policy.accepts(cookie=policy.cookie_value(now=time.time() - SESSION_SECONDS - 1))
+    expires, _, digest = fresh.partition(".")
+    assert not policy.accepts(cookie=f"{int(expires) + 3600}.{digest}")  # extended by hand
+    assert not policy.accepts(cookie=f"{int(expires) + 10 * SESSION_SECONDS}.{digest}")
+    changed = AccessPolicy(CREDENTIAL + " rotated")
+    assert not changed.accepts(cookie=fresh)  # changing the credential signs everyone out
+    client = TestClient(
+        create_app(Served(Archive(web_archive), image_cache=tmp_path / "i2"), changed)
+    )
+    client.cookies.set("foiarchive_access", fresh)
+    assert "Sealed records" not in client.get("/").text
 
 
 def test_without_a_configured_credential_nothing_unlocks(web_archive: Path, tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Without a configured credential nobody can; with one, a request proves it holds it by an
 `Authorization: Bearer <credential>` header (API clients) or by the cookie the sign-in form
-sets (browsers). The cookie holds a keyed digest, never the credential itself.
+sets (browsers). The cookie holds its expiry and a digest of it keyed by the credential, never
+the credential itself: it stops working when it expires, and every cookie ever given out stops
+working when the credential is changed (the server restarted with another one).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,9 @@ from foiarchive.schemas.errors import FoiarchiveError
 COOKIE = "foiarchive_access"
 ENV_CREDENTIAL = "FOIARCHIVE_WEB_CREDENTIAL"
 MIN_CREDENTIAL_LENGTH = 16
+#: How long a sign-in lasts: a working day, so a browser left signed in on a shared reading-room
+#: machine does not stay so overnight.
+SESSION_SECONDS = 12 * 3600
 
 
 class CredentialError(FoiarchiveError, ValueError):
@@ -53,11 +59,28 @@ class AccessPolicy:
     def configured(self) -> bool:
         return self.credential is not None
 
-    def cookie_value(self) -> str:
+    def cookie_value(self, *, now: float | None = None) -> str:
+        """A sign-in that lasts SESSION_SECONDS from `now`: 'EXPIRY.DIGEST'."""
+        expires = int(time.time() if now is None else now) + SESSION_SECONDS
+        return f"{expires}.{self._digest(expires)}"
+
+    def _digest(self, expires: int) -> str:
         if self.credential is None:
             raise CredentialError("no credential is configured")
         key = self.credential.encode("utf-8")
-        return hmac.new(key, b"foiarchive web session", hashlib.sha256).hexdigest()
+        message = f"foiarchive web session until {expires}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def _cookie_valid(self, cookie: str) -> bool:
+        stamp, dot, digest = cookie.partition(".")
+        if not dot or not stamp.isdigit() or len(stamp) > 12:
+            return False
+        expires = int(stamp)
+        if not time.time() < expires <= time.time() + SESSION_SECONDS:
+            return False
+        return hmac.compare_digest(
+            digest.encode("ascii", "replace"), self._digest(expires).encode()
+        )
 
     def accepts(self, *, bearer: str | None = None, cookie: str | None = None) -> bool:
         """Whether a request carrying this bearer token or cookie may see restricted material."""
@@ -67,6 +90,4 @@ class AccessPolicy:
             bearer.encode("utf-8"), self.credential.encode("utf-8")
         ):
             return True
-        return cookie is not None and hmac.compare_digest(
-            cookie.encode("utf-8"), self.cookie_value().encode("utf-8")
-        )
+        return cookie is not None and self._cookie_valid(cookie)

@@ -15,7 +15,7 @@ from foiarchive.disclosure.html import diff_context
 from foiarchive.index import QueryError
 from foiarchive.index.fields import FACET_FIELDS
 from foiarchive.index.search import MAX_WINDOW
-from foiarchive.web.access import COOKIE
+from foiarchive.web.access import COOKIE, SESSION_SECONDS
 from foiarchive.web.context import (
     Filters,
     access_of,
@@ -153,7 +153,14 @@ async def login(request: Request) -> Response:
     if not access.accepts(bearer=credential):
         return render(request, "login.html", 403, failed=True)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, access.cookie_value(), httponly=True, samesite="strict")
+    response.set_cookie(
+        COOKIE,
+        access.cookie_value(),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",  # behind a TLS proxy: its X-Forwarded-Proto
+    )
     return response
 
 

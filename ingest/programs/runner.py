@@ -37,6 +37,9 @@ from foiarchive.ingest.errors import IngestError
 
 #: Longest stderr line quoted in an error message.
 MAX_QUOTED = 300
+#: Programs running now, so that a worker whose ingest died can take them down with it.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
 
 
 class ProgramError(IngestError):
@@ -153,6 +156,8 @@ def run(
         try:
             with _interrupts_held() as interrupted:
                 process = _start(command, program, stdin, out, err, cwd, env)
+                with _RUNNING_LOCK:
+                    _RUNNING.add(process)
             if interrupted:
                 raise KeyboardInterrupt
             _wait_for_exit(process, timeout)
@@ -164,12 +169,27 @@ def run(
             if process is not None:
                 _kill_group(process)
             raise
+        finally:
+            if process is not None:
+                with _RUNNING_LOCK:
+                    _RUNNING.discard(process)
         _kill_group(process)  # whatever it left behind: nothing outlives the call
         returncode = process.returncode
         stdout, stderr = _read(out), _read(err)
     if check and returncode != 0:
         raise ProgramFailed(program, returncode, last_line(stderr))
     return subprocess.CompletedProcess(command, returncode, stdout, stderr)
+
+
+def kill_running() -> None:
+    """SIGKILL the process group of every program running now (they run in sessions of their
+    own, so nothing else would ever stop them): for a process about to exit abruptly."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        if process.returncode is None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _start(
