@@ -29,8 +29,9 @@ from foiarchive.ingest.redactions import find_in_image
 #: 4: box labels read in one run over all strips; 5: solid boxes under 7 pt and punched holes
 #: refused, box sides tested where their edge is tallest; 6: table rows, form cells holding a
 #: box and scanner-band corners are no boxes; 7: labels read again only where the page's OCR
-#: left ink unread or read a doubtful scrap (ingest.labels).
-PIPELINE_VERSION = "7"
+#: left ink unread or read a doubtful scrap (ingest.labels); 8: those places gathered on a coarse
+#: grid, doubtful scraps only where they start as a code does.
+PIPELINE_VERSION = "8"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200
@@ -184,8 +185,16 @@ def _run_tesseract(
     )
 
 
-def _orientation(path: str, timeout: int) -> int:
+#: Orientation is judged on the page at half resolution from this dpi up: it takes 0.3 s a
+#: page instead of 0.5 s here, and on the corpus's turned pages (90, 180 and 270 degrees) gives
+#: the same answers with confidence 5-8 (1.5 is enough).
+HALF_SCALE_OSD_DPI = 250
+
+
+def _orientation(image: Image.Image, dpi: int, scratch: str, timeout: int) -> int:
     """Degrees to rotate the image clockwise to make it upright (0 if unsure)."""
+    path = os.path.join(scratch, "orientation.pgm")
+    (image.reduce(2) if dpi >= HALF_SCALE_OSD_DPI else image).save(path)
     try:
         osd = tesseract.orientation(path, min_characters=20, timeout=timeout)
     except (ProgramFailed, ProgramTimedOut):
@@ -277,7 +286,7 @@ def ocr_image(
         text, words, confidence = _assemble(data, prepared.size)
         rotation = 0
         if confidence is None or confidence < WEAK_CONFIDENCE:
-            turn = _orientation(path, limits.ocr_timeout)
+            turn = _orientation(prepared, effective_dpi, scratch, limits.ocr_timeout)
             if turn:
                 # Tesseract says how far to rotate clockwise; PIL rotates counter-clockwise.
                 prepared.rotate(-turn, expand=True).save(path)
