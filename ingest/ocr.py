@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image
 
-from foiarchive.ingest import labels
+from foiarchive.ingest import labels, reading_order
 from foiarchive.ingest.errors import OcrUnavailable
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.programs import ProgramFailed, ProgramTimedOut, tesseract
@@ -207,44 +207,49 @@ def _orientation(image: Image.Image, dpi: int, scratch: str, timeout: int) -> in
 def _assemble(
     data: dict[str, list[Any]], size: tuple[int, int]
 ) -> tuple[str, list[OcrWord], float | None]:
-    """Text in reading order (lines, blank line between paragraphs) and the words with boxes."""
+    """Text in reading order (lines, blank line between paragraphs) and the words with boxes.
+
+    Tesseract's order, except on sheets of pages printed in panels (ingest.reading_order)."""
     width, height = size
-    lines: list[str] = []
-    words: list[OcrWord] = []
-    current: tuple[int, int, int] | None = None
-    paragraph: tuple[int, int] | None = None
-    line_words: list[str] = []
-    confidences: list[float] = []
+    read: list[reading_order.Word] = []
+    confidences: dict[int, float] = {}
     for i, text in enumerate(data["text"]):
         conf = float(data["conf"][i])
         if int(data["level"][i]) != 5 or conf < 0 or not str(text).strip():
             continue
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        if key != current:
-            if line_words:
-                lines.append(" ".join(line_words))
-            if paragraph is not None and key[:2] != paragraph:
-                lines.append("")
-            current, paragraph, line_words = key, key[:2], []
-        line_words.append(str(text))
-        confidences.append(conf)
         left, top = int(data["left"][i]), int(data["top"][i])
         right, bottom = left + int(data["width"][i]), top + int(data["height"][i])
-        words.append(
-            OcrWord(
-                str(text),
-                round(conf, 1),
-                (
-                    round(left / width, 5),
-                    round(top / height, 5),
-                    round(right / width, 5),
-                    round(bottom / height, 5),
-                ),
-            )
+        box = (
+            round(left / width, 5),
+            round(top / height, 5),
+            round(right / width, 5),
+            round(bottom / height, 5),
         )
-    if line_words:
-        lines.append(" ".join(line_words))
-    confidence = round(sum(confidences) / len(confidences), 2) if confidences else None
+        line = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        read.append(reading_order.Word(str(text), box, line))
+        confidences[id(read[-1])] = conf
+    groups = reading_order.reading_order(read) or [read]
+    lines: list[str] = []
+    words: list[OcrWord] = []
+    for number, group in enumerate(groups):
+        current: tuple[int, ...] | None = None
+        line_words: list[str] = []
+        for word in group:
+            key = (number, *word.line)
+            if key != current:
+                if line_words:
+                    lines.append(" ".join(line_words))
+                if current is not None and key[:3] != current[:3]:
+                    lines.append("")  # a new paragraph, or a new panel
+                current, line_words = key, []
+            line_words.append(word.text)
+            words.append(OcrWord(word.text, round(confidences[id(word)], 1), word.box))
+        if line_words:
+            lines.append(" ".join(line_words))
+        if number < len(groups) - 1:
+            lines.append("")
+    values = list(confidences.values())
+    confidence = round(sum(values) / len(values), 2) if values else None
     return "\n".join(lines), words, confidence
 
 
