@@ -30,8 +30,9 @@ from foiarchive.ingest.redactions import find_in_image
 #: refused, box sides tested where their edge is tallest; 6: table rows, form cells holding a
 #: box and scanner-band corners are no boxes; 7: labels read again only where the page's OCR
 #: left ink unread or read a doubtful scrap (ingest.labels); 8: those places gathered on a coarse
-#: grid, doubtful scraps only where they start as a code does.
-PIPELINE_VERSION = "8"
+#: grid, doubtful scraps only where they start as a code does; 9: condensed transcripts read
+#: panel by panel (ingest.reading_order).
+PIPELINE_VERSION = "9"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200
