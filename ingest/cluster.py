@@ -107,7 +107,8 @@ class ClusterExecutor(Executor):
         entry = self._scattered.get(name)
         if entry is None or entry.sent.future.status != "finished":
             data = path.read_bytes()
-            key = f"foiarchive-source-{name}"
+            # A key of its own each time: one lost with a worker stays cancelled in the client.
+            key = f"foiarchive-source-{name}-{self.files_sent}"
             future = self._call(lambda: self.client.scatter({key: data}, hash=False)[key])
             self.bytes_sent += len(data)
             self.files_sent += 1
@@ -128,6 +129,9 @@ class ClusterExecutor(Executor):
         names = tuple(a.name if isinstance(a, Sent) else None for a in args)
         plain = [a.future if isinstance(a, Sent) else a for a in args]
         local: Future[Any] = Future()
+        if any(isinstance(a, Sent) and a.future.status != "finished" for a in args):
+            local.set_exception(SourceLost("its source was lost with a worker"))
+            return local
         remote = self._call(
             lambda: self.client.submit(cluster_worker.run, fn, names, *plain, pure=False)
         )
@@ -160,7 +164,9 @@ class ClusterExecutor(Executor):
                 local.set_exception(error)
 
     def _cancelled(self, reason: str) -> Exception:
-        if "lost dependencies" in reason and self.client.status == "running":
+        """A task cancelled by Dask: its source's only copy died with a worker ('lost
+        dependencies', 'already forgotten'), or the scheduler is gone."""
+        if self.client.status == "running" and reason != "scheduler-connection-lost":
             return SourceLost(reason)
         return ClusterError(
             f"lost the Dask scheduler at {self.settings.scheduler} ({reason or 'cancelled'}); "
