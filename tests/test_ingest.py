@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -488,3 +489,25 @@ def test_text_over_a_background_image_is_kept_as_delivered(tmp_path: Path) -> No
     for path in ("letterhead.pdf", "layered-blank.pdf"):
         (text,) = _page_texts(archive.path, path)
         assert "8f3e1c0b9a7d5e4f2a1b" in text, path
+
+
+def test_an_ocr_result_is_cached_as_the_same_json_and_read_back_whole() -> None:
+    from dataclasses import asdict
+
+    from foiarchive.ingest.ocr import OcrResult, OcrWord
+
+    result = OcrResult(
+        "Memo (b)(6)",
+        88.5,
+        [
+            OcrWord("Memo", 91.0, (0.1, 0.1, 0.2, 0.15)),
+            OcrWord("(b)(6)", 80.0, (0.3, 0.1, 0.4, 0.15)),
+        ],
+        rotation=90,
+        skew=0.4,
+        width=2550,
+        height=3300,
+        redactions=[{"box": [0.2, 0.3, 0.5, 0.33], "exemptions": ["(b)(6)"]}],
+    )
+    assert result.to_json() == json.dumps(asdict(result), separators=(",", ":"))
+    assert OcrResult.from_json(result.to_json()) == result
