@@ -30,6 +30,7 @@ class IngestReport:
     bag_files: int = 0
     bag_warning: str = ""
     splits: list[dict[str, Any]] = field(default_factory=list)  # merged PDFs cut into records
+    cluster: dict[str, Any] = field(default_factory=dict)  # a cluster run: tasks, bytes sent
 
     @property
     def ok(self) -> bool:
@@ -54,4 +55,5 @@ class IngestReport:
             "splits": self.splits,
             "bag_files": self.bag_files,
             "bag_warning": self.bag_warning,
+            **({"cluster": self.cluster} if self.cluster else {}),
         }

@@ -132,6 +132,7 @@ Examples:
   foiarchive ingest ./release-1 --manifest production.json --jobs 2
   foiarchive ingest ./letters --id nist-2023 --ocr never --format json
   foiarchive ingest ./fbi --id fbi-2019 --split ./fbi/inventory.csv   # merged PDF + index
+  foiarchive ingest ./release-1 --id ice-2017-r1 --cluster tcp://scheduler:8786
 
 \b
 Running the same command again skips files already ingested (same path and sha256) and
@@ -183,6 +184,20 @@ finishes any run that was interrupted; --reread reads them again.""",
     help="Read unchanged files again too (OCR comes from the cache): after an upgrade, to "
     "bring the production up to this version's reading, such as OCR word boxes for the viewer.",
 )
+@click.option(
+    "--cluster",
+    metavar="tcp://HOST:8786",
+    help="Read pages on this Dask cluster's workers (see `foiarchive worker`); this machine "
+    "stays the only writer. Or FOIARCHIVE_CLUSTER, or [cluster] scheduler in config.toml.",
+)
+@click.option(
+    "--shared-path",
+    "shared_paths",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder every worker reads at the same path (a shared mount): its files are sent "
+    "as paths, not content. Repeatable.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -197,6 +212,8 @@ def ingest_command(
     jobs: int,
     split: str,
     reread: bool,
+    cluster: str | None,
+    shared_paths: tuple[Path, ...],
     **fields: str | None,
 ) -> None:
     """Ingest every file under SOURCE as one production.
@@ -215,6 +232,7 @@ def ingest_command(
         jobs=jobs,
         split=split,
         reread=reread,
+        cluster=archive.cluster(cluster, shared_paths),
     )
     exclude = {manifest} if manifest else set()
     from foiarchive.search_cli.progress import make_progress  # rich: only for ingest runs
@@ -1022,6 +1040,68 @@ def rebuild_command(ctx: click.Context, skip_invalid: bool) -> None:
         click.echo(f"the previous catalog is kept as {report.backup}")
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped}", err=True)
+
+
+# -- worker ---------------------------------------------------------------------------------
+@cli.command(
+    "worker",
+    context_settings={"ignore_unknown_options": True},
+    epilog="""\b
+Examples:
+  foiarchive worker tcp://scheduler.example.org:8786
+  foiarchive worker tcp://scheduler.example.org:8786 --nworkers 16 --lang eng+spa
+  foiarchive worker tcp://10.0.0.5:8786 --nworkers 8 --memory-limit 4GB   # dask worker options
+
+\b
+Any option this command does not know goes to `dask worker` as it is. Plain `dask worker`
+works too (the coordinator sets OCR to one thread on every worker it finds).""",
+)
+@click.argument("scheduler")
+@click.option(
+    "--nworkers",
+    type=click.IntRange(1, 4096),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Worker processes on this machine, one thread each.",
+)
+@click.option(
+    "--lang",
+    "languages",
+    default="eng",
+    show_default=True,
+    help="Tesseract languages the ingests will ask for: checked now.",
+)
+@click.argument("dask_options", nargs=-1, type=click.UNPROCESSED)
+@_friendly_errors
+def worker_command(
+    scheduler: str, nworkers: int, languages: str, dask_options: tuple[str, ...]
+) -> None:
+    """Start Dask workers for cluster ingests: one thread each, OCR on one thread, Tesseract
+    and its languages checked first; the coordinator checks that the versions match."""
+    from foiarchive.ingest.ocr import check_languages, tesseract_version
+
+    tesseract = tesseract_version()  # OcrUnavailable says how to install it
+    check_languages(languages)
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "Dask distributed is not installed: pip install 'foiarchive[cluster]'"
+        ) from None
+    command = [
+        sys.executable, "-m", "distributed.cli.dask_worker", scheduler,
+        "--nworkers", str(nworkers), "--nthreads", "1", "--no-dashboard", *dask_options,
+    ]  # fmt: skip
+    click.echo(
+        f"foiarchive worker: {nworkers} workers x 1 thread for {scheduler} "
+        f"(Tesseract {tesseract}, {languages})",
+        err=True,
+    )
+    # One Tesseract thread per task: OpenMP threads fighting over the cores made a page 5x slower.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 def main() -> None:
