@@ -35,6 +35,7 @@ from foiarchive.ingest import (
     preserve,
     split,
     tasks,
+    watching,
 )
 from foiarchive.ingest.discover import Found, empty_folders
 from foiarchive.ingest.errors import IngestError, OcrUnavailable
@@ -72,6 +73,8 @@ class IngestOptions:
     #: Read files again even when unchanged (same path and sha256), OCR from the cache: what
     #: brings an archive up to what a newer foiarchive reads (marks, OCR word boxes).
     reread: bool = False
+    #: Run after the watches, with their new hits as JSON on stdin (see ingest.watching).
+    notify_command: str = ""
 
 
 class Progress(Protocol):
@@ -612,6 +615,7 @@ def ingest_production(
         if changed or not (archive.layout.bag(production.id) / "bagit.txt").exists():
             _bag(archive, catalog, production, run, source)
         run.sync_index()
+        watching.after_ingest(archive, catalog, run.report, options.notify_command)
     except KeyboardInterrupt:
         run.report.seconds = time.monotonic() - started
         raise Interrupted(run.report) from None

@@ -30,6 +30,9 @@ class IngestReport:
     bag_files: int = 0
     bag_warning: str = ""
     splits: list[dict[str, Any]] = field(default_factory=list)  # merged PDFs cut into records
+    #: what the archive's watches found new, one line per watch and production
+    watches: list[str] = field(default_factory=list)
+    watch_warning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -54,4 +57,6 @@ class IngestReport:
             "splits": self.splits,
             "bag_files": self.bag_files,
             "bag_warning": self.bag_warning,
+            "watches": self.watches,
+            "watch_warning": self.watch_warning,
         }
