@@ -141,6 +141,9 @@ class CatalogError(FoiarchiveError):
     """The catalog cannot be opened or is newer than this program."""
 
 
+_HIT_CHUNK = 400
+
+
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -420,15 +423,19 @@ class Catalog:
         """
         if not keys:
             return {}
-        # An OR of primary-key matches: SQLite looks each one up in the index (a row-value IN
-        # over VALUES would scan the table).
-        matches = " OR ".join("(document_id = ? AND number = ?)" for _ in keys)
         extra = ", exemptions, redactions, withheld_in_full" if marks else ""
-        rows = self._db.execute(
-            f"SELECT document_id, number, text, text_source, bates{extra} FROM pages "
-            f"WHERE {matches}",
-            [value for key in keys for value in key],
-        ).fetchall()
+        rows = []
+        # An OR of primary-key matches: SQLite looks each one up in the index (a row-value IN
+        # over VALUES would scan the table). Its parser refuses an expression deeper than
+        # 1,000, which an OR of 1,000 keys is (`search --limit 1000` failed): 400 at a time.
+        for start in range(0, len(keys), _HIT_CHUNK):
+            chunk = keys[start : start + _HIT_CHUNK]
+            matches = " OR ".join("(document_id = ? AND number = ?)" for _ in chunk)
+            rows += self._db.execute(
+                f"SELECT document_id, number, text, text_source, bates{extra} FROM pages "
+                f"WHERE {matches}",
+                [value for key in chunk for value in key],
+            ).fetchall()
         ids = sorted({row["document_id"] for row in rows})
         documents = {
             row["id"]: _document(row)
