@@ -16,13 +16,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from fastapi.testclient import TestClient
 
 from foiarchive import Archive, index
 from foiarchive.index.batch import Term, batch_search, read_terms
 from foiarchive.index.export import export_documents, export_pages
 from foiarchive.index.search import MAX_LIMIT, MAX_WINDOW
 from foiarchive.schemas import Document, Page, Production
-from tests.conftest import run_cli, use_elasticsearch
+from tests.conftest import RESTRICTED, SECRET_WORD, run_cli, use_elasticsearch
+from tests.test_web import BEARER, client_for
 
 PUBLIC = [
     Production(id="ice-2017-r1", title="Detainers", agency="ICE", release_date="2017-06-08"),
@@ -295,3 +297,28 @@ def test_watches_report_what_a_release_adds(tmp_path: Path) -> None:
     assert run_cli("watch", "remove", "budget", archive=archive).exit_code == 0
     missing = run_cli("watch", "run", "budget", archive=archive)
     assert missing.exit_code == 1 and "no watch named 'budget'" in missing.output
+
+
+# -- the web app ------------------------------------------------------------------------------
+def test_web_export_downloads_every_hit_without_restricted_ones(
+    served_archive: Path, backend_name: str, tmp_path: Path
+) -> None:
+    client: TestClient = client_for(served_archive, tmp_path, backend_name)
+    page = client.get("/", params={"q": "detainer"})
+    assert "/api/export?q=detainer&amp;format=csv" in page.text
+    public = client.get("/api/export", params={"q": f"detainer OR {SECRET_WORD}"})
+    assert public.status_code == 200, public.text
+    assert public.headers["content-disposition"].startswith("attachment;")
+    rows = list(csv.DictReader(io.StringIO(public.text)))
+    assert rows and RESTRICTED not in {r["production"] for r in rows}
+    assert not any(SECRET_WORD in r["snippet"] or SECRET_WORD in r["path"] for r in rows)
+    everything = client.get("/api/export", params={"q": SECRET_WORD}, headers=BEARER)
+    assert {r["production"] for r in csv.DictReader(io.StringIO(everything.text))} == {RESTRICTED}
+    assert rows[0]["link"].startswith("http://testserver/documents/")
+    sheet = client.get(
+        "/api/export", params={"q": "detainer", "format": "xlsx", "by_document": "true"}
+    )
+    table = list(openpyxl.load_workbook(io.BytesIO(sheet.content), read_only=True).active.values)
+    assert table[0][0] == "production" and len(table) > 1
+    bad = client.get("/api/export", params={"q": '"unclosed'})
+    assert bad.status_code == 400 and "unbalanced quote" in bad.json()["error"]
