@@ -89,6 +89,12 @@ from the index in document and page order.""",
 @click.option("--by-document", is_flag=True, help="One row per document with its matching pages.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
 @click.option("--base-url", default="", metavar="URL", help="Add a link column to this web viewer.")
+@click.option(
+    "--with-files",
+    type=click.Path(path_type=Path),
+    metavar="DIR|ZIP",
+    help="Also copy the original file of every hit (each once) there, with a manifest.csv.",
+)
 @_FILTER
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
 @click.pass_context
@@ -100,6 +106,7 @@ def export_hits_command(
     by_document: bool,
     output: Path | None,
     base_url: str,
+    with_files: Path | None,
     filters: tuple[str, ...],
     backend: str,
 ) -> None:
@@ -122,7 +129,19 @@ def export_hits_command(
                 for p in export.export_pages(catalog, engine, request, base_url=base_url)
             )
             columns = export.PAGE_COLUMNS
-        _write(output_format, columns, rows, output)
+        documents: dict[str, None] = {}  # the hits' documents, in order, each once
+        _write(output_format, columns, _noting(rows, documents), output)
+        if with_files is not None:
+            from foiarchive.ingest.hit_files import write_hit_files
+
+            count = write_hit_files(archive, catalog, documents, with_files)
+            click.echo(f"{count} original files in {with_files} (see its manifest.csv)", err=True)
+
+
+def _noting(rows: Iterable[dict[str, Any]], documents: dict[str, None]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        documents[row["document"]] = None
+        yield row
 
 
 # -- batch-search -----------------------------------------------------------------------------

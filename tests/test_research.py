@@ -8,10 +8,13 @@ the watch check ingests two real releases through the command line.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import random
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -22,6 +25,7 @@ from foiarchive import Archive, index
 from foiarchive.index.batch import Term, batch_search, read_terms
 from foiarchive.index.export import export_documents, export_pages
 from foiarchive.index.search import MAX_LIMIT, MAX_WINDOW
+from foiarchive.ingest.hit_files import member_name
 from foiarchive.schemas import Document, Page, Production
 from tests.conftest import RESTRICTED, SECRET_WORD, run_cli, use_elasticsearch
 from tests.test_web import BEARER, client_for
@@ -322,3 +326,49 @@ def test_web_export_downloads_every_hit_without_restricted_ones(
     assert table[0][0] == "production" and len(table) > 1
     bad = client.get("/api/export", params={"q": '"unclosed'})
     assert bad.status_code == 400 and "unbalanced quote" in bad.json()["error"]
+
+
+def test_export_with_the_original_files(sample_archive: Path, tmp_path: Path) -> None:
+    target = tmp_path / "hits.zip"
+    result = run_cli(
+        "export-hits",
+        "detainer",
+        "--output",
+        tmp_path / "hits.csv",
+        "--with-files",
+        target,
+        archive=sample_archive,
+    )
+    assert result.exit_code == 0, result.output
+    hits = list(csv.DictReader((tmp_path / "hits.csv").open(encoding="utf-8")))
+    with zipfile.ZipFile(target) as bundle:
+        names = bundle.namelist()
+        manifest = list(csv.DictReader(io.StringIO(bundle.read("manifest.csv").decode())))
+        assert [m["document"] for m in manifest] == list(dict.fromkeys(h["document"] for h in hits))
+        for row in manifest:
+            if row["file"]:
+                data = bundle.read(row["file"])
+                assert hashlib.sha256(data).hexdigest() == row["sha256"]
+    assert len(names) > 2 and len(manifest) >= 2
+    assert len(names) == len(set(names)) == len({m["file"] for m in manifest if m["file"]}) + 1
+    assert all(n == "manifest.csv" or re.fullmatch(r"files/[0-9a-f]{16}-[\w.-]+", n) for n in names)
+    folder = tmp_path / "files-dir"
+    again = run_cli(
+        "export-hits",
+        "detainer",
+        "--output",
+        tmp_path / "h2.csv",
+        "--with-files",
+        folder,
+        archive=sample_archive,
+    )
+    assert again.exit_code == 0, again.output
+    assert (folder / "manifest.csv").exists() and len(list((folder / "files").iterdir())) == len(
+        names
+    ) - 1
+    assert member_name("ab" * 32, "../../etc/passwd") == f"files/{'ab' * 8}-passwd"
+    assert (
+        member_name("cd" * 32, "dir\\..\\.hidden name?.pdf") == f"files/{'cd' * 8}-hidden_name_.pdf"
+    )
+    refused = run_cli("export-hits", "detainer", "--with-files", folder, archive=sample_archive)
+    assert refused.exit_code != 0 and "exists already" in refused.output
