@@ -37,6 +37,7 @@ from foiarchive.ingest import (
     preserve,
     split,
     tasks,
+    watching,
 )
 from foiarchive.ingest.discover import Found, empty_folders
 from foiarchive.ingest.errors import ClusterError, IngestError, OcrUnavailable, SourceLost
@@ -81,6 +82,8 @@ class IngestOptions:
     reread: bool = False
     #: Read pages on this Dask cluster's workers instead of local processes (Archive.cluster()).
     cluster: ClusterSettings | None = None
+    #: Run after the watches, with their new hits as JSON on stdin (see ingest.watching).
+    notify_command: str = ""
 
 
 class Progress(Protocol):
@@ -709,6 +712,7 @@ def ingest_production(
         if changed or not (archive.layout.bag(production.id) / "bagit.txt").exists():
             _bag(archive, catalog, production, run, source)
         run.sync_index()
+        watching.after_ingest(archive, catalog, run.report, options.notify_command)
     except KeyboardInterrupt:
         run.report.seconds = time.monotonic() - started
         raise Interrupted(run.report) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import socket
 import sys
@@ -18,6 +17,13 @@ from foiarchive import index
 from foiarchive.archive import Archive
 from foiarchive.schemas import Production, load_manifest, validate_production
 from foiarchive.schemas.errors import EXIT_ERROR, FoiarchiveError
+from foiarchive.search_cli import research
+from foiarchive.search_cli.options import (
+    _archive,
+    _backend_option,
+    _format_option,
+    _friendly_errors,
+)
 from foiarchive.search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
 
 if TYPE_CHECKING:
@@ -30,20 +36,6 @@ EXIT_INTERRUPTED = 130
 
 class OutputError(FoiarchiveError):
     """The report cannot be written where the user asked."""
-
-
-def _friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Anything a user can cause ends in one line on stderr and its exit code, not a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except FoiarchiveError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 @click.group(
@@ -86,37 +78,11 @@ def cli(ctx: click.Context, archive: Path, es_url: str | None) -> None:
     ctx.obj = Archive(archive, es_url=es_url)
 
 
-def _format_option(choices: list[str], default: str) -> Callable[[Any], Any]:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(choices),
-        default=default,
-        show_default=True,
-        help="Output format.",
-    )
-
-
 def _jobs_option(help_text: str) -> Callable[[Any], Any]:
     return click.option(
         "--jobs",
         type=click.IntRange(1, 256),
         default=os.cpu_count() or 1,
-        show_default=True,
-        help=help_text,
-    )
-
-
-def _archive(ctx: click.Context) -> Archive:
-    archive: Archive = ctx.find_root().obj
-    return archive
-
-
-def _backend_option(default: str, help_text: str) -> Callable[[Any], Any]:
-    return click.option(
-        "--backend",
-        type=click.Choice([default, *index.BACKENDS]),
-        default=default,
         show_default=True,
         help=help_text,
     )
@@ -198,6 +164,13 @@ finishes any run that was interrupted; --reread reads them again.""",
     help="A folder every worker reads at the same path (a shared mount): its files are sent "
     "as paths, not content. Repeatable.",
 )
+@click.option(
+    "--notify-command",
+    default="",
+    metavar="CMD",
+    help="After the watches run, call CMD (split as a shell would, run without one) with their "
+    "new hits as JSON on stdin; see 'foiarchive watch'.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -214,6 +187,7 @@ def ingest_command(
     reread: bool,
     cluster: str | None,
     shared_paths: tuple[Path, ...],
+    notify_command: str,
     **fields: str | None,
 ) -> None:
     """Ingest every file under SOURCE as one production.
@@ -233,6 +207,7 @@ def ingest_command(
         split=split,
         reread=reread,
         cluster=archive.cluster(cluster, shared_paths),
+        notify_command=notify_command,
     )
     exclude = {manifest} if manifest else set()
     from foiarchive.search_cli.progress import make_progress  # rich: only for ingest runs
@@ -304,6 +279,10 @@ def _print_ingest_summary(report: ingest.IngestReport) -> None:
         click.echo(f"warning: search index: {report.index_warning}", err=True)
     if report.bag_warning:
         click.echo(f"warning: preservation: {report.bag_warning}", err=True)
+    for line in report.watches:
+        click.echo(printable(line))
+    if report.watch_warning:
+        click.echo(f"warning: watches: {report.watch_warning}", err=True)
 
 
 # -- search ---------------------------------------------------------------------------------
@@ -985,6 +964,13 @@ Examples:
 @click.option("--agency", help="Agency (default: from the bag).")
 @click.option("--profile", is_flag=True, help="Also require foiarchive's BagIt profile.")
 @_jobs_option("Worker processes.")
+@click.option(
+    "--notify-command",
+    default="",
+    metavar="CMD",
+    help="After the watches run, call CMD (split as a shell would, run without one) with their "
+    "new hits as JSON on stdin; see 'foiarchive watch'.",
+)
 @click.pass_context
 @_friendly_errors
 def import_command(
@@ -994,6 +980,7 @@ def import_command(
     agency: str | None,
     profile: bool,
     jobs: int,
+    notify_command: str,
 ) -> None:
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production."""
     from foiarchive import ingest
@@ -1007,6 +994,7 @@ def import_command(
             agency=agency,
             require_profile=profile,
             jobs=jobs,
+            notify_command=notify_command,
         )
     except ingest.InvalidBag as invalid:
         click.echo(f"error: {bag}: not a valid bag; nothing was imported:", err=True)
@@ -1102,6 +1090,9 @@ def worker_command(
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, command)
+
+
+research.register(cli)
 
 
 def main() -> None:

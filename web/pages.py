@@ -77,6 +77,7 @@ async def search_page(
         page_number=page_number,
         page_count=min(pages, MAX_WINDOW // size),
         link=_link_maker(q, filter, sort, size),
+        export_params=urlencode([("q", q)] + [("filter", f) for f in filter]),
         sizes=RESULTS_PER_PAGE,
     )
     return render(request, "search.html", **context)
