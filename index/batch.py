@@ -81,11 +81,18 @@ class BatchResult:
         }
 
 
-def read_terms(name: str, data: bytes, field_name: str = "") -> list[Term]:
+def read_terms(
+    name: str,
+    data: bytes,
+    field_name: str = "",
+    *,
+    max_terms: int = MAX_TERMS,
+    max_bytes: int = MAX_TERM_LIST_BYTES,
+) -> list[Term]:
     """The queries of a term list: a .csv file's first column, else one query a line; blank
     lines and a header cell such as 'query' or 'name' are skipped."""
-    if len(data) > MAX_TERM_LIST_BYTES:
-        raise TermListError(f"{name}: larger than {MAX_TERM_LIST_BYTES // 1024 // 1024} MB")
+    if len(data) > max_bytes:
+        raise TermListError(f"{name}: larger than {_size(max_bytes)}")
     if field_name and field_name not in TERM_FIELDS:
         raise TermListError(f"--field {field_name!r}: choose one of {', '.join(TERM_FIELDS)}")
     try:
@@ -103,9 +110,15 @@ def read_terms(name: str, data: bytes, field_name: str = "") -> list[Term]:
         if not value or (number == 1 and value.lower() in HEADERS):
             continue
         terms.append(Term(number, f"{field_name}:({value})" if field_name else value))
-    if len(terms) > MAX_TERMS:
-        raise TermListError(f"{name}: {len(terms):,} terms; at most {MAX_TERMS:,} at a time")
+    if len(terms) > max_terms:
+        raise TermListError(
+            f"{name}: {len(terms):,} terms (non-blank lines); at most {max_terms:,} at a time"
+        )
     return terms
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit >= 1024 * 1024 else f"{limit // 1024} kB"
 
 
 def read_term_file(path: Path, field_name: str = "") -> list[Term]:
@@ -174,3 +187,42 @@ def _fill(
     result.pages = total
     result.documents = len(documents)
     result.productions = sorted(counts.values(), key=lambda c: (-c.pages, c.production))
+
+
+BATCH_COLUMNS: tuple[str, ...] = (
+    "line",
+    "query",
+    "pages",
+    "documents",
+    "production",
+    "production_pages",
+    "production_documents",
+    "first_hits",
+    "error",
+)
+
+
+def batch_rows(results: Iterable[BatchResult]) -> Iterator[dict[str, Any]]:
+    """One row per query and production it matches in (one row for a query without matches,
+    one for an error): a table a spreadsheet filters and sums."""
+    for result in results:
+        base = {
+            "line": result.line,
+            "query": result.query,
+            "pages": result.pages,
+            "documents": result.documents,
+            "first_hits": " | ".join(
+                f"{h.production} {h.path} p.{h.page}" + (f" {h.bates}" if h.bates else "")
+                for h in result.hits
+            ),
+            "error": result.error,
+        }
+        if not result.productions:
+            yield base
+        for count in result.productions:
+            yield {
+                **base,
+                "production": count.production,
+                "production_pages": count.pages,
+                "production_documents": count.documents,
+            }

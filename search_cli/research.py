@@ -145,45 +145,6 @@ def _noting(rows: Iterable[dict[str, Any]], documents: dict[str, None]) -> Itera
 
 
 # -- batch-search -----------------------------------------------------------------------------
-BATCH_COLUMNS: tuple[str, ...] = (
-    "line",
-    "query",
-    "pages",
-    "documents",
-    "production",
-    "production_pages",
-    "production_documents",
-    "first_hits",
-    "error",
-)
-
-
-def batch_rows(results: Iterable[batch.BatchResult]) -> Iterator[dict[str, Any]]:
-    """One row per query and production it matches in (one row for a query without matches,
-    one for an error): a table a spreadsheet filters and sums."""
-    for result in results:
-        base = {
-            "line": result.line,
-            "query": result.query,
-            "pages": result.pages,
-            "documents": result.documents,
-            "first_hits": " | ".join(
-                f"{h.production} {h.path} p.{h.page}" + (f" {h.bates}" if h.bates else "")
-                for h in result.hits
-            ),
-            "error": result.error,
-        }
-        if not result.productions:
-            yield base
-        for count in result.productions:
-            yield {
-                **base,
-                "production": count.production,
-                "production_pages": count.pages,
-                "production_documents": count.documents,
-            }
-
-
 @click.command(
     "batch-search",
     epilog="""\b
@@ -226,7 +187,7 @@ def batch_search_command(
             with _binary_output(output) as stream:
                 stream.write(json.dumps(data, indent=2, ensure_ascii=False).encode() + b"\n")
             return
-        _write(output_format, BATCH_COLUMNS, batch_rows(results), output)
+        _write(output_format, batch.BATCH_COLUMNS, batch.batch_rows(results), output)
 
 
 # -- watch ------------------------------------------------------------------------------------
