@@ -6,7 +6,7 @@ Every POST route reads its form through `posted_form`, so none can forget the ch
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
@@ -64,7 +64,7 @@ async def _parse(request: Request, max_bytes: int, max_files: int) -> FormData:
     raise HTTPException(415, "send this as a form (multipart/form-data or urlencoded)")
 
 
-async def _bounded(request: Request, max_bytes: int) -> AsyncIterator[bytes]:
+async def _bounded(request: Request, max_bytes: int) -> AsyncGenerator[bytes, None]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise HTTPException(413, f"the form is larger than {max_bytes // 1024:,} kB")
