@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from foiarchive.disclosure import html
 from foiarchive.index import BackendError, CatalogError, QueryError
 from foiarchive.preservation.rendition import WIDTHS
-from foiarchive.web import api, pages
+from foiarchive.web import api, pages, research
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error
 from foiarchive.web.reader import Served
@@ -75,6 +75,7 @@ def create_app(served: Served, access: AccessPolicy | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(research.router)
     _one_line_errors(app)
     return app
 

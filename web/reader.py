@@ -24,12 +24,15 @@ from foiarchive.archive import Archive
 from foiarchive.disclosure import tabular
 from foiarchive.disclosure.diff import Diff, diff_productions
 from foiarchive.disclosure.report import Report, disclosure_report
+from foiarchive.index import batch
+from foiarchive.index import watches as saved_searches
 from foiarchive.index.backend import SearchBackend
 from foiarchive.index.catalog import Catalog, ProductionSummary
 from foiarchive.index.export import DOCUMENT_COLUMNS, PAGE_COLUMNS, export_documents, export_pages
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
 from foiarchive.index.query import QueryError, highlight_terms, parse
 from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
+from foiarchive.index.workspace import Watch, Workspace
 from foiarchive.preservation.rendition import (
     PageImages,
     PageSource,
@@ -198,6 +201,39 @@ class Reader:
             else:
                 for chunk in tabular.text_chunks(output_format, columns, rows):
                     stream.write(chunk)
+
+    # -- research: batch search and watches (the library calls of `foiarchive batch-search`
+    # and `foiarchive watch`, with the productions this request may not see hidden) ----------
+    def batch(self, terms: list[batch.Term]) -> list[batch.BatchResult]:
+        found = batch.batch_search(
+            self.catalog, self.served.backend(), terms, hidden_productions=self.hidden
+        )
+        return list(found)
+
+    def workspace(self) -> Workspace:
+        return Workspace(self.served.archive.layout.workspace_file)
+
+    def watches(self) -> list[Watch]:
+        with self.workspace() as workspace:
+            return workspace.watches()
+
+    def add_watch(self, name: str, query: str, filters: list[str]) -> Watch:
+        with self.workspace() as workspace:
+            backend = self.served.backend()
+            return saved_searches.add_watch(workspace, self.catalog, backend, name, query, filters)
+
+    def remove_watch(self, name: str) -> None:
+        with self.workspace() as workspace:
+            workspace.remove_watch(name)
+
+    def run_watches(self, name: str = "") -> list[saved_searches.WatchRun]:
+        """New pages since each watch's last run, remembered as reported: restricted ones are
+        neither shown nor remembered for a request that may not see them."""
+        with self.workspace() as workspace:
+            backend = self.served.backend()
+            return saved_searches.run_watches(
+                workspace, self.catalog, backend, name, hidden=self.hidden
+            )
 
     # -- documents, pages, files -----------------------------------------------------------
     def document(self, document_id: str) -> Document | None:
