@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -165,3 +166,76 @@ def test_batch_upload_bounds_and_pasted_csv(app) -> None:
     )
     rows = list(csv.reader(io.StringIO(pasted.text)))
     assert [(r[0], r[1]) for r in rows[1:]] == [("3", "detainer")]
+
+
+# -- watches -----------------------------------------------------------------------------------
+def _release(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+INGEST = ("ingest", "--ocr", "never", "--jobs", "1", "--quiet")
+
+
+def test_watch_a_search_then_run_it_for_what_a_release_adds(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    first = _release(tmp_path / "r1", {"a.txt": "The detainer policy memo.\n"})
+    assert run_cli(*INGEST, first, "--id", "ice-r1", archive=archive).exit_code == 0
+
+    def client() -> TestClient:
+        served = Served(Archive(archive), backend="tantivy", image_cache=tmp_path / "images")
+        return TestClient(create_app(served, AccessPolicy(CREDENTIAL)))
+
+    reader_only = client()
+    results = reader_only.get("/", params={"q": '"detainer policy"'}).text
+    assert "Watch this search" not in results and "to watch this search" in results
+    token = form_token(reader_only)
+    data = {"csrf": token, "name": "dp", "q": '"detainer policy"'}
+    refused = reader_only.post("/watches", data=data)
+    assert refused.status_code == 403 and "sign in" in refused.text
+    assert not (archive / "workspace.sqlite").exists() or "dp" not in reader_only.get("/watches")
+
+    researcher = client()
+    assert sign_in(researcher).status_code == 303
+    results = researcher.get("/", params={"q": '"detainer policy"', "filter": "production:ice-r1"})
+    assert "Watch this search" in results.text
+    data = {"csrf": form_token(researcher), "name": "dp", "q": '"detainer policy"'}
+    added = researcher.post("/watches", data={**data, "filter": "production:ice-r1"})
+    assert added.status_code == 200 and "Watching “dp”" in added.text
+    again = researcher.post("/watches", data=data)
+    assert again.status_code == 400 and "a watch named &#39;dp&#39; exists" in again.text
+    bad = researcher.post("/watches", data={**data, "name": "bad", "q": '"unclosed'})
+    assert bad.status_code == 400
+    researcher.post("/watches", data={**data, "name": "any", "filter": []})
+    ran = researcher.post("/watches/run", data={"csrf": data["csrf"]})
+    assert ran.text.count("nothing new") == 2  # what it matched when added counts as seen
+
+    # A release whose ingest could not run the watches (its report's watch_warning): the
+    # page catches up, as `foiarchive watch run` does.
+    second = _release(tmp_path / "r2", {"c.txt": "A new detainer policy for counties.\n"})
+    aside = tmp_path / "workspace.sqlite"
+    (archive / "workspace.sqlite").rename(aside)
+    assert run_cli(*INGEST, second, "--id", "ice-r2", archive=archive).exit_code == 0
+    aside.rename(archive / "workspace.sqlite")
+    researcher = client()
+    sign_in(researcher)
+    token = form_token(researcher, "/watches")
+    ran = researcher.post("/watches/run", data={"csrf": token, "name": "any"})
+    assert "watch &#39;any&#39;: 1 new page in ice-r2" in ran.text
+    assert re.search(
+        r'href="/documents/[^"]+\?page=1&amp;q=%22detainer%20policy%22">p. 1', ran.text
+    )
+    assert "c.txt" in ran.text and "a.txt" not in ran.text
+    ran = researcher.post("/watches/run", data={"csrf": token})
+    assert "dp: nothing new" in ran.text  # narrowed to ice-r1
+    assert "any: nothing new" in ran.text  # remembered
+    cli = run_cli("watch", "list", "--format", "json", archive=archive)
+    assert [w["name"] for w in json.loads(cli.stdout)] == ["any", "dp"]
+    gone = researcher.post("/watches/remove", data={"csrf": token, "name": "dp"})
+    assert gone.status_code == 200 and ">dp<" not in gone.text
+    assert (
+        "no watch named"
+        in researcher.post("/watches/remove", data={"csrf": token, "name": "dp"}).text
+    )
