@@ -1,5 +1,6 @@
-"""The read-only web app: server-rendered pages for people (web.pages), the same data as JSON
-under /api/ (web.api).
+"""The web app: server-rendered pages for people (web.pages, web.research), the same data as
+JSON under /api/ (web.api). It writes only watches (workspace.sqlite), through posted forms
+that web.forms checks.
 
 Routes only parse the request, ask a Reader (which applies the access rule, web.reader) and
 format the answer; what a page shows is decided in `index`, `preservation` and web.reader.

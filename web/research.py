@@ -20,8 +20,9 @@ from foiarchive.index.workspace import WorkspaceError
 from foiarchive.web.context import reader, render
 from foiarchive.web.forms import posted_form
 
-#: A term list the web takes: 1,000 terms searched in about a second here (bench/research.py
-#: batch figures); the command line takes batch.MAX_TERMS from a file.
+#: A term list the web takes, so one request holds a server thread for about a second: 1,000
+#: terms took 0.5-0.67 s through POST /batch on the test archive (Tantivy), and more on a big
+#: archive. The command line takes batch.MAX_TERMS from a file.
 MAX_TERMS = 1_000
 MAX_UPLOAD_BYTES = 256 * 1024
 #: Room for the other fields and the multipart framing around the list.
