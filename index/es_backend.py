@@ -48,7 +48,7 @@ from foiarchive.index.settings import ElasticsearchSettings
 from foiarchive.schemas import elasticsearch_mapping
 
 #: Bump when the mapping changes: an index of another version is rebuilt from the catalog.
-MAPPING_VERSION = "2"  # 2: email fields
+MAPPING_VERSION = "3"  # 2: email fields; 3: leak kinds
 BULK_CHUNK_PAGES = 500
 BULK_CHUNK_BYTES = 10 * 1024 * 1024
 BULK_RETRIES = 5

@@ -20,6 +20,7 @@ from PIL import Image
 
 from foiarchive.index.analysis import terms
 from foiarchive.ingest.errors import DamagedPdf, IngestError
+from foiarchive.ingest.leaks import pages as leak_pages
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.redactions import find_in_pdf_page, object_bounds
 
@@ -40,6 +41,8 @@ class PageText:
     #: The page is a picture of paper (one image covers most of it), whatever text layer
     #: someone added: its boxes and margin codes are in the pixels, so it is read as a scan.
     scanned: bool = False
+    #: What the page draws that a person does not see (schemas.findings, as dicts).
+    leaks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -101,8 +104,32 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
             finally:
                 page.close()
             text = text.replace("\x00", "").replace("\ufffe", "").replace("\x02", "")
-            pages.append(PageText(number, text, width, height, text_is_good(text), boxes, scanned))
+            good = text_is_good(text)
+            pages.append(PageText(number, text, width, height, good, boxes, scanned))
+            pages[-1].leaks = _page_leaks(pdf, number, scanned)
     return pages
+
+
+def _page_leaks(pdf: pdfium.PdfDocument, number: int, scanned: bool) -> list[dict[str, Any]]:
+    try:
+        found = leak_pages.page_leaks(pdf, number - 1, scanned).findings
+    except pdfium.PdfiumError:
+        return []  # a page pdfium cannot render has nothing we can show hidden
+    return [f.to_dict() for f in found]
+
+
+def is_scan(pdf: pdfium.PdfDocument, index: int) -> bool:
+    """Is page `index` (0-based) a picture of paper (see _is_scan)?"""
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        try:
+            return _is_scan(page, textpage, width, height)
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
 #: An image covering this share of the page makes it a scan.
@@ -201,6 +228,8 @@ class PdfMetadata:
     created: str = ""
     modified: str = ""
     producer: str = ""
+    #: What the whole file keeps besides its pages (revisions, attachments, ...), as dicts.
+    leaks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_metadata(path: Path) -> PdfMetadata:

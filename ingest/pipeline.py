@@ -126,6 +126,9 @@ class _Job(Job[Planned]):
     replaced_layers: list[tuple[int, float]] = field(default_factory=list)
     #: The text layers replaced, by page: their citations still count (marks.annotate).
     replaced_text: dict[int, str] = field(default_factory=dict)
+    #: Leaks found on each page's drawing, and in the whole file (see ingest.leaks).
+    leaks: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    file_leaks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def planned(self) -> Planned:
@@ -249,6 +252,7 @@ class _Run:
         elif ident.media_type == "application/pdf":
             self._read_pdf(job, source, planned.pages)
         elif ident.media_type in office.RENDITIONS:
+            self._look_inside(job, source, ident.media_type)
             fmt = office.RENDITIONS[ident.media_type]
             target = self.archive.layout.derivatives_dir / f"{planned.sha256}.{fmt}"
             self._submit(
@@ -259,6 +263,7 @@ class _Run:
             for number in range(1, planned.pages + 1):
                 self._ocr(job, number, tasks.ocr_image, source, fallback_text="")
         else:
+            self._look_inside(job, source, ident.media_type)
             self._submit(
                 job,
                 self._on_textual,
@@ -269,6 +274,14 @@ class _Run:
                 self.options.limits,
             )
         return job
+
+    def _look_inside(self, job: _Job, source: Path, media_type: str) -> None:
+        """Office originals and workbooks: what they keep that their pages do not show."""
+        if media_type in (office.DOCX, office.PPTX, XLSX):
+            self._submit(job, self._on_file_leaks, tasks.original_leaks, source, media_type)
+
+    def _on_file_leaks(self, job: _Job, found: list[dict[str, Any]]) -> None:
+        job.file_leaks += found
 
     def _read_pdf(self, job: _Job, source: Path, pages: int) -> None:
         """The text layer in chunks of pages; pages without real text go to OCR from there."""
@@ -288,6 +301,7 @@ class _Run:
             job.document.page_count = pages
             self._read_pdf(job, path, pages)
         else:
+            self._look_inside(job, path, XLSX)  # a legacy workbook, as the .xlsx it became
             self._submit(job, self._on_textual, tasks.textual, path, XLSX, "", self.options.limits)
 
     def _ocr(
@@ -335,7 +349,10 @@ class _Run:
             doc = job.document
             doc.title, doc.author, doc.producer = metadata.title, metadata.author, metadata.producer
             doc.created, doc.modified = metadata.created, metadata.modified
+            job.file_leaks += metadata.leaks
         for item in page_texts:
+            if item.leaks:
+                job.leaks[item.number] = item.leaks
             # A scan is read from its pixels even with a text layer: the boxes and the codes
             # beside them are only there, and someone else's OCR may be poor (see _on_ocr).
             wants_ocr = self.options.ocr == "always" or (
@@ -434,6 +451,7 @@ class _Run:
             keep_member(self.archive.layout, job.planned.found.source, doc.sha256)
         for page in pages:
             marks.annotate(page, job.replaced_text.get(page.number, ""))
+        _place_leaks(pages, job.leaks, job.file_leaks)
         for page, (key, image, _) in zip(pages, job.planned.assembly, strict=False):
             page.bates = [key]  # the load file's numbering is the record's
             page.image = self.planned.image_paths.get(image, "")
@@ -528,6 +546,21 @@ class _Run:
                 ingested_at=now_iso(),
             )
         )
+
+
+def _place_leaks(
+    pages: list[Page], by_page: dict[int, list[dict[str, Any]]], whole: list[dict[str, Any]]
+) -> None:
+    """Page findings on their pages; the whole file's on the page they name, else page 1."""
+    if not pages:
+        return
+    numbered = {page.number: page for page in pages}
+    for number, found in by_page.items():
+        if number in numbered:
+            numbered[number].leaks = list(found)
+    for finding in whole:
+        page = numbered.get(finding.get("page") or 0, pages[0])
+        page.leaks.append(finding)
 
 
 def _words_missing(layer_text: str, ocr_text: str) -> str:

@@ -1,0 +1,122 @@
+"""Leak detectors (ingest.leaks) on planted files and clean controls, the audit and leaks
+commands, and leaks found at ingest, in the catalog and in searches on both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from foiarchive.archive import Archive
+from foiarchive.index.query import QueryError, parse
+from foiarchive.ingest import IngestOptions, ingest_production
+from foiarchive.ingest.leaks import planted
+from foiarchive.ingest.leaks.audit import original_leaks, pdf_leaks
+from foiarchive.ingest.leaks.office import word_leaks
+from foiarchive.schemas import Production
+from foiarchive.schemas.findings import KINDS, Finding
+from tests.conftest import run_cli
+
+
+def _audit(path: Path) -> list[Finding]:
+    if path.suffix == ".pdf":
+        return pdf_leaks(path)
+    if path.suffix == ".docx":
+        return word_leaks(path)
+    media = {
+        ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[path.suffix]
+    return original_leaks(path, media)
+
+
+@pytest.mark.parametrize("name", sorted(planted.PLANTS))
+def test_each_planted_leak_is_found_with_its_text(name: str, tmp_path: Path) -> None:
+    kind, secret = planted.PLANTS[name](tmp_path / name)
+    found = [f for f in _audit(tmp_path / name) if f.kind == kind]
+    assert found, name
+    assert any(secret in f.text for f in found), found
+    assert all(f.how for f in found)
+
+
+@pytest.mark.parametrize("name", sorted(planted.CONTROLS))
+def test_controls_that_only_look_like_leaks_have_no_findings(name: str, tmp_path: Path) -> None:
+    planted.CONTROLS[name](tmp_path / name)
+    assert _audit(tmp_path / name) == []
+
+
+def test_a_page_finding_says_where_on_the_page(tmp_path: Path) -> None:
+    planted.under_shape(tmp_path / "a.pdf")
+    (finding,) = pdf_leaks(tmp_path / "a.pdf")
+    assert finding.page == 1 and finding.box is not None
+    x0, y0, x1, y1 = finding.box
+    assert 0.1 < x0 < x1 < 0.3 and 0.15 < y0 < y1 < 0.2  # 72 pt in, 130 pt down a letter page
+
+
+def test_every_kind_is_planted_somewhere() -> None:
+    assert {name.split(".")[0] for name in planted.PLANTS} == set(KINDS)
+
+
+def test_audit_exit_codes_and_formats(tmp_path: Path) -> None:
+    planted.under_shape(tmp_path / "leaky.pdf")
+    planted.control_plain(tmp_path / "clean.pdf")
+    assert run_cli("audit", tmp_path / "clean.pdf").exit_code == 0
+    leaky = run_cli("audit", tmp_path / "clean.pdf", tmp_path / "leaky.pdf", "--format", "json")
+    assert leaky.exit_code == 1
+    (row,) = json.loads(leaky.stdout)
+    assert row["kind"] == "under_shape" and row["text"] == planted.SECRET
+    assert row["file"].endswith("leaky.pdf") and row["page"] == 1
+    missing = run_cli("audit", tmp_path / "nothing.pdf")
+    assert missing.exit_code == 1 and "nothing.pdf: no such file" in missing.stderr
+    assert run_cli("audit").exit_code == 2
+
+
+def test_leak_queries_parse_and_refuse_unknown_kinds() -> None:
+    assert parse("leak:true") == parse("leak:yes")
+    assert parse("leak:under_shape").value == "under_shape"  # type: ignore[union-attr]
+    with pytest.raises(QueryError, match="kind of leak"):
+        parse("leak:sideways")
+
+
+@pytest.fixture(scope="module")
+def leaky_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("release")
+    planted.under_shape(source / "memo.pdf")
+    planted.earlier_revision(source / "letter.pdf")
+    planted.hidden_sheet(source / "cases.xlsx")
+    planted.control_plain(source / "clean.pdf")
+    archive = tmp_path_factory.mktemp("archive")
+    report = ingest_production(
+        Archive(archive), source, Production(id="r1", agency="DHS"), IngestOptions(jobs=1)
+    )
+    assert report.ok, report.failures
+    return archive
+
+
+def test_ingest_records_findings_per_page_and_leaks_lists_them(leaky_archive: Path) -> None:
+    result = run_cli("leaks", "r1", "--format", "json", archive=leaky_archive)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    kinds = {(Path(r["path"]).name, r["kind"]) for r in rows}
+    assert kinds == {
+        ("memo.pdf", "under_shape"),
+        ("letter.pdf", "earlier_revision"),
+        ("cases.xlsx", "hidden_sheet"),
+    }
+    assert all(planted.SECRET in r["text"] for r in rows)
+    report = json.loads(run_cli("report", "r1", "--format", "json", archive=leaky_archive).stdout)
+    assert report["leaks_by_kind"] == {"under_shape": 1, "earlier_revision": 1, "hidden_sheet": 1}
+    text = run_cli("report", "r1", archive=leaky_archive).stdout
+    assert "memo.pdf p. 1: under_shape: 'Harriet Quimby'" in text
+
+
+def test_leak_searches_find_the_pages(leaky_archive: Path) -> None:
+    def paths(query: str) -> set[str]:
+        result = run_cli("search", query, "--format", "json", archive=leaky_archive)
+        assert result.exit_code == 0, result.output
+        return {Path(h["path"]).name for h in json.loads(result.stdout)["hits"]}
+
+    assert paths("leak:true") == {"memo.pdf", "letter.pdf", "cases.xlsx"}
+    assert paths("leak:under_shape") == {"memo.pdf"}
+    assert paths("committee AND leak:false") == {"clean.pdf"}
