@@ -8,11 +8,11 @@ than a crop). A place is worth a second look when it holds
 
 - ink the page's OCR left unread: glyph-sized marks outside the box that no word covers,
   gathered into clusters no bigger than a label, or
-- a short word read with low confidence.
+- a short word read with low confidence that starts as a code does (b, or a look-alike).
 
 On the 119 labelled real scanned pages, reading every box's whole line again from the box to
 the page's edge cost 22 s (a fifth of all OCR time) and found 3 codes the page's OCR missed;
-these crops find the same 3 codes in 5 s.
+these crops find the same 3 codes in 3.6 s.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from foiarchive.ingest.programs import ProgramFailed, ProgramTimedOut, tesseract
 from foiarchive.schemas.exemptions import find_citations
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from foiarchive.ingest.ocr import OcrWord
 
 #: Boxes beyond this many on a page go unlabelled (a page of 200 table cells is no FOIA label's).
@@ -98,11 +96,17 @@ def _in_band(word: Sequence[float], left: float, band: tuple[float, float]) -> b
     return band[0] <= (word[1] + word[3]) / 2 <= band[1] and (word[0] + word[2]) / 2 > left
 
 
+#: What Tesseract makes of a code's leading b on real pages: "P70" (b7D), "Bb?7E", "6/7C", "(b".
+#: A doubtful word starting otherwise is no code: on the labelled scanned pages the rule takes
+#: 44 second looks to 34 and loses none of the codes they find.
+B_LOOKALIKES = "bBhP68("
+
+
 def _doubtful(word: OcrWord) -> bool:
     return (
         word.confidence < DOUBTFUL_WORD
         and 2 <= len(word.text) <= 6
-        and any(ch.isalnum() for ch in word.text)
+        and word.text[0] in B_LOOKALIKES
     )
 
 
@@ -138,47 +142,63 @@ def _unread_ink(
     left, top, bottom = int(box[0] * width), int(band[0] * height), int(band[1] * height)
     if bottom <= top or left >= width:
         return []
-    grey = np.asarray(image.convert("L").crop((left, top, width, bottom)))
-    covered = [_pixels(w.box, width, height) for w in words]
-    inside = _pixels(box, width, height)
-    glyphs = np.zeros(grey.shape, dtype=bool)
-    marks, _ = ndimage.label(grey < INK)
-    for index, (rows, cols) in enumerate(ndimage.find_objects(marks), start=1):
-        if not _glyph_sized(rows.stop - rows.start, cols.stop - cols.start, dpi):
-            continue
-        x, y = left + (cols.start + cols.stop) // 2, top + (rows.start + rows.stop) // 2
-        if _covers(inside, x, y, 0) or any(_covers(c, x, y, 3) for c in covered):
-            continue
-        glyphs[rows, cols] |= marks[rows, cols] == index
-    return [(left + a, top + b, left + c, top + d) for a, b, c, d in _clusters(glyphs, dpi)]
+    grey = np.asarray(image.crop((left, top, width, bottom)).convert("L"))
+    # What is read already, or is the box: a mask, so each mark's test is one lookup (a loop
+    # over the words for every mark cost 20 ms a box on real pages).
+    read = np.zeros(grey.shape, dtype=bool)
+    for x0, y0, x1, y1 in [_pixels(w.box, width, height) for w in words] + [
+        _pixels(box, width, height)
+    ]:
+        rows = slice(max(0, y0 - top - 3), max(0, y1 - top + 4))
+        read[rows, slice(max(0, x0 - left - 3), max(0, x1 - left + 4))] = True
+    marks, count = ndimage.label(grey < INK)
+    if not count:
+        return []
+    spans = ndimage.find_objects(marks)
+    tall = np.array([rows.stop - rows.start for rows, _ in spans])
+    wide = np.array([cols.stop - cols.start for _, cols in spans])
+    middle_y = np.array([(rows.start + rows.stop) // 2 for rows, _ in spans])
+    middle_x = np.array([(cols.start + cols.stop) // 2 for _, cols in spans])
+    sized = (dpi * GLYPH_HEIGHT[0] <= tall) & (tall <= dpi * GLYPH_HEIGHT[1])
+    sized &= wide <= dpi * GLYPH_WIDTH
+    unread = np.flatnonzero(sized & ~read[middle_y, middle_x])
+    glyphs = [
+        (spans[i][1].start, spans[i][0].start, spans[i][1].stop, spans[i][0].stop) for i in unread
+    ]
+    return [
+        (left + a, top + b, left + c, top + d) for a, b, c, d in _clusters(glyphs, grey.shape, dpi)
+    ]
 
 
-def _glyph_sized(tall: int, wide: int, dpi: int) -> bool:
-    return dpi * GLYPH_HEIGHT[0] <= tall <= dpi * GLYPH_HEIGHT[1] and wide <= dpi * GLYPH_WIDTH
+def _clusters(
+    glyphs: list[tuple[int, int, int, int]], shape: tuple[int, ...], dpi: int
+) -> list[tuple[int, int, int, int]]:
+    """Glyphs gathered into clusters of marks closer than GLYPH_GAP; the clusters of two glyphs
+    or more and no bigger than a label, as boxes grown by half the gap.
 
-
-def _covers(area: tuple[int, int, int, int], x: int, y: int, margin: int) -> bool:
-    return area[0] - margin <= x <= area[2] + margin and area[1] - margin <= y <= area[3] + margin
-
-
-def _clusters(glyphs: np.ndarray, dpi: int) -> list[tuple[int, int, int, int]]:
+    The gathering is done on a grid of 1/75 inch: dilating the full-resolution mask cost 40 ms
+    a box, most of the second look's time on real pages."""
     import numpy as np
     from scipy import ndimage
 
-    if not glyphs.any():
+    if len(glyphs) < 2:
         return []
-    reach = np.ones((max(1, int(dpi * GLYPH_GAP[1])), max(1, int(dpi * GLYPH_GAP[0]))), bool)
-    groups, _ = ndimage.label(ndimage.binary_dilation(glyphs, structure=reach))
+    cell = max(1, dpi // 75)
+    grid = np.zeros((shape[0] // cell + 1, shape[1] // cell + 1), dtype=bool)
+    for x0, y0, x1, y1 in glyphs:
+        grid[y0 // cell : (y1 - 1) // cell + 1, x0 // cell : (x1 - 1) // cell + 1] = True
+    gap_x, gap_y = int(dpi * GLYPH_GAP[0]), int(dpi * GLYPH_GAP[1])
+    reach = np.ones((max(1, gap_y // cell), max(1, gap_x // cell)), dtype=bool)
+    groups, _ = ndimage.label(ndimage.binary_dilation(grid, structure=reach))
+    members: dict[int, list[tuple[int, int, int, int]]] = {}
+    for glyph in glyphs:
+        members.setdefault(int(groups[glyph[1] // cell, glyph[0] // cell]), []).append(glyph)
     found = []
-    for index, (rows, cols) in enumerate(ndimage.find_objects(groups), start=1):
-        if (
-            cols.stop - cols.start > dpi * LABEL_SIZE[0]
-            or rows.stop - rows.start > dpi * LABEL_SIZE[1]
-        ):
-            continue
-        _, parts = ndimage.label(glyphs[rows, cols] & (groups[rows, cols] == index))
-        if parts >= 2:
-            found.append((cols.start, rows.start, cols.stop, rows.stop))
+    for group in members.values():
+        x0, y0 = min(g[0] for g in group) - gap_x // 2, min(g[1] for g in group) - gap_y // 2
+        x1, y1 = max(g[2] for g in group) + gap_x // 2, max(g[3] for g in group) + gap_y // 2
+        if len(group) >= 2 and x1 - x0 <= dpi * LABEL_SIZE[0] and y1 - y0 <= dpi * LABEL_SIZE[1]:
+            found.append((max(0, x0), max(0, y0), min(shape[1], x1), min(shape[0], y1)))
     return found
 
 

@@ -259,6 +259,43 @@ def dense_page_lines(rng: random.Random, lines: int = 60, width: int = 95) -> li
 
 
 # -- the sample production ----------------------------------------------------------------
+def condensed_transcript(
+    rng: random.Random, *, caption: str = "", lines: int = 25
+) -> tuple[Image.Image, list[str]]:
+    """A sheet of a condensed ("4-up") deposition transcript at 300 dpi: four framed pages with
+    numbered lines, page 1 top left, 2 below it, 3 top right, 4 below it, and an optional
+    caption across the top. Returns the sheet and its lines in reading order."""
+    width, height = 2550, 3300
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    font, small = _font(27), _font(24)
+    truth = []
+    if caption:
+        draw.text((300, 90), caption, font=small, fill=0)
+        truth.append(caption)
+    margin_x, margin_y, gutter = 150, 200, 60
+    panel_w, panel_h = (width - 2 * margin_x - gutter) // 2, (height - 2 * margin_y - gutter) // 2
+    for number, (column, row) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)], start=1):
+        x0, y0 = margin_x + column * (panel_w + gutter), margin_y + row * (panel_h + gutter)
+        draw.rectangle((x0, y0, x0 + panel_w, y0 + panel_h), outline=0, width=3)
+        draw.text((x0 + panel_w // 2 - 60, y0 + 20), f"Page {number}", font=small, fill=0)
+        truth.append(f"Page {number}")
+        for line in range(1, lines + 1):
+            words = " ".join(rng.choice(_TESTIMONY) for _ in range(rng.randint(4, 7)))
+            text = f"{rng.choice('QA')}. {words.capitalize()}."[:50]
+            draw.text((x0 + 20, y0 + 80 + (line - 1) * 54), f"{line:2d}", font=small, fill=0)
+            draw.text((x0 + 80, y0 + 80 + (line - 1) * 54), text, font=font, fill=0)
+            truth.append(f"{line} {text}")
+    return image, truth
+
+
+_TESTIMONY_TEXT = (
+    "the witness said that he did not recall whether the officer was present at the station "
+    "when the detainee arrived and the record shows no entry for that night"
+)
+_TESTIMONY = _TESTIMONY_TEXT.split()
+
+
 def memo_lines(paragraphs: list[str], width: int = 70) -> list[str]:
     lines: list[str] = []
     for paragraph in paragraphs:
