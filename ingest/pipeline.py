@@ -39,6 +39,7 @@ from foiarchive.ingest import (
 from foiarchive.ingest.discover import Found, empty_folders
 from foiarchive.ingest.errors import IngestError, OcrUnavailable
 from foiarchive.ingest.identify import XLSX
+from foiarchive.ingest.leaks import pages as leak_pages
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import (
     OcrCache,
@@ -129,6 +130,10 @@ class _Job(Job[Planned]):
     #: Leaks found on each page's drawing, and in the whole file (see ingest.leaks).
     leaks: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     file_leaks: list[dict[str, Any]] = field(default_factory=list)
+    #: Scanned pages' invisible text layers, word by word, until their OCR finds the boxes.
+    layer_words: dict[int, list[tuple[str, tuple[float, float, float, float]]]] = field(
+        default_factory=dict
+    )
 
     @property
     def planned(self) -> Planned:
@@ -288,7 +293,14 @@ class _Run:
         for first in range(1, pages + 1, TEXT_CHUNK_PAGES):
             last = min(pages, first + TEXT_CHUNK_PAGES - 1)
             self._submit(
-                job, self._on_text_layer, tasks.text_layer, source, first, last, first == 1
+                job,
+                self._on_text_layer,
+                tasks.text_layer,
+                source,
+                first,
+                last,
+                first == 1,
+                self.options.ocr != "never",
             )
 
     def _on_rendition(self, job: _Job, result: tuple[Path, int]) -> None:
@@ -353,6 +365,8 @@ class _Run:
         for item in page_texts:
             if item.leaks:
                 job.leaks[item.number] = item.leaks
+            if item.layer_words:
+                job.layer_words[item.number] = item.layer_words
             # A scan is read from its pixels even with a text layer: the boxes and the codes
             # beside them are only there, and someone else's OCR may be poor (see _on_ocr).
             wants_ocr = self.options.ocr == "always" or (
@@ -389,6 +403,7 @@ class _Run:
         scanned: bool = False,
     ) -> None:
         width, height = size if size else (result.width, result.height)
+        self._layer_under_boxes(job, number, result)
         if scanned and layer_text.strip() and not result.text.strip():
             # Our OCR read nothing (a blank-looking image, a language not installed): the
             # layer is all the text there is.
@@ -426,6 +441,14 @@ class _Run:
         )
         self.report.pages_ocr += 1
         self.progress.advance(1)
+
+    def _layer_under_boxes(self, job: _Job, number: int, result: OcrResult) -> None:
+        """A scan's text layer words under the solid boxes this OCR found in its image: decided
+        here, where both are known, so the text layer reader renders no scan (ocr_under_box)."""
+        words = job.layer_words.pop(number, None)
+        if words:
+            found = leak_pages.ocr_under_boxes(words, result.redactions, number)
+            job.leaks.setdefault(number, []).extend(f.to_dict() for f in found)
 
     def _on_textual(self, job: _Job, table: Table) -> None:
         pages = table.pages

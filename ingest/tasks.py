@@ -79,9 +79,11 @@ def ready() -> None:
     """A no-op the pool runs once per worker at start-up, so workers exist before work arrives."""
 
 
-def text_layer(path: Path, first: int, last: int, with_metadata: bool) -> tuple[Any, Any]:
+def text_layer(
+    path: Path, first: int, last: int, with_metadata: bool, ocr_follows: bool = True
+) -> tuple[Any, Any]:
     metadata = pdf.read_metadata(path) if with_metadata else None
-    pages = pdf.read_text_layer(path, first, last)
+    pages = pdf.read_text_layer(path, first, last, ocr_follows)
     if metadata is not None:
         # What the whole file keeps (revisions, attachments, ...) is looked for once, with the
         # first chunk; a bookmark is compared with the words that chunk's pages hide.

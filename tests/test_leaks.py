@@ -11,9 +11,10 @@ import pytest
 from foiarchive.archive import Archive
 from foiarchive.index.query import QueryError, parse
 from foiarchive.ingest import IngestOptions, ingest_production
-from foiarchive.ingest.leaks import planted
+from foiarchive.ingest.leaks import gate, planted
 from foiarchive.ingest.leaks.audit import original_leaks, pdf_leaks
 from foiarchive.ingest.leaks.office import word_leaks
+from foiarchive.ingest.pdf import read_text_layer
 from foiarchive.schemas import Production
 from foiarchive.schemas.findings import KINDS, Finding
 from tests.conftest import run_cli
@@ -120,3 +121,57 @@ def test_leak_searches_find_the_pages(leaky_archive: Path) -> None:
     assert paths("leak:true") == {"memo.pdf", "letter.pdf", "cases.xlsx"}
     assert paths("leak:under_shape") == {"memo.pdf"}
     assert paths("committee AND leak:false") == {"clean.pdf"}
+
+
+@pytest.mark.parametrize("name", sorted(planted.PDF_PLANTS))
+def test_the_object_gate_sends_every_planted_page_on(name: str, tmp_path: Path) -> None:
+    """The gate (page objects, no pixels) lets no planted page by: each is either sent to the
+    pixel test or, white text on nothing, found from its objects."""
+    import pypdfium2 as pdfium
+
+    planted.PDF_PLANTS[name](tmp_path / name)
+    with pdfium.PdfDocument(str(tmp_path / name)) as pdf:
+        page = pdf[0]
+        verdict = gate.suspect(page, tuple(page.get_cropbox()))  # type: ignore[arg-type]
+        assert verdict, name
+        if name == "background_text.pdf":
+            assert not verdict.pixels and len(verdict.white) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "control_plain.pdf",
+        "control_box_under_text.pdf",
+        "control_white_label.pdf",
+        "control_redacted_properly.pdf",
+    ],
+)
+def test_the_object_gate_renders_no_plain_page(name: str, tmp_path: Path) -> None:
+    """Pages like most born-digital pages (text, boxes beneath it, labels on boxes, boxes
+    over nothing) are decided from their objects: no render, no character walk."""
+    import pypdfium2 as pdfium
+
+    planted.CONTROLS[name](tmp_path / name)
+    with pdfium.PdfDocument(str(tmp_path / name)) as pdf:
+        page = pdf[0]
+        assert not gate.suspect(page, tuple(page.get_cropbox()))  # type: ignore[arg-type]
+
+
+def test_a_scans_layer_is_checked_against_the_boxes_ocr_found(tmp_path: Path) -> None:
+    """At ingest a scan's invisible layer is not rendered by the text layer reader: its words
+    go to the OCR of the page, which finds the image's boxes; a layer over plain ink is clean."""
+    source = tmp_path / "release"
+    source.mkdir()
+    planted.ocr_under_box(source / "boxed.pdf")
+    planted.control_ocr_layer(source / "plain.pdf")
+    (layer,) = read_text_layer(source / "boxed.pdf", 1, 1, ocr_follows=True)
+    assert layer.scanned and not layer.leaks and layer.layer_words
+    archive = Archive(tmp_path / "archive")
+    report = ingest_production(
+        archive, source, Production(id="s1", agency="DHS"), IngestOptions(jobs=1)
+    )
+    assert report.ok, report.failures
+    rows = json.loads(run_cli("leaks", "s1", "--format", "json", archive=archive.path).stdout)
+    assert [(Path(r["path"]).name, r["kind"]) for r in rows] == [("boxed.pdf", "ocr_under_box")]
+    assert planted.SECRET in rows[0]["text"]

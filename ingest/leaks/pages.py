@@ -21,6 +21,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
+from foiarchive.ingest.leaks import gate
 from foiarchive.schemas.findings import Finding
 
 #: Render scale (144 dpi): 10 pt glyphs are 20 px tall, enough to see ink in each one.
@@ -71,10 +72,16 @@ class _Char:
     dark_beneath: bool = False
 
 
+Box = tuple[float, float, float, float]  # fractions of the page as shown, origin top left
+
+
 @dataclass
 class PageLeaks:
     findings: list[Finding] = field(default_factory=list)
     hidden_words: set[str] = field(default_factory=set)
+    #: A scan's invisible text layer, word by word with its box, when the OCR that follows
+    #: decides which words lie under boxes on the image (see ocr_under_boxes).
+    layer_words: list[tuple[str, Box]] = field(default_factory=list)
 
 
 def page_leaks(pdf: pdfium.PdfDocument, index: int, scanned: bool) -> PageLeaks:
@@ -83,22 +90,48 @@ def page_leaks(pdf: pdfium.PdfDocument, index: int, scanned: bool) -> PageLeaks:
     try:
         textpage = page.get_textpage()
         try:
-            return _page_leaks(page, textpage, index + 1, scanned)
+            return leaks_on(page, textpage, index + 1, scanned)
         finally:
             textpage.close()
     finally:
         page.close()
 
 
-def _page_leaks(page: Any, textpage: Any, number: int, scanned: bool) -> PageLeaks:
+def leaks_on(
+    page: Any,
+    textpage: Any,
+    number: int,
+    scanned: bool,
+    ocr_follows: bool = False,
+    objects: gate.PageObjects | None = None,
+) -> PageLeaks:
+    """page_leaks on a page already open. With `ocr_follows`, a scan's invisible layer is not
+    rendered here: its words come back in layer_words for ocr_under_boxes, since the OCR of
+    the page finds the image's boxes anyway (ingest.pipeline)."""
     crop = _rect(page.get_cropbox())
     if crop[2] <= crop[0] or crop[3] <= crop[1] or textpage.count_chars() == 0:
         return PageLeaks()
+    deferred = scanned and ocr_follows
+    result = PageLeaks(layer_words=layer_words(page, textpage) if deferred else [])
+    verdict = gate.suspect(page, crop, not deferred, objects)
+    if verdict.pixels:
+        result.findings, result.hidden_words = _pixel_test(page, textpage, number, crop, scanned)
+    else:
+        result.findings = _white_on_white(verdict.white, textpage, number, crop)
+        result.hidden_words = {w.lower() for f in result.findings for w in f.text.split()}
+    if deferred:
+        result.findings = [f for f in result.findings if f.kind != "ocr_under_box"]
+    return result
+
+
+def _pixel_test(
+    page: Any, textpage: Any, number: int, crop: Rect, scanned: bool
+) -> tuple[list[Finding], set[str]]:
     orders, text_objects, covers = _objects(page)
     covers += _annotation_covers(page, len(orders))
     chars = _chars(textpage, orders)
     if not chars:
-        return PageLeaks()
+        return [], set()
     redacts = _redact_marks(page)
     _look(page, text_objects, chars, covers)
     labelled: list[tuple[_Char, str, str]] = []
@@ -106,15 +139,121 @@ def _page_leaks(page: Any, textpage: Any, number: int, scanned: bool) -> PageLea
         label = _label(char, covers, redacts, crop, scanned)
         if label:
             labelled.append((char, *label))
-    result = PageLeaks()
+    findings: list[Finding] = []
+    hidden: set[str] = set()
     for kind, how, run in _runs(labelled):
         text = "".join(c.char for c in run).strip()
         if sum(ch.isalnum() for ch in text) < MIN_CHARS:
             continue
         box = _fraction(_union([c.rect for c in run]), crop)
-        result.findings.append(Finding(kind, number, box, text, how))
-        result.hidden_words.update(w.lower() for w in text.split())
-    return result
+        findings.append(Finding(kind, number, box, text, how))
+        hidden.update(w.lower() for w in text.split())
+    return findings, hidden
+
+
+def _white_on_white(
+    texts: list[gate.Text], textpage: Any, number: int, crop: Rect
+) -> list[Finding]:
+    """Text objects coloured like the white page with nothing drawn beneath or over them, as
+    the gate found them: what the pixel test would say, without rendering (a Federal Register
+    page's white typesetting slug, on every page of the corpus's fedreg file)."""
+    findings = []
+    how = "coloured like the white page, with nothing drawn beneath or over it (page objects)"
+    for text in texts:
+        size = raw.FPDFTextObj_GetText(text.handle, textpage.raw, None, 0)
+        if size <= 2:
+            continue
+        buffer = (ctypes.c_ushort * (size // 2))()
+        raw.FPDFTextObj_GetText(text.handle, textpage.raw, buffer, size)
+        value = bytes(buffer)[: size - 2].decode("utf-16-le", errors="replace").strip()
+        if sum(ch.isalnum() for ch in value) >= MIN_CHARS:
+            box = _fraction(text.rect, crop)
+            findings.append(Finding("background_text", number, box, value, how))
+    return findings
+
+
+def layer_words(page: Any, textpage: Any) -> list[tuple[str, Box]]:
+    """The words of the page's invisible text (render mode 3 or 7, or alpha 0), each with its
+    box as fractions of the page as rendered (rotation included), in the layer's order."""
+    words: list[tuple[str, Box]] = []
+    invisible: dict[int, bool] = {}
+    edges = [ctypes.c_double() for _ in range(4)]
+    letters: list[str] = []
+    rects: list[Rect] = []
+
+    def flush() -> None:
+        if letters:
+            words.append(("".join(letters), _shown(page, _union(rects))))
+            letters.clear()
+            rects.clear()
+
+    for index in range(textpage.count_chars()):
+        code = raw.FPDFText_GetUnicode(textpage.raw, index)
+        obj = raw.FPDFText_GetTextObject(textpage.raw, index)
+        key = ctypes.cast(obj, ctypes.c_void_p).value or 0
+        if key not in invisible:
+            invisible[key] = bool(obj) and _invisible(obj)
+        if code == 0 or code > 0x10FFFF or chr(code).isspace() or not invisible[key]:
+            flush()
+            continue
+        if raw.FPDFText_GetCharBox(textpage.raw, index, *(ctypes.byref(e) for e in edges)):
+            left, right, bottom, top = (e.value for e in edges)
+            letters.append(chr(code))
+            rects.append((left, bottom, right, top))
+    flush()
+    return words
+
+
+def _invisible(obj: Any) -> bool:
+    if raw.FPDFTextObj_GetTextRenderMode(obj) in (
+        raw.FPDF_TEXTRENDERMODE_INVISIBLE,
+        raw.FPDF_TEXTRENDERMODE_CLIP,
+    ):
+        return True
+    r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
+    return bool(raw.FPDFPageObj_GetFillColor(obj, *(ctypes.byref(c) for c in (r, g, b, a)))) and (
+        a.value == 0
+    )
+
+
+#: Device size for page-to-fraction conversion (pdfium maps to whole device pixels).
+_UNIT = 100_000
+
+
+def _shown(page: Any, rect: Rect) -> Box:
+    x0, y0, x1, y1 = _pixels(page, rect, _UNIT, _UNIT)
+    return (round(x0 / _UNIT, 4), round(y0 / _UNIT, 4), round(x1 / _UNIT, 4), round(y1 / _UNIT, 4))
+
+
+def ocr_under_boxes(
+    words: list[tuple[str, Box]], boxes: list[dict[str, Any]], number: int
+) -> list[Finding]:
+    """A scan's layer words whose centres lie in a solid box OCR found on the image: the agency
+    OCR'd the page, then boxed part of the image, and the layer kept the words."""
+    solid = [tuple(b["box"]) for b in boxes if b.get("kind") == "filled"]
+    runs: list[tuple[tuple[float, ...], list[tuple[str, Box]]]] = []
+    for word, box in words:
+        cover = next((s for s in solid if _centre_in_box(box, s)), None)
+        if cover is None:
+            runs.append(((), []))  # a visible word ends a run
+            continue
+        if runs and runs[-1][0] == cover:
+            runs[-1][1].append((word, box))
+        else:
+            runs.append((cover, [(word, box)]))
+    findings = []
+    for cover, run in runs:
+        text = " ".join(word for word, _ in run)
+        if cover and sum(ch.isalnum() for ch in text) >= MIN_CHARS:
+            box = _union([b for _, b in run])
+            how = "an OCR layer word over a solid box that OCR found in the scanned image"
+            findings.append(Finding("ocr_under_box", number, box, text, how))
+    return findings
+
+
+def _centre_in_box(box: Box, area: tuple[float, ...]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return area[0] <= cx <= area[2] and area[1] <= cy <= area[3]
 
 
 def _rect(values: Any) -> Rect:
