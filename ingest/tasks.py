@@ -6,6 +6,7 @@ a fork, not a second round of imports.
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -88,7 +89,7 @@ def text_layer(
         # What the whole file keeps (revisions, attachments, ...) is looked for once, with the
         # first chunk; a bookmark is compared with the words that chunk's pages hide.
         found = [Finding.from_dict(d) for page in pages for d in page.leaks]
-        texts = leak_audit.pdf_texts(path)
+        texts = functools.partial(leak_audit.pdf_texts, path)
         metadata.leaks = [f.to_dict() for f in leak_audit.document_leaks(path, found, texts)]
     return pages, metadata
 

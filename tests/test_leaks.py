@@ -4,6 +4,7 @@ commands, and leaks found at ingest, in the catalog and in searches on both back
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from foiarchive.archive import Archive
 from foiarchive.index.query import QueryError, parse
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.leaks import gate, planted
-from foiarchive.ingest.leaks.audit import original_leaks, pdf_leaks
+from foiarchive.ingest.leaks.audit import document_leaks, original_leaks, pdf_leaks, pdf_texts
 from foiarchive.ingest.leaks.office import word_leaks
 from foiarchive.ingest.pdf import read_text_layer
 from foiarchive.schemas import Production
@@ -175,3 +176,27 @@ def test_a_scans_layer_is_checked_against_the_boxes_ocr_found(tmp_path: Path) ->
     rows = json.loads(run_cli("leaks", "s1", "--format", "json", archive=archive.path).stdout)
     assert [(Path(r["path"]).name, r["kind"]) for r in rows] == [("boxed.pdf", "ocr_under_box")]
     assert planted.SECRET in rows[0]["text"]
+
+
+def test_the_whole_file_pass_reads_the_pages_text_only_when_something_needs_it(
+    tmp_path: Path,
+) -> None:
+    """Reading every page's text again for the whole-file checks doubled the cost of a
+    born-digital file's text layer: it is read only for an earlier revision or a bookmark."""
+    asked: list[Path] = []
+
+    def texts_of(path: Path) -> Callable[[], list[str]]:
+        def read() -> list[str]:
+            asked.append(path)
+            return pdf_texts(path)
+
+        return read
+
+    planted.control_plain(tmp_path / "plain.pdf")
+    assert document_leaks(tmp_path / "plain.pdf", [], texts_of(tmp_path / "plain.pdf")) == []
+    assert asked == []
+    for name in ("earlier_revision.pdf", "bookmark.pdf"):
+        kind, secret = planted.PLANTS[name](tmp_path / name)
+        found = document_leaks(tmp_path / name, [], texts_of(tmp_path / name))
+        assert any(f.kind == kind and secret in f.text for f in found), found
+    assert asked == [tmp_path / "earlier_revision.pdf", tmp_path / "bookmark.pdf"]

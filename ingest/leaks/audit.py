@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -23,18 +24,29 @@ PDF = "application/pdf"
 MAX_REVISION_BYTES = 512 * 1024 * 1024
 
 
-def document_leaks(path: Path, page_findings: list[Finding], texts: list[str]) -> list[Finding]:
-    """What a PDF keeps besides its pages, given what its pages hid and their text."""
+def document_leaks(
+    path: Path, page_findings: list[Finding], texts: Callable[[], list[str]]
+) -> list[Finding]:
+    """What a PDF keeps besides its pages, given what its pages hid. `texts` gives the final
+    text of every page, read only when an earlier revision or a bookmark needs it: reading
+    it again doubled the cost of a born-digital file's text layer (bench.ingest)."""
     hidden = {w for f in page_findings for w in residual.words(f.text)}
-    visible = residual.words("\n".join(texts)) - hidden
+    final: list[list[str]] = []
+
+    def final_texts() -> list[str]:
+        if not final:
+            final.append(texts())
+        return final[0]
+
     findings: list[Finding] = []
     if path.stat().st_size <= MAX_REVISION_BYTES:
-        findings += residual.earlier_revisions(path.read_bytes(), texts)
-    try:
-        with pdfium.PdfDocument(str(path)) as pdf:
-            findings += residual.cropped_images(pdf)
-    except pdfium.PdfiumError:
-        pass
+        ends = residual.revision_ends(path)
+        if ends:
+            findings += residual.earlier_revisions(path, ends, final_texts())
+
+    def visible() -> set[str]:
+        return residual.words("\n".join(final_texts())) - hidden
+
     return findings + residual.structure(path, visible, hidden)
 
 
@@ -70,7 +82,7 @@ def pdf_leaks(path: Path) -> list[Finding]:
         for index in range(len(pdf)):
             findings += pages.page_leaks(pdf, index, is_scan(pdf, index)).findings
         texts = residual.page_texts(pdf)
-    return findings + document_leaks(path, findings, texts)
+    return findings + document_leaks(path, findings, lambda: texts)
 
 
 def audit(path: Path) -> list[Finding]:

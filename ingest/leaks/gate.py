@@ -71,6 +71,7 @@ class Fill:
     colour: tuple[int, int, int] | None  # None: a pattern, shading or image (no one colour)
     alpha: int
     level: int
+    handle: Any = None
 
 
 @dataclass
@@ -214,7 +215,8 @@ class _Reader:
             elif kind == raw.FPDF_PAGEOBJ_PATH:
                 self._path(obj, rect, level)
             elif kind in (raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_SHADING):
-                self.objects.fills.append(Fill(self.objects.order, rect, kind, None, 255, level))
+                fill = Fill(self.objects.order, rect, kind, None, 255, level, obj)
+                self.objects.fills.append(fill)
 
     def _text(self, obj: Any, rect: Rect, level: int) -> None:
         mode = raw.FPDFTextObj_GetTextRenderMode(obj)

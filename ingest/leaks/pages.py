@@ -112,16 +112,56 @@ def leaks_on(
     if crop[2] <= crop[0] or crop[3] <= crop[1] or textpage.count_chars() == 0:
         return PageLeaks()
     deferred = scanned and ocr_follows
+    objects = objects if objects is not None else gate.read(page)
     result = PageLeaks(layer_words=layer_words(page, textpage) if deferred else [])
+    result.findings = cropped_images(objects, crop, number)
     verdict = gate.suspect(page, crop, not deferred, objects)
     if verdict.pixels:
-        result.findings, result.hidden_words = _pixel_test(page, textpage, number, crop, scanned)
+        found, result.hidden_words = _pixel_test(page, textpage, number, crop, scanned)
+        if deferred:
+            found = [f for f in found if f.kind != "ocr_under_box"]
     else:
-        result.findings = _white_on_white(verdict.white, textpage, number, crop)
-        result.hidden_words = {w.lower() for f in result.findings for w in f.text.split()}
-    if deferred:
-        result.findings = [f for f in result.findings if f.kind != "ocr_under_box"]
+        found = _white_on_white(verdict.white, textpage, number, crop)
+        result.hidden_words = {w.lower() for f in found for w in f.text.split()}
+    result.findings += found
     return result
+
+
+#: An image is 'cropped' when this share of its area lies outside the crop box.
+CROPPED_SHARE = 0.1
+
+
+def cropped_images(objects: gate.PageObjects, crop: Rect, number: int) -> list[Finding]:
+    """Images placed partly outside the crop box: the file keeps all their pixels.
+
+    Images drawn by a form XObject are left out: on the corpus they are letterhead art that a
+    designer let bleed off the page (metra's letters: three pieces, 11-37% outside), and
+    the form's own box clips them as drawn."""
+    findings = []
+    left, bottom, right, top = crop
+    for image in objects.fills:
+        if image.kind != raw.FPDF_PAGEOBJ_IMAGE or image.level > 0:
+            continue
+        x0, y0, x1, y1 = image.rect
+        area = max(x1 - x0, 0) * max(y1 - y0, 0)
+        inside = max(0, min(x1, right) - max(x0, left)) * max(0, min(y1, top) - max(y0, bottom))
+        if area > 0 and inside > 0 and (area - inside) / area >= CROPPED_SHARE:
+            width, height = ctypes.c_uint(), ctypes.c_uint()
+            raw.FPDFImageObj_GetImagePixelSize(
+                image.handle, ctypes.byref(width), ctypes.byref(height)
+            )
+            findings.append(
+                Finding(
+                    "cropped_image",
+                    number,
+                    None,
+                    f"image {width.value}x{height.value} px, "
+                    f"{(area - inside) / area:.0%} of it outside the page",
+                    "the image's placement reaches past the crop box; the file keeps all of "
+                    "its pixels",
+                )
+            )
+    return findings
 
 
 def _pixel_test(

@@ -1,22 +1,23 @@
 """What a PDF keeps besides its pages: earlier revisions, attachments, form values, bookmarks,
-metadata, and images stored whole but cropped by the page."""
+and metadata (images stored whole but cropped by the page are found page by page, in
+leaks.pages)."""
 
 from __future__ import annotations
 
+import mmap
 import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
-import pypdfium2.raw as raw
 
 from foiarchive.schemas.findings import Finding
 
 #: An earlier revision is read only when the file has at most this many (an edited form can
 #: have hundreds; each costs a parse of the prefix).
 MAX_REVISIONS = 20
-#: An image is 'cropped' when this share of its area lies outside the crop box.
-CROPPED_SHARE = 0.1
 _WORD = re.compile(r"[^\W_]{3,}")
 _EOF = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
 _META_KEYS = ("/Subject", "/Keywords")
@@ -41,10 +42,22 @@ def page_texts(pdf: pdfium.PdfDocument) -> list[str]:
     return texts
 
 
-def earlier_revisions(data: bytes, final: list[str]) -> list[Finding]:
+def revision_ends(path: Path) -> list[int]:
+    """Where each earlier revision ends (after its %%EOF), the last MAX_REVISIONS of them;
+    [] for a file saved once. The file is mapped, not read into memory."""
+    with path.open("rb") as handle:
+        if path.stat().st_size == 0:
+            return []
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return [m.end() for m in _EOF.finditer(data)][:-1][-MAX_REVISIONS:]
+
+
+def earlier_revisions(path: Path, ends: list[int], final: list[str]) -> list[Finding]:
     """Words an earlier revision (a prefix of the file ending at an earlier %%EOF) had on a
     page that the final revision has nowhere: what an incremental update removed."""
-    ends = [m.end() for m in _EOF.finditer(data)][:-1][-MAX_REVISIONS:]
+    if not ends:
+        return []
+    data = path.read_bytes()
     kept = words("\n".join(final))
     findings: list[Finding] = []
     seen: set[str] = set()
@@ -75,38 +88,9 @@ def earlier_revisions(data: bytes, final: list[str]) -> list[Finding]:
     return findings
 
 
-def cropped_images(pdf: pdfium.PdfDocument) -> list[Finding]:
-    findings: list[Finding] = []
-    for index in range(len(pdf)):
-        page = pdf[index]
-        try:
-            left, bottom, right, top = page.get_cropbox()
-            for obj in page.get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
-                x0, y0, x1, y1 = obj.get_bounds()
-                area = max(x1 - x0, 0) * max(y1 - y0, 0)
-                inside = max(0, min(x1, right) - max(x0, left)) * max(
-                    0, min(y1, top) - max(y0, bottom)
-                )
-                if area > 0 and inside > 0 and (area - inside) / area >= CROPPED_SHARE:
-                    px_width, px_height = obj.get_px_size()
-                    findings.append(
-                        Finding(
-                            "cropped_image",
-                            index + 1,
-                            None,
-                            f"image {px_width}x{px_height} px, "
-                            f"{(area - inside) / area:.0%} of it outside the page",
-                            "the image's placement reaches past the crop box; the file keeps "
-                            "all of its pixels",
-                        )
-                    )
-        finally:
-            page.close()
-    return findings
-
-
-def structure(path: Path, visible: set[str], hidden: set[str]) -> list[Finding]:
-    """Attachments, hidden form values, bookmarks and links, metadata (pikepdf)."""
+def structure(path: Path, visible: Callable[[], set[str]], hidden: set[str]) -> list[Finding]:
+    """Attachments, hidden form values, bookmarks and links, metadata (pikepdf). `visible`
+    gives the words the pages show, asked for only when there is a bookmark or link."""
     import pikepdf
 
     try:
@@ -178,8 +162,12 @@ def _metadata(pdf: Any) -> list[Finding]:
         if text and (key in _META_KEYS or key not in _STANDARD_INFO):
             findings.append(Finding("metadata", None, None, f"{key[1:]}: {text}", "info dict"))
     try:
-        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
-            history = str(xmp.get("xmpMM:History", "") or "")
+        # pikepdf warns (on stderr, in the middle of a progress bar) of XMP it cannot sync
+        # with the info dictionary; only the history is read here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+                history = str(xmp.get("xmpMM:History", "") or "")
     except Exception:  # a broken XMP packet is no leak, and pikepdf raises several types
         history = ""
     if history.strip():
@@ -187,7 +175,7 @@ def _metadata(pdf: Any) -> list[Finding]:
     return findings
 
 
-def _bookmarks(pdf: Any, visible: set[str], hidden: set[str]) -> list[Finding]:
+def _bookmarks(pdf: Any, visible_words: Callable[[], set[str]], hidden: set[str]) -> list[Finding]:
     """Outline titles and link targets naming words that are hidden on the pages or absent."""
     import pikepdf
 
@@ -209,6 +197,7 @@ def _bookmarks(pdf: Any, visible: set[str], hidden: set[str]) -> list[Finding]:
                 if uri is not None:
                     named.append((number, str(uri), "a link target"))
     findings: list[Finding] = []
+    visible = visible_words() if named else set()
     for page, text, what in named:
         absent = what == "a bookmark title"  # a URL's host and path words are never shown
         leaked = sorted(
