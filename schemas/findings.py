@@ -44,6 +44,38 @@ KINDS: dict[str, str] = {
 }
 
 
+_NOTHING = "nothing on the page"
+#: What a person looking at the page sees where the machine reads a finding's text (the viewer
+#: shows the two side by side).
+SEEN: dict[str, str] = {
+    "under_shape": "a filled shape",
+    "under_image": "an image",
+    "under_annotation": "a dark annotation",
+    "redact_annotation": "the text, marked for a redaction nobody applied",
+    "invisible_text": "nothing: the text is drawn invisibly",
+    "background_text": "nothing: the text is the colour of what lies beneath it",
+    "outside_crop": "nothing: the text lies outside the page as shown",
+    "patterned_fill": "a hatched box, the text showing through",
+    "translucent_box": "a see-through box, the text showing through",
+    "ocr_under_box": "a black box on the scanned image",
+    "earlier_revision": _NOTHING + ": an earlier version of the file had it",
+    "embedded_file": _NOTHING + ": the file is attached inside the PDF",
+    "form_field": "nothing: the field is hidden",
+    "bookmark": "a bookmark or link, not the page",
+    "metadata": _NOTHING + ": the file's properties hold it",
+    "cropped_image": "the part of the image inside the page",
+    "tracked_change": "the document with the change accepted",
+    "comment": "the document without its comments",
+    "hidden_text": "nothing: the text is formatted hidden",
+    "hidden_sheet": "the workbook without the sheet",
+    "hidden_cells": "the sheet without those rows or columns",
+    "invisible_cell": "an empty-looking cell",
+    "covered_cell": "a black cell",
+    "speaker_notes": "the slides, without their notes",
+    "cached_formula": "a formula's last value; its inputs are gone",
+}
+
+
 def is_kind(value: str) -> bool:
     return value in KINDS
 

@@ -200,3 +200,29 @@ def test_the_whole_file_pass_reads_the_pages_text_only_when_something_needs_it(
         found = document_leaks(tmp_path / name, [], texts_of(tmp_path / name))
         assert any(f.kind == kind and secret in f.text for f in found), found
     assert asked == [tmp_path / "earlier_revision.pdf", tmp_path / "bookmark.pdf"]
+
+
+def test_the_production_page_lists_the_leaks_and_the_viewer_outlines_them(
+    leaky_archive: Path, tmp_path: Path
+) -> None:
+    """The web shows each finding where it is: the production page lists them with what the
+    machine reads beside what a person sees; the page viewer outlines the spot."""
+    from fastapi.testclient import TestClient
+
+    from foiarchive.web import AccessPolicy, Served, create_app
+
+    client = TestClient(
+        create_app(Served(Archive(leaky_archive), image_cache=tmp_path / "i"), AccessPolicy())
+    )
+    production = client.get("/productions/r1")
+    assert production.status_code == 200
+    listing = production.text.split('id="leaks"')[1].split("</table>")[0]
+    assert listing.count("<tr><td>") == 3 and planted.SECRET in listing
+    assert "text under an opaque shape drawn over it" in listing and "a filled shape" in listing
+    with Archive(leaky_archive).catalog() as catalog:
+        memo = next(d.id for d in catalog.documents("r1") if d.path == "memo.pdf")
+    page = client.get(f"/documents/{memo}?page=1").text
+    assert page.count('<g class="leak">') == 1
+    side = page.split("<h2>Still in the file</h2>")[1].split("<h2>")[0]
+    assert "The machine reads" in side and planted.SECRET in side
+    assert "A person sees" in side and "a filled shape" in side
