@@ -4,9 +4,12 @@ page and Bates number (the findings themselves are made at ingest: ingest.leaks)
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
+from foiarchive.index.analysis import terms
 from foiarchive.index.catalog import Catalog
+from foiarchive.schemas import Page
 
 COLUMNS = ("production", "document", "path", "page", "bates", "kind", "text", "how", "box")
 
@@ -35,3 +38,27 @@ def archive_leaks(catalog: Catalog, production_id: str | None = None) -> list[di
 
 def by_kind(rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(Counter(row["kind"] for row in rows).most_common())
+
+
+@dataclass
+class LeakChange:
+    """A finding on one side of a page pair and not on the other (diff)."""
+
+    kind: str
+    text: str
+    #: For a leak new in the later release: the earlier page did not show these words (it
+    #: withheld them), so the new release gives away what the old one kept back.
+    withheld_before: bool = False
+
+
+def leak_changes(old: Page, new: Page) -> tuple[list[LeakChange], list[LeakChange]]:
+    """(leaks the new page has and the old did not, leaks of the old page the new one fixed)."""
+    before = {(f["kind"], f.get("text", "")) for f in old.leaks}
+    after = {(f["kind"], f.get("text", "")) for f in new.leaks}
+    shown = set(terms(old.text))
+    added = [
+        LeakChange(kind, text, bool(set(terms(text)) - shown))
+        for kind, text in sorted(after - before)
+    ]
+    fixed = [LeakChange(kind, text) for kind, text in sorted(before - after)]
+    return added, fixed
