@@ -447,7 +447,8 @@ class _Run:
         here, where both are known, so the text layer reader renders no scan (ocr_under_box)."""
         words = job.layer_words.pop(number, None)
         if words:
-            found = leak_pages.ocr_under_boxes(words, result.redactions, number)
+            read = [(w.text, w.box) for w in result.words]
+            found = leak_pages.ocr_under_boxes(words, result.redactions, number, read)
             job.leaks.setdefault(number, []).extend(f.to_dict() for f in found)
 
     def _on_textual(self, job: _Job, table: Table) -> None:

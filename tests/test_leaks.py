@@ -161,11 +161,13 @@ def test_the_object_gate_renders_no_plain_page(name: str, tmp_path: Path) -> Non
 
 def test_a_scans_layer_is_checked_against_the_boxes_ocr_found(tmp_path: Path) -> None:
     """At ingest a scan's invisible layer is not rendered by the text layer reader: its words
-    go to the OCR of the page, which finds the image's boxes; a layer over plain ink is clean."""
+    go to the OCR of the page, which finds the image's boxes; a layer over plain ink, and a
+    layer that reads the white label printed on a box, are clean."""
     source = tmp_path / "release"
     source.mkdir()
     planted.ocr_under_box(source / "boxed.pdf")
     planted.control_ocr_layer(source / "plain.pdf")
+    planted.control_labelled_box_scan(source / "labelled.pdf")  # OCR'd after boxing
     (layer,) = read_text_layer(source / "boxed.pdf", 1, 1, ocr_follows=True)
     assert layer.scanned and not layer.leaks and layer.layer_words
     archive = Archive(tmp_path / "archive")

@@ -266,16 +266,22 @@ def _shown(page: Any, rect: Rect) -> Box:
 
 
 def ocr_under_boxes(
-    words: list[tuple[str, Box]], boxes: list[dict[str, Any]], number: int
+    words: list[tuple[str, Box]],
+    boxes: list[dict[str, Any]],
+    number: int,
+    read: list[tuple[str, Box]] | None = None,
 ) -> list[Finding]:
     """A scan's layer words whose centres lie in a solid box OCR found on the image: the agency
-    OCR'd the page, then boxed part of the image, and the layer kept the words."""
-    solid = [tuple(b["box"]) for b in boxes if b.get("kind") == "filled"]
-    runs: list[tuple[tuple[float, ...], list[tuple[str, Box]]]] = []
+    OCR'd the page, then boxed part of the image, and the layer kept the words. A layer word
+    that our OCR also read at that spot (`read`: its words and boxes), or that is the box's
+    label, is printed on the box - the white '(b)(6)' of a page OCR'd after redaction - and
+    a person sees it."""
+    solid = [b for b in boxes if b.get("kind") == "filled"]
+    runs: list[tuple[int, list[tuple[str, Box]]]] = []
     for word, box in words:
-        cover = next((s for s in solid if _centre_in_box(box, s)), None)
-        if cover is None:
-            runs.append(((), []))  # a visible word ends a run
+        cover = next((i for i, s in enumerate(solid) if _centre_in_box(box, s["box"])), -1)
+        if cover < 0 or _seen_on_box(word, box, solid[cover], read or []):
+            runs.append((-1, []))  # a visible word ends a run
             continue
         if runs and runs[-1][0] == cover:
             runs[-1][1].append((word, box))
@@ -284,11 +290,27 @@ def ocr_under_boxes(
     findings = []
     for cover, run in runs:
         text = " ".join(word for word, _ in run)
-        if cover and sum(ch.isalnum() for ch in text) >= MIN_CHARS:
+        if cover >= 0 and sum(ch.isalnum() for ch in text) >= MIN_CHARS:
             box = _union([b for _, b in run])
             how = "an OCR layer word over a solid box that OCR found in the scanned image"
             findings.append(Finding("ocr_under_box", number, box, text, how))
     return findings
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _seen_on_box(word: str, box: Box, cover: dict[str, Any], read: list[tuple[str, Box]]) -> bool:
+    letters = _letters(word)
+    if letters and letters in _letters(str(cover.get("label") or "")):
+        return True
+    for text, where in read:
+        other = _letters(text)
+        near = _centre_in_box(where, box) or _centre_in_box(box, where)
+        if near and letters and other and (letters in other or other in letters):
+            return True
+    return False
 
 
 def _centre_in_box(box: Box, area: tuple[float, ...]) -> bool:

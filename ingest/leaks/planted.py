@@ -197,8 +197,11 @@ def translucent_box(path: Path) -> tuple[str, str]:
     return "translucent_box", SECRET
 
 
-def _scan_image(words: list[tuple[str, int, int]], boxes: list[tuple[int, ...]]) -> bytes:
-    """A 150 dpi grayscale 'scan' with the words printed and black boxes over some of them."""
+def _scan_image(
+    words: list[tuple[str, int, int]], boxes: list[tuple[int, ...]], label: str = ""
+) -> bytes:
+    """A 150 dpi grayscale 'scan' with the words printed and black boxes over some of them,
+    each box with `label` printed on it in white."""
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("L", (1275, 1650), 255)
@@ -208,16 +211,21 @@ def _scan_image(words: list[tuple[str, int, int]], boxes: list[tuple[int, ...]])
         draw.text((x, y), text, fill=0, font=font)
     for box in boxes:
         draw.rectangle(box, fill=0)
+        if label:
+            draw.text((box[0] + 30, box[1] + 8), label, fill=255, font=font)
     return image.tobytes()
 
 
-def _scan_pdf(path: Path, covered: bool) -> None:
+def _scan_pdf(path: Path, covered: bool, label: str = "") -> None:
     """A scan with an invisible OCR layer; when `covered`, the agency boxed a name on the
-    image after OCR, so the layer still has it."""
+    image after OCR, so the layer still has it. With a `label`, the box carries it in white and
+    the agency OCR'd after boxing: the layer reads the label, which a person sees too."""
     import pikepdf
 
     lines = [(VISIBLE[:40], 150, 200), (SECRET, 150, 300), ("End of memorandum.", 150, 400)]
-    pixels = _scan_image(lines, [(140, 290, 420, 335)] if covered else [])
+    pixels = _scan_image(lines, [(140, 290, 420, 335)] if covered else [], label)
+    if label:
+        lines[1] = (label, 170, 298)
     layer = "".join(
         _line(text, x * 72 / 150, 792 - (y + 25) * 72 / 150, size=12, mode=3)
         for text, x, y in lines
@@ -288,6 +296,10 @@ def control_ocr_layer(path: Path) -> None:
     _scan_pdf(path, covered=False)
 
 
+def control_labelled_box_scan(path: Path) -> None:
+    _scan_pdf(path, covered=True, label="(b)(6)")
+
+
 def control_redacted_properly(path: Path) -> None:
     content = _body("0 0 0 rg 68 645 100 16 re f\n")
     _save(_pdf(path, content), path)
@@ -311,6 +323,7 @@ PDF_CONTROLS: dict[str, Callable[[Path], None]] = {
     "control_highlight.pdf": control_highlight,
     "control_tinted_box.pdf": control_tinted_box,
     "control_ocr_layer.pdf": control_ocr_layer,
+    "control_labelled_box_scan.pdf": control_labelled_box_scan,
     "control_redacted_properly.pdf": control_redacted_properly,
 }
 
