@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, Self
 
@@ -28,6 +28,12 @@ class RawResults:
     total: int
     hits: list[RawHit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def page_order(key: str) -> tuple[str, int]:
+    """A page key's place in a scan: its document, then its page number (not "10" < "2")."""
+    document_id, _, number = key.rpartition(":")
+    return document_id.lower(), int(number)
 
 
 def bucket_key(value: object) -> str:
@@ -89,6 +95,12 @@ class SearchBackend(Protocol):
 
     def matching_keys(self, query: Node, cap: int) -> list[str]:
         """The keys of every matching page, at most `cap` of them (in no particular order)."""
+        ...
+
+    def scan(self, query: Node, batch: int) -> Iterator[list[str]]:
+        """The keys of every matching page, in batches of about `batch`, in document then page
+        order (a document's pages together), from one snapshot of the index and without deep
+        offsets: memory stays that of one batch however many pages match."""
         ...
 
     def count(self) -> int:

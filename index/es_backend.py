@@ -55,6 +55,7 @@ BULK_RETRIES = 5
 #: Physical indexes left behind by a crashed rebuild are removed after this long.
 ORPHAN_AGE = timedelta(days=1)
 _PAGE = 10_000  # keys fetched per request when listing matches
+_PIT_KEEP_ALIVE = "2m"  # between two batches of a scan (an export writing a slow disk)
 
 
 class ElasticsearchBackend(ClosedOnExit):
@@ -258,6 +259,38 @@ class ElasticsearchBackend(ClosedOnExit):
                     break
                 after = hits[-1]["sort"]
         return keys
+
+    def scan(self, query: Node, batch: int) -> Iterator[list[str]]:
+        """A point in time (one snapshot, whatever is indexed meanwhile) read with search_after
+        in (document, page) order: no request goes deeper than one batch."""
+        compiled = compile_query(query)
+        with self._calls():
+            pit = self._client.open_point_in_time(index=self.alias, keep_alive=_PIT_KEEP_ALIVE)
+        pit_id = pit["id"]
+        try:
+            after: list[Any] | None = None
+            while True:
+                body: dict[str, Any] = {
+                    "query": compiled,
+                    "size": batch,
+                    "sort": [{"document": "asc"}, {"page": "asc"}, {"_shard_doc": "asc"}],
+                    "pit": {"id": pit_id, "keep_alive": _PIT_KEEP_ALIVE},
+                    "track_total_hits": False,
+                }
+                if after is not None:
+                    body["search_after"] = after
+                with self._calls():
+                    response = self._client.search(source=False, **body)
+                pit_id = response.get("pit_id", pit_id)
+                hits = response["hits"]["hits"]
+                if hits:
+                    yield [hit["_id"] for hit in hits]
+                if len(hits) < batch:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            with self._calls():
+                self._client.options(ignore_status=404).close_point_in_time(id=pit_id)
 
     def search(
         self,

@@ -133,12 +133,7 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
     unknown = [f for f in request.facets if f not in FACET_FIELDS]
     if unknown:
         raise QueryError(f"unknown facet {unknown[0]!r}; facets: {', '.join(FACET_FIELDS)}")
-    if not request.query.strip() and request.filters:
-        parsed: Node = MatchAll()  # browsing by facets alone
-    else:
-        parsed = parse(request.query)
-    node = _narrowed(resolve(parsed, catalog, backend), request.filters, request.hidden_productions)
-    words, prefixes = highlight_terms(parsed)
+    node, (words, prefixes) = prepare(catalog, backend, request)
     facet_fields = {name: FACET_FIELDS[name] for name in request.facets}
     results = SearchResults(
         request.query, 0, [], offset=request.offset, limit=request.limit, backend=backend.name
@@ -156,13 +151,26 @@ def search(catalog: Catalog, backend: SearchBackend, request: SearchRequest) -> 
             facets=facet_fields,
             facet_size=request.facet_size,
         )
-        results.hits = [hit for _, hit in _dress(catalog, raw.hits, words, prefixes)]
+        results.hits = [hit for _, hit in dress(catalog, raw.hits, words, prefixes)]
     results.total = raw.total
     results.facets = {
         name: [{"value": value, "count": count} for value, count in buckets]
         for name, buckets in raw.facets.items()
     }
     return results
+
+
+def prepare(
+    catalog: Catalog, backend: SearchBackend, request: SearchRequest
+) -> tuple[Node, tuple[set[str], set[str]]]:
+    """The query a request asks the backend, narrowed by its filters and by the productions the
+    caller may not see (the one place that rule is applied), and the words to highlight."""
+    if not request.query.strip() and request.filters:
+        parsed: Node = MatchAll()  # browsing by facets alone
+    else:
+        parsed = parse(request.query)
+    node = _narrowed(resolve(parsed, catalog, backend), request.filters, request.hidden_productions)
+    return node, highlight_terms(parsed)
 
 
 def matching_pages(
@@ -215,7 +223,7 @@ def _narrowed(
     return node if len(items) == 1 else And(tuple(items))
 
 
-def _dress(
+def dress(
     catalog: Catalog, raw_hits: list[RawHit], words: set[str], prefixes: set[str]
 ) -> list[tuple[Document, Hit]]:
     """Paths, Bates numbers and snippets from the catalog, in two queries; hits the catalog no
@@ -271,7 +279,7 @@ def _search_documents(
     groups = _document_groups(backend, node, request, counts)
     # every group's pages dressed at once: one catalog round trip, not one per document
     dressed: dict[str, tuple[Document, list[Hit]]] = {}
-    for document, hit in _dress(catalog, [h for _, hits in groups for h in hits], *highlight):
+    for document, hit in dress(catalog, [h for _, hits in groups for h in hits], *highlight):
         dressed.setdefault(document.id, (document, []))[1].append(hit)
     results.documents = []
     results.total_documents = len(counts)

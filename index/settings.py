@@ -62,6 +62,21 @@ def elasticsearch_settings(
     return replace(settings, timeout=float(settings.timeout), shards=int(settings.shards))
 
 
+def watch_webhook(config_file: Path) -> str:
+    """[watches] webhook in config.toml: a URL that receives the watches' news as JSON."""
+    if not config_file.exists():
+        return ""
+    try:
+        document = tomllib.loads(config_file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BackendError(f"{config_file}: cannot read the configuration: {exc}") from None
+    section = document.get("watches", {})
+    url = section.get("webhook", "") if isinstance(section, dict) else ""
+    if not isinstance(url, str) or (url and urlsplit(url).scheme not in ("http", "https")):
+        raise BackendError(f"{config_file}: watches.webhook must be an http(s) URL")
+    return url
+
+
 def _check_url(url: str) -> None:
     """The client wants scheme, host and port; say so in one line rather than a traceback."""
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from foiarchive.index.backend import (
     RawResults,
     Sort,
     bucket_key,
+    page_order,
 )
 from foiarchive.index.catalog import IndexablePage
 from foiarchive.index.fields import analyzed_text, page_fields
@@ -52,6 +53,8 @@ _KEYWORD_FIELDS = (
     "leak",
 )
 _WRITER_HEAP = 128 * 1024 * 1024
+#: Documents a scan asks the composite aggregation for at a time (its cursor is after_key).
+_SCAN_DOCUMENTS = 1000
 
 
 def _schema() -> tantivy.Schema:
@@ -162,6 +165,34 @@ class TantivyBackend(ClosedOnExit):
         result = searcher.search(compile_query(query, self._schema), limit=cap)
         return sorted(searcher.doc(address).get_first("key") for _, address in result.hits)
 
+    def scan(self, query: Node, batch: int) -> Iterator[list[str]]:
+        """Documents come from a composite aggregation over the matches, a cursor that resumes
+        after the last document seen (after_key), with their page counts; each run of documents
+        holding about `batch` pages is then searched alone, so no search goes deeper than it."""
+        compiled = compile_query(query, self._schema)
+        searcher = self._searcher()  # one snapshot for the whole scan
+        after: Any = None
+        while True:
+            composite: dict[str, Any] = {
+                "sources": [{"document": {"terms": {"field": "document"}}}],
+                "size": _SCAN_DOCUMENTS,
+            }
+            if after is not None:
+                composite["after"] = after
+            found = searcher.aggregate(compiled, {"documents": {"composite": composite}})
+            buckets = found.get("documents", {}).get("buckets", [])
+            for run in _runs([(b["key"]["document"], int(b["doc_count"])) for b in buckets], batch):
+                within = tantivy.Query.term_set_query(self._schema, "document", [d for d, _ in run])
+                narrowed = tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Must, compiled), (tantivy.Occur.Must, _filter(within))]
+                )
+                result = searcher.search(narrowed, limit=sum(n for _, n in run))
+                keys = [searcher.doc(address).get_first("key") for _, address in result.hits]
+                yield sorted(keys, key=page_order)
+            after = found.get("documents", {}).get("after_key")
+            if len(buckets) < _SCAN_DOCUMENTS or after is None:
+                return
+
     def search(
         self,
         query: Node,
@@ -198,6 +229,21 @@ class TantivyBackend(ClosedOnExit):
                 buckets = aggregations.get(name, {}).get("buckets", [])
                 facet_counts[name] = [(bucket_key(b["key"]), int(b["doc_count"])) for b in buckets]
         return RawResults(total=result.count or 0, hits=hits, facets=facet_counts)
+
+
+def _runs(counts: list[tuple[str, int]], batch: int) -> Iterator[list[tuple[str, int]]]:
+    """Consecutive documents grouped so that each group holds about `batch` pages (a larger
+    document alone)."""
+    run: list[tuple[str, int]] = []
+    pages = 0
+    for document, count in counts:
+        if run and pages + count > batch:
+            yield run
+            run, pages = [], 0
+        run.append((document, count))
+        pages += count
+    if run:
+        yield run
 
 
 def _to_tantivy(fields: dict[str, Any]) -> tantivy.Document:

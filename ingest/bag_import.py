@@ -63,6 +63,7 @@ def import_bag(
     agency: str | None = None,
     require_profile: bool = False,
     jobs: int = 2,
+    notify_command: str = "",
 ) -> IngestReport:
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production.
 
@@ -92,7 +93,8 @@ def import_bag(
             },
             source=str(bag),
         )
-        ingested = ingest_production(archive, folder / "data", production, IngestOptions(jobs=jobs))
+        options = IngestOptions(jobs=jobs, notify_command=notify_command)
+        ingested = ingest_production(archive, folder / "data", production, options)
         # valid but questionable (an md5sum-style manifest, a name in another normalization)
         ingested.warnings[:0] = [
             FileIssue(f"{bag.name}/{w.path}".rstrip("/"), w.message) for w in report.warnings

@@ -19,3 +19,12 @@ class OcrUnavailable(IngestError):
 
 class DamagedPdf(IngestError):
     """A PDF whose structure is broken (truncated, bad cross-reference table): worth a repair."""
+
+
+class ClusterError(FoiarchiveError):
+    """The Dask cluster cannot be used, or was lost mid-run: the whole ingest stops (the catalog
+    keeps every document completed; the same command resumes)."""
+
+
+class SourceLost(Exception):
+    """The only worker holding a source file's bytes died: the file's tasks run again."""

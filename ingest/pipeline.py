@@ -3,12 +3,13 @@
 Three parts, each in its own module: the planner (ingest.planner) finds, hashes and identifies
 every file and says what to read; the scheduler (ingest.scheduler) runs the page-sized reading
 tasks on an executor, a local process pool by default; this module holds the readers' handlers
-and the recording. Each file becomes a job; a PDF job first reads its text layer in chunks,
-then sends only the pages without good text to OCR, one page per task, so every core stays busy
-across file boundaries. Results are gathered per document and written to the catalog in one
-transaction when the document is complete: a crash or Ctrl-C never leaves half a document
-behind, and the next run skips what is done (same path, same sha256) and takes cached OCR for
-the rest.
+and the recording. With a Dask cluster (ingest.cluster) the same tasks run on its workers, the
+sources sent to them by content; this process stays the only writer. Each file becomes a job;
+a PDF job first reads its text layer in chunks, then sends only the pages without good text to
+OCR, one page per task, so every core stays busy across file boundaries. Results are gathered
+per document and written to the catalog in one transaction when the document is complete: a
+crash or Ctrl-C never leaves half a document behind, and the next run skips what is done (same
+path, same sha256) and takes cached OCR for the rest.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from foiarchive import preservation
-from foiarchive.archive import Archive
+from foiarchive.archive import Archive, ClusterSettings
 from foiarchive.index.catalog import Catalog, now_iso
 from foiarchive.ingest import (
     containers,
@@ -35,9 +37,10 @@ from foiarchive.ingest import (
     preserve,
     split,
     tasks,
+    watching,
 )
 from foiarchive.ingest.discover import Found, empty_folders
-from foiarchive.ingest.errors import IngestError, OcrUnavailable
+from foiarchive.ingest.errors import ClusterError, IngestError, OcrUnavailable, SourceLost
 from foiarchive.ingest.identify import XLSX
 from foiarchive.ingest.leaks import pages as leak_pages
 from foiarchive.ingest.limits import Limits
@@ -55,10 +58,15 @@ from foiarchive.ingest.textual import Table
 from foiarchive.preservation.layout import keep_member
 from foiarchive.schemas import Document, Event, Page, Production, word_boxes_for_text
 
+if TYPE_CHECKING:
+    from foiarchive.ingest.cluster import ClusterExecutor
+
 OcrMode = Literal["auto", "always", "never"]
 TEXT_CHUNK_PAGES = 25
 #: Index what is cataloged whenever this many pages have accumulated.
 SYNC_EVERY_PAGES = 500
+#: Seconds between two looks at the cluster's workers (an RPC to the scheduler).
+WATCH_CLUSTER_EVERY = 2.0
 AGENT = "foiarchive"
 
 
@@ -73,18 +81,24 @@ class IngestOptions:
     #: Read files again even when unchanged (same path and sha256), OCR from the cache: what
     #: brings an archive up to what a newer foiarchive reads (marks, OCR word boxes).
     reread: bool = False
+    #: Read pages on this Dask cluster's workers instead of local processes (Archive.cluster()).
+    cluster: ClusterSettings | None = None
+    #: Run after the watches, with their new hits as JSON on stdin (see ingest.watching).
+    notify_command: str = ""
 
 
 class Progress(Protocol):
     def planned(self, files: int, pages: int) -> None: ...
     def advance(self, pages: int) -> None: ...
     def file_done(self, path: str, error: str | None) -> None: ...
+    def workers(self, count: int) -> None: ...  # a cluster's workers, now
 
 
 class _Silent:
     def planned(self, files: int, pages: int) -> None: ...
     def advance(self, pages: int) -> None: ...
     def file_done(self, path: str, error: str | None) -> None: ...
+    def workers(self, count: int) -> None: ...
 
 
 class Interrupted(Exception):
@@ -134,6 +148,8 @@ class _Job(Job[Planned]):
     layer_words: dict[int, list[tuple[str, tuple[float, float, float, float]]]] = field(
         default_factory=dict
     )
+    #: On a cluster: the files its tasks read, as sent to the workers (see ClusterExecutor).
+    sent: dict[Path, Any] = field(default_factory=dict)
 
     @property
     def planned(self) -> Planned:
@@ -150,6 +166,7 @@ class _Run:
         progress: Progress,
         settings: OcrSettings,
         inventory: list[split.InventoryRow] | None = None,
+        cluster: ClusterExecutor | None = None,
     ) -> None:
         self.archive = archive
         self.catalog = catalog
@@ -160,14 +177,20 @@ class _Run:
         self.report = IngestReport(production=production.id)
         self.cache = OcrCache(archive.layout.ocr_cache_dir)
         self.settings = settings
+        self.cluster = cluster
         self.scheduler: Scheduler[_Job] = Scheduler(
-            self._new_pool,
+            self._new_pool if cluster is None else lambda: cluster,
             start=self._start,
             finish=self._finish,
             crashed=self.fail,
             retried=self._retried,
             max_inflight=max(4, options.jobs * 4),
+            # Dask runs a dead worker's tasks elsewhere itself: no executor is ever replaced.
+            crash_errors=() if cluster else (BrokenProcessPool,),
+            rerun_errors=(SourceLost,),
+            fatal_errors=(ClusterError,),
         )
+        self._watched = 0.0
         self.indexer = archive.indexer(catalog)
         self._unindexed_pages = 0
         self.scratch = containers.Scratch(archive.layout.staging_dir / f"members-{os.getpid()}")
@@ -182,7 +205,7 @@ class _Run:
             derivatives=self.archive.layout.derivatives_dir,
             scratch=self.scratch,
             reread=self.options.reread,
-            work_found=lambda: self.scheduler.warm_up(tasks.ready, self.options.jobs),
+            work_found=self._warm_up,
         )
         self.planned = plan = planner.plan(source, exclude)
         self.report.files += plan.files
@@ -191,6 +214,38 @@ class _Run:
         return plan
 
     # scheduling ---------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        if self.cluster is None:
+            self.scheduler.warm_up(tasks.ready, self.options.jobs)
+        else:
+            self._watch_cluster()
+
+    def _watch_cluster(self) -> None:
+        """Show the cluster's workers; keep enough tasks out to feed every worker thread."""
+        now = time.monotonic()
+        if self.cluster is None or now - self._watched < WATCH_CLUSTER_EVERY:
+            return
+        self._watched = now
+        workers, threads = self.cluster.workers()
+        self.progress.workers(workers)
+        self.scheduler.max_inflight = max(8, 2 * threads)
+
+    def _source(self, job: _Job, path: Path, sha256: str = "") -> Any:
+        """What a task gets to read `path`: the path, or on a cluster the file as sent there."""
+        if self.cluster is None:
+            return path
+        if path not in job.sent:
+            known = sha256 or (job.planned.sha256 if path == job.planned.found.source else "")
+            job.sent[path] = self.cluster.source(path, known)
+        return job.sent[path]
+
+    def _release(self, job: _Job) -> None:
+        if self.cluster is not None:
+            for sent in job.sent.values():
+                if not isinstance(sent, Path):
+                    self.cluster.release(sent)
+        job.sent.clear()
+
     def _submit(self, job: _Job, handler: Callable[[_Job, Any], None], fn: Any, *args: Any) -> None:
         self.scheduler.submit(job, handler, fn, *args)
 
@@ -241,6 +296,7 @@ class _Run:
 
     def _retried(self, job: _Job) -> None:
         self.progress.advance(-len(job.pages))  # its pages are read again
+        self._release(job)
 
     def _start(self, planned: Planned) -> _Job:
         ident = planned.identification
@@ -258,12 +314,7 @@ class _Run:
             self._read_pdf(job, source, planned.pages)
         elif ident.media_type in office.RENDITIONS:
             self._look_inside(job, source, ident.media_type)
-            fmt = office.RENDITIONS[ident.media_type]
-            target = self.archive.layout.derivatives_dir / f"{planned.sha256}.{fmt}"
-            self._submit(
-                job, self._on_rendition, tasks.render_office, source, target, fmt,
-                self.options.limits,
-            )  # fmt: skip
+            self._render(job, office.RENDITIONS[ident.media_type])
         elif ident.media_type.startswith("image/"):
             for number in range(1, planned.pages + 1):
                 self._ocr(job, number, tasks.ocr_image, source, fallback_text="")
@@ -273,7 +324,7 @@ class _Run:
                 job,
                 self._on_textual,
                 tasks.textual,
-                source,
+                self._source(job, source),
                 ident.media_type,
                 ident.encoding,
                 self.options.limits,
@@ -283,10 +334,43 @@ class _Run:
     def _look_inside(self, job: _Job, source: Path, media_type: str) -> None:
         """Office originals and workbooks: what they keep that their pages do not show."""
         if media_type in (office.DOCX, office.PPTX, XLSX):
-            self._submit(job, self._on_file_leaks, tasks.original_leaks, source, media_type)
+            self._submit(
+                job,
+                self._on_file_leaks,
+                tasks.original_leaks,
+                self._source(job, source),
+                media_type,
+            )
 
     def _on_file_leaks(self, job: _Job, found: list[dict[str, Any]]) -> None:
         job.file_leaks += found
+
+    def _render(self, job: _Job, fmt: str) -> None:
+        """An Office file's rendition (kept in derivatives/), made where the work runs."""
+        target = self.archive.layout.derivatives_dir / f"{job.planned.sha256}.{fmt}"
+        limits = self.options.limits
+        if self.cluster is None:
+            self._submit(
+                job, self._on_rendition, tasks.render_office, job.planned.source, target, fmt,
+                limits,
+            )  # fmt: skip
+            return
+        if target.exists() and target.stat().st_size:  # made by an earlier run
+            self._on_rendition(job, (target, pdf.page_count(target, limits) if fmt == "pdf" else 0))
+            return
+
+        def handler(job: _Job, result: tuple[bytes, int, str]) -> None:
+            data, pages, agent = result
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".partial")
+            partial.write_bytes(data)
+            partial.replace(target)
+            self._on_rendition(job, (target, pages), agent)
+
+        from foiarchive.ingest import cluster_worker  # Dask: only on cluster runs
+
+        source = self._source(job, job.planned.source)
+        self._submit(job, handler, cluster_worker.render_office, source, fmt, limits)
 
     def _read_pdf(self, job: _Job, source: Path, pages: int) -> None:
         """The text layer in chunks of pages; pages without real text go to OCR from there."""
@@ -296,25 +380,35 @@ class _Run:
                 job,
                 self._on_text_layer,
                 tasks.text_layer,
-                source,
+                self._source(job, source),
                 first,
                 last,
                 first == 1,
                 self.options.ocr != "never",
             )
 
-    def _on_rendition(self, job: _Job, result: tuple[Path, int]) -> None:
+    def _on_rendition(self, job: _Job, result: tuple[Path, int], agent: str = "") -> None:
         """An Office file's rendition is ready: read it as the PDF or workbook it now is."""
         path, pages = result
         job.planned.derived = Derivative(
-            path, "migration", f"rendered as {path.suffix[1:].upper()} by {office.version()}"
+            path,
+            "migration",
+            f"rendered as {path.suffix[1:].upper()} by {agent or office.version()}",
         )
         if path.suffix == ".pdf":
             job.document.page_count = pages
             self._read_pdf(job, path, pages)
         else:
             self._look_inside(job, path, XLSX)  # a legacy workbook, as the .xlsx it became
-            self._submit(job, self._on_textual, tasks.textual, path, XLSX, "", self.options.limits)
+            self._submit(
+                job,
+                self._on_textual,
+                tasks.textual,
+                self._source(job, path),
+                XLSX,
+                "",
+                self.options.limits,
+            )
 
     def _ocr(
         self,
@@ -351,8 +445,10 @@ class _Run:
         def handler(job: _Job, result: OcrResult) -> None:
             self.cache.put(sha256, in_file, self.settings, result)
             self._on_ocr(job, result, number, fallback_text, size, scanned)
+            self._watch_cluster()
 
-        self._submit(job, handler, task, source, in_file, self.settings, self.options.limits)
+        sent = self._source(job, source, sha256 if frame else "")
+        self._submit(job, handler, task, sent, in_file, self.settings, self.options.limits)
 
     # results ------------------------------------------------------------------------
     def _on_text_layer(self, job: _Job, result: tuple[list[pdf.PageText], Any]) -> None:
@@ -466,6 +562,7 @@ class _Run:
 
     def _finish(self, job: _Job) -> None:
         doc = job.document
+        self._release(job)
         if job.error:
             self.fail(job.planned, job.error)
             return
@@ -635,12 +732,13 @@ def ingest_production(
         raise IngestError(
             f"{source}: no such folder" if not source.exists() else f"{source}: not a folder"
         )
-    settings_version = ""
-    if options.ocr != "never":
-        settings_version = tesseract_version()
-        check_languages(options.languages)
     options.limits.apply_to_pillow()
     archive.backends_in_use()  # a bad config.toml stops us here, before any work
+    cluster = _connect(options)
+    settings_version = cluster.tesseract if cluster else ""
+    if options.ocr != "never" and cluster is None:
+        settings_version = tesseract_version()
+        check_languages(options.languages)
     inventory = None
     if options.split and options.split != "auto":
         inventory = split.read_inventory(Path(options.split))
@@ -648,9 +746,11 @@ def ingest_production(
     catalog = archive.catalog(create=True)
     settings = OcrSettings(options.languages, options.dpi, settings_version)
     try:
-        run = _Run(archive, catalog, production, options, progress, settings, inventory)
+        run = _Run(archive, catalog, production, options, progress, settings, inventory, cluster)
     except BaseException:
         catalog.close()
+        if cluster is not None:
+            cluster.shutdown(cancel_futures=True)
         raise
     try:
         production_changed = catalog.put_production(production)
@@ -669,14 +769,29 @@ def ingest_production(
         if changed or not (archive.layout.bag(production.id) / "bagit.txt").exists():
             _bag(archive, catalog, production, run, source)
         run.sync_index()
+        watching.after_ingest(archive, catalog, run.report, options.notify_command)
     except KeyboardInterrupt:
         run.report.seconds = time.monotonic() - started
         raise Interrupted(run.report) from None
     finally:
+        if cluster is not None:
+            run.report.cluster = cluster.stats()
         run.close()
         catalog.close()
     run.report.seconds = time.monotonic() - started
     return run.report
+
+
+def _connect(options: IngestOptions) -> ClusterExecutor | None:
+    if options.cluster is None:
+        return None
+    try:
+        from foiarchive.ingest.cluster import ClusterExecutor
+    except ImportError:
+        raise ClusterError(
+            "--cluster needs Dask distributed: pip install 'foiarchive[cluster]'"
+        ) from None
+    return ClusterExecutor.connect(options.cluster, options.languages, options.ocr != "never")
 
 
 def _bag(

@@ -30,6 +30,10 @@ class IngestReport:
     bag_files: int = 0
     bag_warning: str = ""
     splits: list[dict[str, Any]] = field(default_factory=list)  # merged PDFs cut into records
+    cluster: dict[str, Any] = field(default_factory=dict)  # a cluster run: tasks, bytes sent
+    #: what the archive's watches found new, one line per watch and production
+    watches: list[str] = field(default_factory=list)
+    watch_warning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -54,4 +58,7 @@ class IngestReport:
             "splits": self.splits,
             "bag_files": self.bag_files,
             "bag_warning": self.bag_warning,
+            **({"cluster": self.cluster} if self.cluster else {}),
+            "watches": self.watches,
+            "watch_warning": self.watch_warning,
         }

@@ -8,7 +8,9 @@ executor; anything with `submit` and `shutdown` (a thread pool, a Dask client's 
 When a worker dies (a segfault in a PDF library, the out-of-memory killer) the executor breaks
 and every task in flight is lost with it: the scheduler starts a new executor and runs the
 jobs that were in flight again, from the start. A job in flight during two such crashes is the
-likely culprit and fails instead of breaking the run a third time.
+likely culprit and fails instead of breaking the run a third time. An executor that survives
+its workers' deaths (Dask) raises `rerun_errors` for the one job whose work was lost: that job
+alone runs again, counted the same way. `fatal_errors` (the cluster itself is gone) end the run.
 """
 
 from __future__ import annotations
@@ -62,11 +64,14 @@ class Scheduler(Generic[J]):
         retried: Callable[[J], None] = lambda job: None,
         max_inflight: int = 8,
         crash_errors: tuple[type[BaseException], ...] = (BrokenProcessPool,),
+        rerun_errors: tuple[type[BaseException], ...] = (),
+        fatal_errors: tuple[type[BaseException], ...] = (),
     ) -> None:
         self._new_executor = new_executor
         self._start, self._finish, self._crashed, self._retried = start, finish, crashed, retried
         self.max_inflight = max_inflight
         self.crash_errors = crash_errors
+        self.rerun_errors, self.fatal_errors = rerun_errors, fatal_errors
         self.inflight: dict[Future[Any], tuple[J, Handler]] = {}
         self.queue: deque[Any] = deque()
         self.crashes: Counter[int] = Counter()  # by id() of the item
@@ -110,8 +115,13 @@ class Scheduler(Generic[J]):
         job.outstanding -= 1
         try:
             result = future.result()
+        except self.fatal_errors:
+            raise
         except self.crash_errors:
             self._recover(job)
+            return
+        except self.rerun_errors:
+            self._rerun(job)
             return
         except IngestError as exc:
             job.error = job.error or str(exc)
@@ -137,6 +147,18 @@ class Scheduler(Generic[J]):
             else:
                 self._retried(suspect)
                 self.queue.appendleft(suspect.item)
+
+    def _rerun(self, job: J) -> None:
+        """Only this job's work was lost: its other tasks are dropped and it runs again."""
+        for future in [f for f, (j, _) in self.inflight.items() if j is job]:
+            del self.inflight[future]
+            future.cancel()
+        self._retried(job)
+        self.crashes[id(job.item)] += 1
+        if self.crashes[id(job.item)] >= CRASHES_TO_FAIL:
+            self._crashed(job.item, CRASHED)
+        else:
+            self.queue.appendleft(job.item)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -21,6 +21,12 @@ class Layout:
         return self.root / "catalog.sqlite"
 
     @property
+    def workspace_file(self) -> Path:
+        """SQLite: what people add beside the records (watches; accounts, notes, tags later).
+        Never the catalog: a rebuild from the bags recreates the catalog and keeps this."""
+        return self.root / "workspace.sqlite"
+
+    @property
     def config_file(self) -> Path:
         return self.root / "config.toml"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import socket
 import sys
@@ -18,6 +17,13 @@ from foiarchive import index
 from foiarchive.archive import Archive
 from foiarchive.schemas import Production, load_manifest, validate_production
 from foiarchive.schemas.errors import EXIT_ERROR, FoiarchiveError
+from foiarchive.search_cli import research
+from foiarchive.search_cli.options import (
+    _archive,
+    _backend_option,
+    _format_option,
+    _friendly_errors,
+)
 from foiarchive.search_cli.output import emit_csv, emit_json, printable, table, terminal_snippet
 
 if TYPE_CHECKING:
@@ -30,20 +36,6 @@ EXIT_INTERRUPTED = 130
 
 class OutputError(FoiarchiveError):
     """The report cannot be written where the user asked."""
-
-
-def _friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Anything a user can cause ends in one line on stderr and its exit code, not a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except FoiarchiveError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 @click.group(
@@ -86,37 +78,11 @@ def cli(ctx: click.Context, archive: Path, es_url: str | None) -> None:
     ctx.obj = Archive(archive, es_url=es_url)
 
 
-def _format_option(choices: list[str], default: str) -> Callable[[Any], Any]:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(choices),
-        default=default,
-        show_default=True,
-        help="Output format.",
-    )
-
-
 def _jobs_option(help_text: str) -> Callable[[Any], Any]:
     return click.option(
         "--jobs",
         type=click.IntRange(1, 256),
         default=os.cpu_count() or 1,
-        show_default=True,
-        help=help_text,
-    )
-
-
-def _archive(ctx: click.Context) -> Archive:
-    archive: Archive = ctx.find_root().obj
-    return archive
-
-
-def _backend_option(default: str, help_text: str) -> Callable[[Any], Any]:
-    return click.option(
-        "--backend",
-        type=click.Choice([default, *index.BACKENDS]),
-        default=default,
         show_default=True,
         help=help_text,
     )
@@ -132,6 +98,7 @@ Examples:
   foiarchive ingest ./release-1 --manifest production.json --jobs 2
   foiarchive ingest ./letters --id nist-2023 --ocr never --format json
   foiarchive ingest ./fbi --id fbi-2019 --split ./fbi/inventory.csv   # merged PDF + index
+  foiarchive ingest ./release-1 --id ice-2017-r1 --cluster tcp://scheduler:8786
 
 \b
 Running the same command again skips files already ingested (same path and sha256) and
@@ -183,6 +150,27 @@ finishes any run that was interrupted; --reread reads them again.""",
     help="Read unchanged files again too (OCR comes from the cache): after an upgrade, to "
     "bring the production up to this version's reading, such as OCR word boxes for the viewer.",
 )
+@click.option(
+    "--cluster",
+    metavar="tcp://HOST:8786",
+    help="Read pages on this Dask cluster's workers (see `foiarchive worker`); this machine "
+    "stays the only writer. Or FOIARCHIVE_CLUSTER, or [cluster] scheduler in config.toml.",
+)
+@click.option(
+    "--shared-path",
+    "shared_paths",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder every worker reads at the same path (a shared mount): its files are sent "
+    "as paths, not content. Repeatable.",
+)
+@click.option(
+    "--notify-command",
+    default="",
+    metavar="CMD",
+    help="After the watches run, call CMD (split as a shell would, run without one) with their "
+    "new hits as JSON on stdin; see 'foiarchive watch'.",
+)
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -197,6 +185,9 @@ def ingest_command(
     jobs: int,
     split: str,
     reread: bool,
+    cluster: str | None,
+    shared_paths: tuple[Path, ...],
+    notify_command: str,
     **fields: str | None,
 ) -> None:
     """Ingest every file under SOURCE as one production.
@@ -215,6 +206,8 @@ def ingest_command(
         jobs=jobs,
         split=split,
         reread=reread,
+        cluster=archive.cluster(cluster, shared_paths),
+        notify_command=notify_command,
     )
     exclude = {manifest} if manifest else set()
     from foiarchive.search_cli.progress import make_progress  # rich: only for ingest runs
@@ -286,6 +279,10 @@ def _print_ingest_summary(report: ingest.IngestReport) -> None:
         click.echo(f"warning: search index: {report.index_warning}", err=True)
     if report.bag_warning:
         click.echo(f"warning: preservation: {report.bag_warning}", err=True)
+    for line in report.watches:
+        click.echo(printable(line))
+    if report.watch_warning:
+        click.echo(f"warning: watches: {report.watch_warning}", err=True)
 
 
 # -- search ---------------------------------------------------------------------------------
@@ -1034,6 +1031,13 @@ Examples:
 @click.option("--agency", help="Agency (default: from the bag).")
 @click.option("--profile", is_flag=True, help="Also require foiarchive's BagIt profile.")
 @_jobs_option("Worker processes.")
+@click.option(
+    "--notify-command",
+    default="",
+    metavar="CMD",
+    help="After the watches run, call CMD (split as a shell would, run without one) with their "
+    "new hits as JSON on stdin; see 'foiarchive watch'.",
+)
 @click.pass_context
 @_friendly_errors
 def import_command(
@@ -1043,6 +1047,7 @@ def import_command(
     agency: str | None,
     profile: bool,
     jobs: int,
+    notify_command: str,
 ) -> None:
     """Validate an outside bag (folder, tar or zip) and ingest its payload as a production."""
     from foiarchive import ingest
@@ -1056,6 +1061,7 @@ def import_command(
             agency=agency,
             require_profile=profile,
             jobs=jobs,
+            notify_command=notify_command,
         )
     except ingest.InvalidBag as invalid:
         click.echo(f"error: {bag}: not a valid bag; nothing was imported:", err=True)
@@ -1089,6 +1095,71 @@ def rebuild_command(ctx: click.Context, skip_invalid: bool) -> None:
         click.echo(f"the previous catalog is kept as {report.backup}")
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped}", err=True)
+
+
+# -- worker ---------------------------------------------------------------------------------
+@cli.command(
+    "worker",
+    context_settings={"ignore_unknown_options": True},
+    epilog="""\b
+Examples:
+  foiarchive worker tcp://scheduler.example.org:8786
+  foiarchive worker tcp://scheduler.example.org:8786 --nworkers 16 --lang eng+spa
+  foiarchive worker tcp://10.0.0.5:8786 --nworkers 8 --memory-limit 4GB   # dask worker options
+
+\b
+Any option this command does not know goes to `dask worker` as it is. Plain `dask worker`
+works too (the coordinator sets OCR to one thread on every worker it finds).""",
+)
+@click.argument("scheduler")
+@click.option(
+    "--nworkers",
+    type=click.IntRange(1, 4096),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Worker processes on this machine, one thread each.",
+)
+@click.option(
+    "--lang",
+    "languages",
+    default="eng",
+    show_default=True,
+    help="Tesseract languages the ingests will ask for: checked now.",
+)
+@click.argument("dask_options", nargs=-1, type=click.UNPROCESSED)
+@_friendly_errors
+def worker_command(
+    scheduler: str, nworkers: int, languages: str, dask_options: tuple[str, ...]
+) -> None:
+    """Start Dask workers for cluster ingests: one thread each, OCR on one thread, Tesseract
+    and its languages checked first; the coordinator checks that the versions match."""
+    from foiarchive.ingest.ocr import check_languages, tesseract_version
+
+    tesseract = tesseract_version()  # OcrUnavailable says how to install it
+    check_languages(languages)
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "Dask distributed is not installed: pip install 'foiarchive[cluster]'"
+        ) from None
+    command = [
+        sys.executable, "-m", "distributed.cli.dask_worker", scheduler,
+        "--nworkers", str(nworkers), "--nthreads", "1", "--no-dashboard", *dask_options,
+    ]  # fmt: skip
+    click.echo(
+        f"foiarchive worker: {nworkers} workers x 1 thread for {scheduler} "
+        f"(Tesseract {tesseract}, {languages})",
+        err=True,
+    )
+    # One Tesseract thread per task: OpenMP threads fighting over the cores made a page 5x slower.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
+
+
+research.register(cli)
 
 
 def main() -> None:

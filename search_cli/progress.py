@@ -36,13 +36,14 @@ class LiveProgress:
             MofNCompleteColumn(),
             TextColumn("pages · files {task.fields[files]}"),
             _Rate(),
+            TextColumn("{task.fields[workers]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=self.console,
             transient=False,
         )
-        self._task = self._bar.add_task("ingest", total=None, files="0/?")
+        self._task = self._bar.add_task("ingest", total=None, files="0/?", workers="")
         self._files_total = 0
         self._files_done = 0
 
@@ -59,6 +60,9 @@ class LiveProgress:
 
     def advance(self, pages: int) -> None:
         self._bar.advance(self._task, pages)
+
+    def workers(self, count: int) -> None:
+        self._bar.update(self._task, workers=f"· {count} workers")
 
     def file_done(self, path: str, error: str | None) -> None:
         self._files_done += 1
@@ -80,6 +84,9 @@ class LineProgress:
         pass
 
     def advance(self, pages: int) -> None:
+        pass
+
+    def workers(self, count: int) -> None:
         pass
 
     def file_done(self, path: str, error: str | None) -> None:

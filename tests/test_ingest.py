@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -290,6 +291,7 @@ def test_an_interrupted_run_leaves_whole_documents_and_the_next_run_finishes(
 
         def planned(self, files: int, pages: int) -> None: ...
         def advance(self, pages: int) -> None: ...
+        def workers(self, count: int) -> None: ...
 
         def file_done(self, path: str, error: str | None) -> None:
             self.done += 1
@@ -569,3 +571,25 @@ def test_sigkill_of_ingest_leaves_no_process_behind(sample_source: Path, tmp_pat
     for pid in left:  # don't leave them to the rest of the suite
         os.kill(pid, signal.SIGKILL)
     assert left == {}
+
+
+def test_an_ocr_result_is_cached_as_the_same_json_and_read_back_whole() -> None:
+    from dataclasses import asdict
+
+    from foiarchive.ingest.ocr import OcrResult, OcrWord
+
+    result = OcrResult(
+        "Memo (b)(6)",
+        88.5,
+        [
+            OcrWord("Memo", 91.0, (0.1, 0.1, 0.2, 0.15)),
+            OcrWord("(b)(6)", 80.0, (0.3, 0.1, 0.4, 0.15)),
+        ],
+        rotation=90,
+        skew=0.4,
+        width=2550,
+        height=3300,
+        redactions=[{"box": [0.2, 0.3, 0.5, 0.33], "exemptions": ["(b)(6)"]}],
+    )
+    assert result.to_json() == json.dumps(asdict(result), separators=(",", ":"))
+    assert OcrResult.from_json(result.to_json()) == result

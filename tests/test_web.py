@@ -53,6 +53,18 @@ def client_for(archive: Path, tmp_path: Path, backend: str = "tantivy") -> TestC
     return TestClient(app)
 
 
+def form_token(client: TestClient, path: str = "/login") -> str:
+    """The form token a page gives this client's session, as a browser would read it."""
+    match = re.search(r'name="csrf" value="([0-9a-f]{64})"', client.get(path).text)
+    assert match, path
+    return match[1]
+
+
+def sign_in(client: TestClient) -> object:
+    data = {"credential": CREDENTIAL, "csrf": form_token(client)}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
 @pytest.fixture
 def client(served_archive: Path, backend_name: str, tmp_path: Path) -> TestClient:
     return client_for(served_archive, tmp_path, backend_name)
@@ -390,16 +402,21 @@ def test_the_credential_shows_restricted_material(tantivy_client: TestClient) ->
 
 
 def test_sign_in_sets_a_cookie_that_opens_restricted_pages(tantivy_client: TestClient) -> None:
-    refused = tantivy_client.post("/login", data={"credential": "not the right one at all"})
+    refused = tantivy_client.post(
+        "/login",
+        data={"credential": "not the right one at all", "csrf": form_token(tantivy_client)},
+    )
     assert refused.status_code == 403 and "not the one configured" in refused.text
     assert "foiarchive_access" not in tantivy_client.cookies
     accepted = tantivy_client.post(
-        "/login", data={"credential": CREDENTIAL}, follow_redirects=False
+        "/login",
+        data={"credential": CREDENTIAL, "csrf": form_token(tantivy_client)},
+        follow_redirects=False,
     )
     assert accepted.status_code == 303
     assert CREDENTIAL not in accepted.headers["set-cookie"]  # a digest, never the secret
     assert "Sealed records" in tantivy_client.get("/").text
-    tantivy_client.post("/logout")
+    assert tantivy_client.post("/logout", data={"csrf": form_token(tantivy_client, "/")}).is_success
     tantivy_client.cookies.clear()
     assert "Sealed records" not in tantivy_client.get("/").text
 
@@ -413,7 +430,7 @@ def test_the_sign_in_cookie_expires_and_is_secure_over_https(
     )
     for base, secure in (("http://testserver", False), ("https://testserver", True)):
         client = TestClient(app, base_url=base)
-        signed_in = client.post("/login", data={"credential": CREDENTIAL}, follow_redirects=False)
+        signed_in = sign_in(client)
         cookie = signed_in.headers["set-cookie"].lower()
         assert f"max-age={SESSION_SECONDS}" in cookie and "httponly" in cookie
         assert ("; secure" in cookie) is secure, cookie
@@ -440,7 +457,12 @@ def test_without_a_configured_credential_nothing_unlocks(web_archive: Path, tmp_
     client = TestClient(app)
     assert client.get("/api/productions", headers=BEARER).json()[0]["id"] == "ice-2017-r1"
     assert len(client.get("/api/productions", headers=BEARER).json()) == 1
-    assert client.post("/login", data={"credential": CREDENTIAL}).status_code == 403
+    assert (
+        client.post(
+            "/login", data={"credential": CREDENTIAL, "csrf": form_token(client)}
+        ).status_code
+        == 403
+    )
 
 
 def test_rotated_pdf_page_hit_lands_on_the_word(tmp_path: Path, web_archive: Path) -> None:

@@ -7,7 +7,9 @@ FOIARCHIVE_REQUIRE_BROWSER=1 (CI) makes that a failure.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import socket
 import threading
@@ -182,3 +184,56 @@ def test_keyboard_only_and_labelled_controls(page, server: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**/documents/**")
     shot(page, "10-opened-by-keyboard")
+
+
+def test_upload_a_term_list_see_the_table_download_it(
+    page, server: str, web_archive: Path, tmp_path: Path
+) -> None:
+    listing = tmp_path / "people.csv"
+    listing.write_text('name\n\n"detainer"\n(detainer\nmemorandum\n', encoding="utf-8")
+    page.goto(server + "/")
+    page.get_by_role("link", name="Batch search").click()
+    page.wait_for_url("**/batch")
+    page.get_by_label("Term list (.txt or .csv)").set_input_files(listing)
+    page.get_by_role("button", name="Search", exact=True).last.click()
+    page.wait_for_selector("table.batch")
+    shot(page, "20-batch-table")
+    rows = page.locator("table.batch tbody tr")
+    lines = rows.locator("td:first-child").all_inner_texts()
+    assert set(lines) == {"3", "4", "5"}  # the CSV's own line numbers; the header skipped
+    assert page.locator("tr.error-row td:first-child").all_inner_texts() == ["4"]
+    shown = [row.locator("td").all_inner_texts() for row in rows.all()]
+    with page.expect_download() as download:  # the table's own download button
+        page.locator("#main form").nth(1).get_by_role("button", name="CSV").click()
+    assert download.value.suggested_filename == "foiarchive-batch.csv"
+    text = Path(download.value.path()).read_text("utf-8")
+    downloaded = list(csv.reader(io.StringIO(text)))[1:]
+    assert downloaded == shown  # the table as seen, line numbers kept through the re-post
+
+
+def test_watch_a_search_and_run_it(page, server: str) -> None:
+    page.goto(server + "/?q=detainer")
+    assert page.get_by_role("button", name="Watch this search").count() == 0
+    page.get_by_role("link", name="Sign in").first.click()
+    page.get_by_label("Credential").fill(CREDENTIAL)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server + "/")
+    page.goto(server + "/?q=detainer&filter=production:ice-2017-r1")
+    page.get_by_label("Watch as").fill("browser detainer")
+    page.get_by_role("button", name="Watch this search").click()
+    page.wait_for_url("**/watches?added=**")
+    assert page.get_by_role("status").inner_text().startswith("Watching “browser detainer”")
+    row = page.locator("table.watches tr", has_text="browser detainer")
+    assert "production:ice-2017-r1" in row.inner_text()
+    shot(page, "21-watch-added")
+    page.get_by_role("button", name="Run browser detainer").click()
+    page.wait_for_selector(".watch-runs")
+    assert "browser detainer: nothing new" in page.locator(".watch-runs").inner_text()
+    assert (
+        page.locator("table.watches tr", has_text="browser detainer").inner_text().count("never")
+        == 0
+    )
+    shot(page, "22-watch-run")
+    page.get_by_role("button", name="Remove browser detainer").click()
+    page.wait_for_url("**/watches")
+    assert page.locator("table.watches tr", has_text="browser detainer").count() == 0

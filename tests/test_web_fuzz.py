@@ -46,6 +46,7 @@ def operations(web_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
 API_ROUTES = (
     "GET /api/search",
+    "GET /api/export",
     "GET /api/productions",
     "GET /api/productions/{production_id}",
     "GET /api/productions/{production_id}/documents",

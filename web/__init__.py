@@ -1,5 +1,5 @@
-"""The read-only web app behind `foiarchive serve`: search, the page viewer, production
-reports and diffs for people, and the same data as JSON under /api/.
+"""The web app behind `foiarchive serve`: search, the page viewer, production reports and diffs,
+batch search and watches for people, and the same data as JSON under /api/.
 
     from pathlib import Path
     from foiarchive import Archive, web

@@ -5,6 +5,10 @@ Without a configured credential nobody can; with one, a request proves it holds 
 sets (browsers). The cookie holds its expiry and a digest of it keyed by the credential, never
 the credential itself: it stops working when it expires, and every cookie ever given out stops
 working when the credential is changed (the server restarted with another one).
+
+Every form that is posted carries a token tied to the browser's session (the sign-in cookie,
+else an anonymous session cookie) and keyed by the same secret, so that another site cannot
+post a form in a reader's name (CSRF): see web.forms.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from foiarchive.schemas.errors import FoiarchiveError
 
 COOKIE = "foiarchive_access"
+#: The anonymous session a form token is tied to when nobody is signed in: random, no meaning.
+SESSION_COOKIE = "foiarchive_session"
 ENV_CREDENTIAL = "FOIARCHIVE_WEB_CREDENTIAL"
 MIN_CREDENTIAL_LENGTH = 16
 #: How long a sign-in lasts: a working day, so a browser left signed in on a shared reading-room
@@ -35,6 +42,9 @@ class AccessPolicy:
     """`credential` None: restricted productions are invisible to every request."""
 
     credential: str | None = None
+    #: Keys form tokens when no credential is configured. serve() makes one per server and
+    #: hands it to every worker process, so a form served by one is accepted by the others.
+    form_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @classmethod
     def load(cls, credential_file: Path | None) -> AccessPolicy:
@@ -91,3 +101,15 @@ class AccessPolicy:
         ):
             return True
         return cookie is not None and self._cookie_valid(cookie)
+
+    def form_token(self, session: str) -> str:
+        """The token the forms of `session` carry: keyed by the credential (else form_key),
+        with a message no sign-in digest is made of, so neither can stand for the other."""
+        key = (self.credential or self.form_key).encode("utf-8")
+        message = f"foiarchive form token for session {session}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    def form_token_valid(self, session: str, token: str) -> bool:
+        return bool(session) and hmac.compare_digest(
+            token.encode("ascii", "replace"), self.form_token(session).encode()
+        )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParameter
-from fastapi.responses import FileResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
+from foiarchive.disclosure import tabular
 from foiarchive.index.fields import FACET_FIELDS
 from foiarchive.index.search import MAX_LIMIT, MAX_WINDOW
 from foiarchive.preservation.rendition import DEFAULT_WIDTH, WIDTHS, RenditionError
@@ -57,6 +61,56 @@ async def api_search(
     )
     results = await searching(request, reader(request).search, wanted)
     return results.to_dict()
+
+
+@router.get(
+    "/export",
+    tags=["search"],
+    responses={**ERRORS, 200: {"content": {t: {} for t in tabular.MEDIA_TYPES.values()}}},
+)
+async def api_export(
+    request: Request,
+    q: Annotated[str, Query(max_length=2000, description="a query in foiarchive's language")],
+    filter: Filters = [],  # noqa: B006
+    format: Literal["csv", "jsonl", "xlsx"] = "csv",
+    by_document: bool = False,
+) -> Response:
+    """Every page (or document) matching a query, without a limit, as a download: the rows of
+    `foiarchive export-hits`. Restricted productions only with the credential."""
+    wanted = search_request(
+        q, filter, offset=0, limit=1, sort="relevance", facets=[], by_document=False
+    )
+    read = reader(request)
+    await run_in_threadpool(read.search, wanted)  # a bad query answers 400 before any download
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks; rows go to disk
+    try:
+        await run_in_threadpool(
+            read.export,
+            wanted,
+            format,
+            spool,
+            by_document=by_document,
+            base_url=str(request.base_url),
+        )
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    name = "foiarchive-" + ("documents" if by_document else "pages") + f".{format}"
+    return StreamingResponse(
+        _chunks(spool),
+        media_type=tabular.MEDIA_TYPES[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private",
+        },
+    )
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    with spool:
+        while chunk := spool.read(256 * 1024):
+            yield chunk
 
 
 @router.get("/productions", tags=["productions"], responses=ERRORS)

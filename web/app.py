@@ -1,5 +1,6 @@
-"""The read-only web app: server-rendered pages for people (web.pages), the same data as JSON
-under /api/ (web.api).
+"""The web app: server-rendered pages for people (web.pages, web.research), the same data as
+JSON under /api/ (web.api). It writes only watches (workspace.sqlite), through posted forms
+that web.forms checks.
 
 Routes only parse the request, ask a Reader (which applies the access rule, web.reader) and
 format the answer; what a page shows is decided in `index`, `preservation` and web.reader.
@@ -24,7 +25,7 @@ from foiarchive.disclosure import html
 from foiarchive.index import BackendError, CatalogError, QueryError
 from foiarchive.preservation.rendition import WIDTHS
 from foiarchive.schemas.findings import KINDS, SEEN
-from foiarchive.web import api, pages
+from foiarchive.web import api, pages, research
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error
 from foiarchive.web.reader import Served
@@ -76,6 +77,7 @@ def create_app(served: Served, access: AccessPolicy | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(research.router)
     _one_line_errors(app)
     return app
 

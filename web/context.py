@@ -1,8 +1,11 @@
 """What every route needs from its request: the Reader its credential allows, the document it
-names, a page rendered from a template, a one-line error, and where a search should run."""
+names, a page rendered from a template, a one-line error, where a search should run, and the
+session the token of its forms is tied to."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -13,11 +16,12 @@ from fastapi.templating import Jinja2Templates
 
 from foiarchive.index.search import SearchRequest, parse_filter
 from foiarchive.schemas import Document
-from foiarchive.web.access import COOKIE, AccessPolicy
+from foiarchive.web.access import COOKIE, SESSION_COOKIE, SESSION_SECONDS, AccessPolicy
 from foiarchive.web.reader import Reader, Served
 
 T = TypeVar("T")
 FACET_SIZE = 10
+_SESSION = re.compile(r"[0-9a-f]{32}")
 
 Filters = Annotated[
     list[str],
@@ -106,7 +110,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     templates: Jinja2Templates = request.app.state.templates
     context.setdefault("signed_in", getattr(request.state, "signed_in", False))
     context.setdefault("can_sign_in", access_of(request).configured)
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    context.setdefault("csrf", form_token(request))
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    keep_session(request, response)
+    return response
 
 
 def error(request: Request, status: int, message: str) -> Response:
@@ -114,3 +121,41 @@ def error(request: Request, status: int, message: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message}, status_code=status)
     return render(request, "error.html", status, status=status, message=message)
+
+
+# -- the session a form token is tied to (web.forms checks it) -----------------------------
+def form_session(request: Request) -> tuple[str, bool]:
+    """The session a form token is tied to: the browser's random session cookie, and with it
+    the sign-in cookie while that is valid (two sign-ins in the same second get the same one);
+    True with a new session cookie the response must set."""
+    browser = request.cookies.get(SESSION_COOKIE, "")
+    fresh = not _SESSION.fullmatch(browser)
+    if fresh:
+        browser = getattr(request.state, "new_session", None) or _new_session(request)
+    signed_in = request.cookies.get(COOKIE)
+    if signed_in and access_of(request).accepts(cookie=signed_in):
+        return f"{browser} {signed_in}", fresh
+    return browser, fresh
+
+
+def _new_session(request: Request) -> str:
+    request.state.new_session = secrets.token_hex(16)
+    return request.state.new_session
+
+
+def form_token(request: Request) -> str:
+    return access_of(request).form_token(form_session(request)[0])
+
+
+def keep_session(request: Request, response: Response) -> None:
+    """Set the session cookie if this request made one up for its forms."""
+    session, fresh = form_session(request)
+    if fresh:
+        response.set_cookie(
+            SESSION_COOKIE,
+            session,
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )

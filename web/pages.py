@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from foiarchive.disclosure.charts import report_charts
@@ -26,6 +26,7 @@ from foiarchive.web.context import (
     searching,
     visible_document,
 )
+from foiarchive.web.forms import posted_form
 
 RESULTS_PER_PAGE = (20, 10, 50, 100)  # the first is the default
 MAX_LOGIN_BODY = 4096
@@ -77,6 +78,7 @@ async def search_page(
         page_number=page_number,
         page_count=min(pages, MAX_WINDOW // size),
         link=_link_maker(q, filter, sort, size),
+        export_params=urlencode([("q", q)] + [("filter", f) for f in filter]),
         sizes=RESULTS_PER_PAGE,
     )
     return render(request, "search.html", **context)
@@ -144,11 +146,8 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    body = await request.body()
-    if len(body) > MAX_LOGIN_BODY:
-        raise HTTPException(413, "the form is too large")
-    fields = parse_qs(body.decode("utf-8", "replace"))
-    credential = (fields.get("credential") or [""])[0]
+    form = await posted_form(request, max_bytes=MAX_LOGIN_BODY)
+    credential = str(form.get("credential") or "")
     access = access_of(request)
     if not access.accepts(bearer=credential):
         return render(request, "login.html", 403, failed=True)
@@ -165,7 +164,8 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request) -> Response:
+    await posted_form(request, max_bytes=MAX_LOGIN_BODY)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -16,17 +16,23 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import IO, Literal
 
 from fastapi.concurrency import run_in_threadpool
 
 from foiarchive.archive import Archive
+from foiarchive.disclosure import tabular
 from foiarchive.disclosure.diff import Diff, diff_productions
 from foiarchive.disclosure.report import Report, disclosure_report
+from foiarchive.index import batch
+from foiarchive.index import watches as saved_searches
 from foiarchive.index.backend import SearchBackend
 from foiarchive.index.catalog import Catalog, ProductionSummary
+from foiarchive.index.export import DOCUMENT_COLUMNS, PAGE_COLUMNS, export_documents, export_pages
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
 from foiarchive.index.query import QueryError, highlight_terms, parse
 from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
+from foiarchive.index.workspace import Watch, Workspace
 from foiarchive.preservation.rendition import (
     PageImages,
     PageSource,
@@ -165,6 +171,69 @@ class Reader:
     def search(self, request: SearchRequest) -> SearchResults:
         request = replace(request, hidden_productions=request.hidden_productions | self.hidden)
         return search(self.catalog, self.served.backend(), request)
+
+    def export(
+        self,
+        request: SearchRequest,
+        output_format: Literal["csv", "jsonl", "xlsx"],
+        stream: IO[bytes],
+        *,
+        by_document: bool = False,
+        base_url: str = "",
+    ) -> None:
+        """Every hit the request may see into `stream`. Runs in one thread from start to end
+        on connections of its own: a streamed response's iterator hops between the pool's
+        threads, which a SQLite connection refuses."""
+        request = replace(request, hidden_productions=request.hidden_productions | self.hidden)
+        archive = self.served.archive
+        with (
+            archive.catalog(read_only=True) as catalog,
+            archive.backend(self.served.backend_name) as backend,
+        ):
+            if by_document:
+                documents = export_documents(catalog, backend, request, base_url=base_url)
+                columns, rows = DOCUMENT_COLUMNS, (d.to_dict() for d in documents)
+            else:
+                pages = export_pages(catalog, backend, request, base_url=base_url)
+                columns, rows = PAGE_COLUMNS, (p.to_dict() for p in pages)
+            if output_format == "xlsx":
+                tabular.write_xlsx(stream, columns, rows)
+            else:
+                for chunk in tabular.text_chunks(output_format, columns, rows):
+                    stream.write(chunk)
+
+    # -- research: batch search and watches (the library calls of `foiarchive batch-search`
+    # and `foiarchive watch`, with the productions this request may not see hidden) ----------
+    def batch(self, terms: list[batch.Term]) -> list[batch.BatchResult]:
+        found = batch.batch_search(
+            self.catalog, self.served.backend(), terms, hidden_productions=self.hidden
+        )
+        return list(found)
+
+    def workspace(self) -> Workspace:
+        return Workspace(self.served.archive.layout.workspace_file)
+
+    def watches(self) -> list[Watch]:
+        with self.workspace() as workspace:
+            return workspace.watches()
+
+    def add_watch(self, name: str, query: str, filters: list[str]) -> Watch:
+        with self.workspace() as workspace:
+            backend = self.served.backend()
+            return saved_searches.add_watch(workspace, self.catalog, backend, name, query, filters)
+
+    def remove_watch(self, name: str) -> None:
+        with self.workspace() as workspace:
+            workspace.remove_watch(name)
+
+    def run_watches(self, name: str = "") -> list[saved_searches.WatchRun]:
+        """New pages since each watch's last run, remembered as reported: restricted ones are
+        neither shown nor remembered for a request that may not see them."""
+        with self.workspace() as workspace:
+            backend = self.served.backend()
+            return saved_searches.run_watches(
+                workspace, self.catalog, backend, name, hidden=self.hidden
+            )
 
     # -- documents, pages, files -----------------------------------------------------------
     def document(self, document_id: str) -> Document | None:

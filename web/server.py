@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -32,6 +33,8 @@ class Serving:
     image_cache: Path | None = None
     render_processes: int = 1
     credential: str | None = None
+    #: Keys form tokens when there is no credential; one for all the server's processes.
+    form_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     def to_environment(self) -> dict[str, str]:
         values = {
@@ -41,6 +44,7 @@ class Serving:
             "IMAGE_CACHE": str(self.image_cache or ""),
             "RENDER_PROCESSES": str(self.render_processes),
             "CREDENTIAL": self.credential or "",
+            "FORM_KEY": self.form_key,
         }
         return {_ENV + name: value for name, value in values.items()}
 
@@ -56,6 +60,7 @@ class Serving:
             image_cache=Path(value("IMAGE_CACHE")) if value("IMAGE_CACHE") else None,
             render_processes=int(value("RENDER_PROCESSES") or 0),
             credential=value("CREDENTIAL") or None,
+            form_key=value("FORM_KEY") or secrets.token_hex(32),
         )
 
     def app(self) -> FastAPI:
@@ -65,7 +70,7 @@ class Serving:
             image_cache=self.image_cache,
             render_processes=self.render_processes,
         )
-        return create_app(served, AccessPolicy(self.credential))
+        return create_app(served, AccessPolicy(self.credential, form_key=self.form_key))
 
 
 def app_from_environment() -> FastAPI:
