@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from foiarchive.disclosure.leaks import LeakChange, leak_changes
 from foiarchive.disclosure.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from foiarchive.disclosure.tables import TableChange, compare_tables
 from foiarchive.disclosure.tally import Tally
@@ -80,6 +81,8 @@ class PageChange:
     new_withheld: bool = False
     removed: list[Passage] = field(default_factory=list)  # text in the old page only
     added: list[Passage] = field(default_factory=list)  # text in the new page only
+    leaks_added: list[LeakChange] = field(default_factory=list)  # found on the new page only
+    leaks_fixed: list[LeakChange] = field(default_factory=list)  # found on the old page only
 
 
 @dataclass
@@ -405,6 +408,8 @@ def _compare_pages(old: Page, new: Page) -> PageChange | None:
     )
     if old.text != new.text:
         change.removed, change.added = _passages(old, new)
+    if old.leaks or new.leaks:
+        change.leaks_added, change.leaks_fixed = leak_changes(old, new)
     differs = (
         change.old_boxes != change.new_boxes
         or abs(change.old_area - change.new_area) > 0.001
@@ -413,6 +418,8 @@ def _compare_pages(old: Page, new: Page) -> PageChange | None:
         or change.old_withheld != change.new_withheld
         or change.removed
         or change.added
+        or change.leaks_added
+        or change.leaks_fixed
     )
     return change if differs else None
 
@@ -525,6 +532,7 @@ def summarize(diff: Diff) -> list[str]:
             f"{removed:,} words released in {old.production} are missing from "
             f"{new.production}, in {passages:,} passages of {documents:,} documents."
         )
+    lines += _leak_sentences(diff)
     for change in diff.matched:
         if change.table is None:
             continue
@@ -540,6 +548,37 @@ def summarize(diff: Diff) -> list[str]:
             lines.append(
                 f"{change.new.path}: sheets not compared: {', '.join(change.table.other_sheets)}."
             )
+    return lines
+
+
+#: Leaks named one by one in the summary; the rest are counted (every one is in the pages).
+LEAKS_NAMED = 5
+
+
+def _leak_sentences(diff: Diff) -> list[str]:
+    """New leaks (those giving away what the old release withheld named first) and fixed ones."""
+    old, new = diff.old.production, diff.new.production
+    added = [
+        (change, page, leak)
+        for change in diff.matched
+        for page in change.pages
+        for leak in page.leaks_added
+    ]
+    fixed = sum(len(page.leaks_fixed) for change in diff.matched for page in change.pages)
+    lines = []
+    if added:
+        given_away = [item for item in added if item[2].withheld_before]
+        lines.append(
+            f"{len(added):,} leaks in {new} that {old} did not have; {len(given_away):,} of them "
+            f"carry text {old} withheld."
+        )
+        for change, page, leak in given_away[:LEAKS_NAMED]:
+            lines.append(
+                f"{change.new.path} p. {page.new_page}: {new} still carries '{leak.text}' "
+                f"({leak.kind}), which {old} withheld."
+            )
+    if fixed:
+        lines.append(f"{fixed:,} leaks of {old} are gone from {new} (fixed).")
     return lines
 
 

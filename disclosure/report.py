@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from foiarchive.disclosure.leaks import archive_leaks, by_kind
 from foiarchive.disclosure.tally import Tally
 from foiarchive.index.catalog import Catalog
 from foiarchive.schemas import parse_bates
@@ -47,6 +48,9 @@ class Report:
     bates_ranges: list[BatesRange] = field(default_factory=list)
     bates_gaps: list[dict[str, Any]] = field(default_factory=list)
     ocr_confidence: dict[str, int] = field(default_factory=dict)
+    #: Everything the release still carries that its redactor meant to remove (ingest.leaks).
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    leaks_by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,6 +122,8 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
         sorted(confidence.items(), key=lambda kv: int(kv[0].split("-")[0]))
     )
     report.bates_gaps = _gaps(stamped)
+    report.leaks = archive_leaks(catalog, production_id)
+    report.leaks_by_kind = by_kind(report.leaks)
     return report
 
 

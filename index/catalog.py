@@ -21,7 +21,7 @@ from typing import Any
 from foiarchive.schemas import Document, Event, Page, Production
 from foiarchive.schemas.errors import FoiarchiveError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Each entry migrates the catalog from version N to N+1; never edit one that has shipped.
 _MIGRATIONS: list[str] = [
@@ -132,9 +132,20 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE pages ADD COLUMN image TEXT NOT NULL DEFAULT '';
     """,
+    # 9: leaks: what a page still carries that its redactor meant to remove (Finding dicts).
+    """
+    ALTER TABLE pages ADD COLUMN leaks TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
-_JSON_PAGE_FIELDS = ("bates", "exemptions", "citations", "redactions", "withheld_pages")
+_JSON_PAGE_FIELDS = (
+    "bates",
+    "exemptions",
+    "citations",
+    "redactions",
+    "withheld_pages",
+    "leaks",
+)
 
 
 class CatalogError(FoiarchiveError):
@@ -324,8 +335,8 @@ class Catalog:
             db.executemany(
                 "INSERT INTO pages (document_id, number, text, text_source, ocr_confidence, "
                 "width, height, bates, exemptions, citations, redactions, withheld_in_full, "
-                "withheld_pages, word_boxes, image) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "withheld_pages, word_boxes, image, leaks) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         document.id,
@@ -343,6 +354,7 @@ class Catalog:
                         json.dumps(p.withheld_pages),
                         p.word_boxes,
                         p.image,
+                        json.dumps(p.leaks),
                     )
                     for p in pages
                 ),

@@ -48,7 +48,7 @@ from foiarchive.index.settings import ElasticsearchSettings
 from foiarchive.schemas import elasticsearch_mapping
 
 #: Bump when the mapping changes: an index of another version is rebuilt from the catalog.
-MAPPING_VERSION = "2"  # 2: email fields
+MAPPING_VERSION = "3"  # 2: email fields; 3: leak kinds
 BULK_CHUNK_PAGES = 500
 BULK_CHUNK_BYTES = 10 * 1024 * 1024
 BULK_RETRIES = 5
@@ -81,6 +81,7 @@ class ElasticsearchBackend(ClosedOnExit):
         except ValueError as exc:  # e.g. TLS options with an http:// URL
             raise BackendError(f"{self.where}: {exc}") from None
         self._rebuild_index: str | None = None
+        self._older_mapping = ""  # the mapping version of an index of another foiarchive
         self._generation = self._current_index()
         if self._generation is None and writable:
             self._generation = self._create_index()
@@ -88,6 +89,12 @@ class ElasticsearchBackend(ClosedOnExit):
                 self._client.indices.update_aliases(
                     actions=[{"add": {"index": self._generation, "alias": self.alias}}]
                 )
+        elif self._generation is None and self._older_mapping:
+            raise BackendError(
+                f"{self.where}: the search index '{self.alias}' was built by another version "
+                f"of foiarchive (mapping {self._older_mapping}, this one reads "
+                f"{MAPPING_VERSION}); run 'foiarchive reindex --backend elasticsearch'"
+            )
         elif self._generation is None:
             raise BackendError(
                 f"{self.where}: no search index '{self.alias}' yet; run "
@@ -126,7 +133,10 @@ class ElasticsearchBackend(ClosedOnExit):
                 )
             mapping = self._client.indices.get_mapping(index=names[0]).body
         meta = mapping[names[0]]["mappings"].get("_meta", {})
-        return names[0] if meta.get("foiarchive_mapping") == MAPPING_VERSION else None
+        if meta.get("foiarchive_mapping") == MAPPING_VERSION:
+            return names[0]
+        self._older_mapping = str(meta.get("foiarchive_mapping", "none"))
+        return None
 
     def _create_index(self, *, bulk_load: bool = False) -> str:
         stamp = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")

@@ -42,6 +42,8 @@ def page_fields(item: IndexablePage) -> dict[str, Any]:
         "bates": [_bates_key(b) for b in page.bates],
         "exemption": sorted({normalize_keyword(e) for e in page.exemptions}),
         "redacted": bool(page.redactions),
+        # every kind of leak on the page, and "true" when there is any (leak:true)
+        "leak": sorted({f["kind"] for f in page.leaks} | ({"true"} if page.leaks else set())),
         "withheld": page.withheld_in_full,
         "source": page.text_source,
         "type": normalize_keyword(document.media_type),

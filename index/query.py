@@ -10,7 +10,7 @@ Grammar (the luqum library parses the Lucene syntax):
     deport*                              prefix
     "secure communities"~5               proximity (words within 5 positions)
     agency:ICE production:ice-2017-r1 document:ID exemption:b6 bates:ICE-000120
-    source:ocr type:pdf title:memo redacted:true withheld:false
+    source:ocr type:pdf title:memo redacted:true withheld:false leak:true leak:under_shape
     released:[2017-01-01 TO 2017-06-30]  released:>=2017  released:2017-06
     from:smith to:ice.dhs.gov subject:detainer sent:2017-03   (emails)
 """
@@ -29,6 +29,7 @@ from luqum.parser import parser as _luqum_parser
 from foiarchive.index.analysis import normalize_keyword, terms
 from foiarchive.schemas import parse_bates, prefix_key
 from foiarchive.schemas.errors import FoiarchiveError
+from foiarchive.schemas.findings import KINDS, is_kind
 
 MAX_QUERY_LENGTH = 2000
 MAX_CLAUSES = 256
@@ -104,7 +105,16 @@ class Not:
 Node = MatchAll | Text | TextPrefix | Keyword | Flag | DateRange | PageKeys | And | Or | Not
 
 TEXT_FIELDS = ("text", "title", "from", "to", "subject")
-KEYWORD_FIELDS = ("agency", "production", "document", "exemption", "bates", "source", "type")
+KEYWORD_FIELDS = (
+    "agency",
+    "production",
+    "document",
+    "exemption",
+    "bates",
+    "source",
+    "type",
+    "leak",
+)
 FLAG_FIELDS = ("redacted", "withheld")
 DATE_FIELDS = ("released", "sent")
 ALL_FIELDS = TEXT_FIELDS + KEYWORD_FIELDS + FLAG_FIELDS + DATE_FIELDS
@@ -258,6 +268,8 @@ class _Builder:
             return Flag(field, lowered in _TRUE)
         if field in DATE_FIELDS:
             return DateRange(field, *_date_bounds(value, field, item))
+        if field == "leak":
+            return _leak(value, is_prefix, item)
         return _keyword(field, value, is_prefix, item)
 
     def _text(self, value: str, field: str, is_prefix: bool, item: tree.Item) -> Node:
@@ -336,6 +348,20 @@ def _keyword(field: str, value: str, is_prefix: bool, item: tree.Item) -> Keywor
     if not normalized:
         raise QueryError(f"{field}: needs a value{_at(item)}")
     return Keyword(field, normalized, prefix=is_prefix)
+
+
+def _leak(value: str, is_prefix: bool, item: tree.Item) -> Node:
+    """leak:true (any finding), leak:false (none), leak:KIND (one kind of schemas.findings)."""
+    lowered = value.lower()
+    if lowered in _TRUE and not is_prefix:
+        return Keyword("leak", "true")
+    if lowered in _FALSE and not is_prefix:
+        return Not(Keyword("leak", "true"))
+    if is_kind(lowered) and not is_prefix:
+        return Keyword("leak", lowered)
+    raise QueryError(
+        f"leak: takes true, false or a kind of leak ({', '.join(KINDS)}), not '{value}'{_at(item)}"
+    )
 
 
 def _bound_value(item: tree.Item) -> str:

@@ -37,7 +37,8 @@ from foiarchive.index.query import (
 )
 
 #: Bump when the schema below changes: an index of another version is rebuilt from the catalog.
-SCHEMA_VERSION = "3"  # 2: lowercasing as Lucene does (İ, final Σ); 3: email fields
+# 2: lowercasing as Lucene does (İ, final Σ); 3: email fields; 4: leak kinds
+SCHEMA_VERSION = "4"
 _TERMS_TOKENIZER = "foiarchive_terms"
 _KEYWORD_FIELDS = (
     "key",
@@ -49,6 +50,7 @@ _KEYWORD_FIELDS = (
     "exemption",
     "source",
     "type",
+    "leak",
 )
 _WRITER_HEAP = 128 * 1024 * 1024
 #: Documents a scan asks the composite aggregation for at a time (its cursor is after_key).

@@ -20,8 +20,10 @@ from PIL import Image
 
 from foiarchive.index.analysis import terms
 from foiarchive.ingest.errors import DamagedPdf, IngestError
+from foiarchive.ingest.leaks import gate as leak_gate
+from foiarchive.ingest.leaks import pages as leak_pages
 from foiarchive.ingest.limits import Limits
-from foiarchive.ingest.redactions import find_in_pdf_page, object_bounds
+from foiarchive.ingest.redactions import Filled, find_in_pdf_page
 
 # A page's text layer is trusted when it has this many visible characters and looks like words.
 MIN_TEXT_CHARS = 40
@@ -40,6 +42,11 @@ class PageText:
     #: The page is a picture of paper (one image covers most of it), whatever text layer
     #: someone added: its boxes and margin codes are in the pixels, so it is read as a scan.
     scanned: bool = False
+    #: What the page draws that a person does not see (schemas.findings, as dicts).
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    #: A scan's invisible text layer, (word, box), for the OCR that follows to compare with
+    #: the boxes it finds in the image (leaks.pages.ocr_under_boxes).
+    layer_words: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -80,20 +87,29 @@ def text_is_good(text: str) -> bool:
     return wordlike / len(tokens) >= MIN_WORDLIKE_SHARE
 
 
-def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
-    """The text layer of pages first..last (1-based, inclusive)."""
+def read_text_layer(path: Path, first: int, last: int, ocr_follows: bool = False) -> list[PageText]:
+    """The text layer of pages first..last (1-based, inclusive), with what each page hides.
+
+    `ocr_follows`: scanned pages will be OCR'd, and their text layers are checked against the
+    boxes OCR finds (leaks.pages.leaks_on)."""
     pages = []
     with open_pdf(path) as pdf:
         for number in range(first, last + 1):
             page = pdf[number - 1]
             boxes: list[dict[str, Any]] = []
+            leaks = leak_pages.PageLeaks()
             try:
                 width, height = page.get_size()
                 textpage = page.get_textpage()
                 try:
                     text = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
-                    boxes = find_in_pdf_page(page, textpage)
-                    scanned = _is_scan(page, textpage, width, height)
+                    # one read of the page's objects for the boxes, the scan test and the leaks
+                    objects = leak_gate.read(page)
+                    boxes = find_in_pdf_page(page, textpage, _filled_paths(objects))
+                    scanned = _is_scan(page, textpage, width, height, objects)
+                    leaks = leak_pages.leaks_on(
+                        page, textpage, number, scanned, ocr_follows, objects
+                    )
                 finally:
                     textpage.close()
             except pdfium.PdfiumError:
@@ -101,8 +117,25 @@ def read_text_layer(path: Path, first: int, last: int) -> list[PageText]:
             finally:
                 page.close()
             text = text.replace("\x00", "").replace("\ufffe", "").replace("\x02", "")
-            pages.append(PageText(number, text, width, height, text_is_good(text), boxes, scanned))
+            good = text_is_good(text)
+            pages.append(PageText(number, text, width, height, good, boxes, scanned))
+            pages[-1].leaks = [f.to_dict() for f in leaks.findings]
+            pages[-1].layer_words = leaks.layer_words
     return pages
+
+
+def is_scan(pdf: pdfium.PdfDocument, index: int) -> bool:
+    """Is page `index` (0-based) a picture of paper (see _is_scan)?"""
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        try:
+            return _is_scan(page, textpage, width, height)
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
 #: An image covering this share of the page makes it a scan.
@@ -114,31 +147,44 @@ SCAN_VISIBLE_CHARS = 40
 
 
 def _is_scan(
-    page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, width: float, height: float
+    page: pdfium.PdfPage,
+    textpage: pdfium.PdfTextPage,
+    width: float,
+    height: float,
+    objects: leak_gate.PageObjects | None = None,
 ) -> bool:
     """One image covers most of the page and the text on it, if any, is invisible: a picture of
     paper with someone's OCR layer, not born-digital text over a background picture."""
     if width <= 0 or height <= 0:
         return False
+    objects = objects if objects is not None else leak_gate.read(page, max_depth=2)
     covered = False
-    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
-        left, bottom, right, top = object_bounds(image)
+    for image in objects.fills:
+        if image.kind != pdfium_c.FPDF_PAGEOBJ_IMAGE or image.level > 1:
+            continue
+        left, bottom, right, top = image.rect
         if (right - left) * (top - bottom) >= SCAN_COVERAGE * width * height:
             covered = True
             break
     if not covered:
         return False
     visible = 0
-    for text in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,), max_depth=2):
-        if (
-            pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw)
-            != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
-        ):
+    for text in objects.texts:
+        if text.level <= 1 and text.mode != pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
             # the length in bytes of the object's text as UTF-16 with its terminator
-            visible += pdfium_c.FPDFTextObj_GetText(text.raw, textpage.raw, None, 0) // 2 - 1
+            visible += pdfium_c.FPDFTextObj_GetText(text.handle, textpage.raw, None, 0) // 2 - 1
             if visible > SCAN_VISIBLE_CHARS:
                 return False
     return True
+
+
+def _filled_paths(objects: leak_gate.PageObjects) -> list[Filled]:
+    """The filled paths find_in_pdf_page looks at (on the page and one form deep)."""
+    return [
+        (fill.rect, fill.colour, fill.alpha)
+        for fill in objects.fills
+        if fill.kind == pdfium_c.FPDF_PAGEOBJ_PATH and fill.colour is not None and fill.level <= 1
+    ]
 
 
 # On a scanned page our OCR's text replaces someone else's text layer, and how much of the layer
@@ -201,6 +247,8 @@ class PdfMetadata:
     created: str = ""
     modified: str = ""
     producer: str = ""
+    #: What the whole file keeps besides its pages (revisions, attachments, ...), as dicts.
+    leaks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_metadata(path: Path) -> PdfMetadata:

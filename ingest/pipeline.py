@@ -42,6 +42,7 @@ from foiarchive.ingest import (
 from foiarchive.ingest.discover import Found, empty_folders
 from foiarchive.ingest.errors import ClusterError, IngestError, OcrUnavailable, SourceLost
 from foiarchive.ingest.identify import XLSX
+from foiarchive.ingest.leaks import pages as leak_pages
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import (
     OcrCache,
@@ -140,6 +141,13 @@ class _Job(Job[Planned]):
     replaced_layers: list[tuple[int, float]] = field(default_factory=list)
     #: The text layers replaced, by page: their citations still count (marks.annotate).
     replaced_text: dict[int, str] = field(default_factory=dict)
+    #: Leaks found on each page's drawing, and in the whole file (see ingest.leaks).
+    leaks: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    file_leaks: list[dict[str, Any]] = field(default_factory=list)
+    #: Scanned pages' invisible text layers, word by word, until their OCR finds the boxes.
+    layer_words: dict[int, list[tuple[str, tuple[float, float, float, float]]]] = field(
+        default_factory=dict
+    )
     #: On a cluster: the files its tasks read, as sent to the workers (see ClusterExecutor).
     sent: dict[Path, Any] = field(default_factory=dict)
 
@@ -305,11 +313,13 @@ class _Run:
         elif ident.media_type == "application/pdf":
             self._read_pdf(job, source, planned.pages)
         elif ident.media_type in office.RENDITIONS:
+            self._look_inside(job, source, ident.media_type)
             self._render(job, office.RENDITIONS[ident.media_type])
         elif ident.media_type.startswith("image/"):
             for number in range(1, planned.pages + 1):
                 self._ocr(job, number, tasks.ocr_image, source, fallback_text="")
         else:
+            self._look_inside(job, source, ident.media_type)
             self._submit(
                 job,
                 self._on_textual,
@@ -320,6 +330,20 @@ class _Run:
                 self.options.limits,
             )
         return job
+
+    def _look_inside(self, job: _Job, source: Path, media_type: str) -> None:
+        """Office originals and workbooks: what they keep that their pages do not show."""
+        if media_type in (office.DOCX, office.PPTX, XLSX):
+            self._submit(
+                job,
+                self._on_file_leaks,
+                tasks.original_leaks,
+                self._source(job, source),
+                media_type,
+            )
+
+    def _on_file_leaks(self, job: _Job, found: list[dict[str, Any]]) -> None:
+        job.file_leaks += found
 
     def _render(self, job: _Job, fmt: str) -> None:
         """An Office file's rendition (kept in derivatives/), made where the work runs."""
@@ -360,6 +384,7 @@ class _Run:
                 first,
                 last,
                 first == 1,
+                self.options.ocr != "never",
             )
 
     def _on_rendition(self, job: _Job, result: tuple[Path, int], agent: str = "") -> None:
@@ -374,6 +399,7 @@ class _Run:
             job.document.page_count = pages
             self._read_pdf(job, path, pages)
         else:
+            self._look_inside(job, path, XLSX)  # a legacy workbook, as the .xlsx it became
             self._submit(
                 job,
                 self._on_textual,
@@ -431,7 +457,12 @@ class _Run:
             doc = job.document
             doc.title, doc.author, doc.producer = metadata.title, metadata.author, metadata.producer
             doc.created, doc.modified = metadata.created, metadata.modified
+            job.file_leaks += metadata.leaks
         for item in page_texts:
+            if item.leaks:
+                job.leaks[item.number] = item.leaks
+            if item.layer_words:
+                job.layer_words[item.number] = item.layer_words
             # A scan is read from its pixels even with a text layer: the boxes and the codes
             # beside them are only there, and someone else's OCR may be poor (see _on_ocr).
             wants_ocr = self.options.ocr == "always" or (
@@ -468,6 +499,7 @@ class _Run:
         scanned: bool = False,
     ) -> None:
         width, height = size if size else (result.width, result.height)
+        self._layer_under_boxes(job, number, result)
         if scanned and layer_text.strip() and not result.text.strip():
             # Our OCR read nothing (a blank-looking image, a language not installed): the
             # layer is all the text there is.
@@ -506,6 +538,15 @@ class _Run:
         self.report.pages_ocr += 1
         self.progress.advance(1)
 
+    def _layer_under_boxes(self, job: _Job, number: int, result: OcrResult) -> None:
+        """A scan's text layer words under the solid boxes this OCR found in its image: decided
+        here, where both are known, so the text layer reader renders no scan (ocr_under_box)."""
+        words = job.layer_words.pop(number, None)
+        if words:
+            read = [(w.text, w.box) for w in result.words]
+            found = leak_pages.ocr_under_boxes(words, result.redactions, number, read)
+            job.leaks.setdefault(number, []).extend(f.to_dict() for f in found)
+
     def _on_textual(self, job: _Job, table: Table) -> None:
         pages = table.pages
         job.document.columns = table.columns
@@ -531,6 +572,7 @@ class _Run:
             keep_member(self.archive.layout, job.planned.found.source, doc.sha256)
         for page in pages:
             marks.annotate(page, job.replaced_text.get(page.number, ""))
+        _place_leaks(pages, job.leaks, job.file_leaks)
         for page, (key, image, _) in zip(pages, job.planned.assembly, strict=False):
             page.bates = [key]  # the load file's numbering is the record's
             page.image = self.planned.image_paths.get(image, "")
@@ -625,6 +667,21 @@ class _Run:
                 ingested_at=now_iso(),
             )
         )
+
+
+def _place_leaks(
+    pages: list[Page], by_page: dict[int, list[dict[str, Any]]], whole: list[dict[str, Any]]
+) -> None:
+    """Page findings on their pages; the whole file's on the page they name, else page 1."""
+    if not pages:
+        return
+    numbered = {page.number: page for page in pages}
+    for number, found in by_page.items():
+        if number in numbered:
+            numbered[number].leaks = list(found)
+    for finding in whole:
+        page = numbered.get(finding.get("page") or 0, pages[0])
+        page.leaks.append(finding)
 
 
 def _words_missing(layer_text: str, ocr_text: str) -> str:

@@ -7,6 +7,7 @@ vector content and one found in the rendered image of the same page compare dire
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
 
@@ -616,31 +617,26 @@ def object_bounds(obj: Any) -> tuple[float, float, float, float]:
     return left, bottom, right, top
 
 
-def find_in_pdf_page(page: Any, textpage: Any) -> list[dict[str, Any]]:
-    """Filled dark rectangles and paths in a pypdfium2 page; flags text left under them."""
-    import ctypes
+Filled = tuple[tuple[float, float, float, float], tuple[int, int, int], int]  # rect, rgb, alpha
 
-    import pypdfium2.raw as raw
 
+def find_in_pdf_page(
+    page: Any, textpage: Any, filled: list[Filled] | None = None
+) -> list[dict[str, Any]]:
+    """Filled dark rectangles and paths in a pypdfium2 page; flags text left under them.
+
+    `filled`: the page's filled paths (bounds in page space, fill colour, alpha) when the
+    caller has read the page's objects already (ingest.leaks.gate.read)."""
     width, height = page.get_size()
     if width <= 0 or height <= 0:
         return []
     found: list[dict[str, Any]] = []
     rects: list[tuple[float, float, float, float]] = []
-    for obj in page.get_objects(max_depth=2):
-        if obj.type != raw.FPDF_PAGEOBJ_PATH:
+    for (left, bottom, right, top), (r, g, b), alpha in (
+        _filled_paths(page) if filled is None else filled
+    ):
+        if alpha < 200 or max(r, g, b) > 70:
             continue
-        fill_mode, stroke = ctypes.c_int(0), ctypes.c_int(0)
-        if not raw.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill_mode), ctypes.byref(stroke)):
-            continue
-        if fill_mode.value == 0:
-            continue
-        r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
-        if not raw.FPDFPageObj_GetFillColor(obj.raw, *(ctypes.byref(c) for c in (r, g, b, a))):
-            continue
-        if a.value < 200 or max(r.value, g.value, b.value) > 70:
-            continue
-        left, bottom, right, top = object_bounds(obj)
         bw, bh = (right - left) / width, (top - bottom) / height
         if bw < MIN_WIDTH or bh < MIN_HEIGHT / 2 or bw * bh > 0.9:
             continue
@@ -658,6 +654,25 @@ def find_in_pdf_page(page: Any, textpage: Any) -> list[dict[str, Any]]:
     for found_box, hidden in zip(found, _hidden_characters(textpage, rects), strict=True):
         found_box["text_under"] = hidden
     return found
+
+
+def _filled_paths(page: Any) -> Iterator[Filled]:
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    for obj in page.get_objects(max_depth=2):
+        if obj.type != raw.FPDF_PAGEOBJ_PATH:
+            continue
+        fill_mode, stroke = ctypes.c_int(0), ctypes.c_int(0)
+        if not raw.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill_mode), ctypes.byref(stroke)):
+            continue
+        if fill_mode.value == 0:
+            continue
+        r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
+        if not raw.FPDFPageObj_GetFillColor(obj.raw, *(ctypes.byref(c) for c in (r, g, b, a))):
+            continue
+        yield object_bounds(obj), (r.value, g.value, b.value), a.value
 
 
 #: A character counts as under a box when this share of its own box lies inside it: a glyph

@@ -6,6 +6,7 @@ a fork, not a second round of imports.
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import signal
@@ -16,11 +17,14 @@ from typing import Any
 
 from foiarchive.ingest import images, office, pdf
 from foiarchive.ingest import textual as textual_pages
+from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.identify import XLSX
+from foiarchive.ingest.leaks import audit as leak_audit
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import OcrResult, OcrSettings
 from foiarchive.ingest.ocr import ocr_image as ocr_image_file
 from foiarchive.ingest.programs.runner import kill_running
+from foiarchive.schemas.findings import Finding
 
 #: How often a worker without pidfds looks whether its ingest is still there.
 _POLL_SECONDS = 1.0
@@ -76,9 +80,27 @@ def ready() -> None:
     """A no-op the pool runs once per worker at start-up, so workers exist before work arrives."""
 
 
-def text_layer(path: Path, first: int, last: int, with_metadata: bool) -> tuple[Any, Any]:
+def text_layer(
+    path: Path, first: int, last: int, with_metadata: bool, ocr_follows: bool = True
+) -> tuple[Any, Any]:
     metadata = pdf.read_metadata(path) if with_metadata else None
-    return pdf.read_text_layer(path, first, last), metadata
+    pages = pdf.read_text_layer(path, first, last, ocr_follows)
+    if metadata is not None:
+        # What the whole file keeps (revisions, attachments, ...) is looked for once, with the
+        # first chunk; a bookmark is compared with the words that chunk's pages hide.
+        found = [Finding.from_dict(d) for page in pages for d in page.leaks]
+        texts = functools.partial(leak_audit.pdf_texts, path)
+        metadata.leaks = [f.to_dict() for f in leak_audit.document_leaks(path, found, texts)]
+    return pages, metadata
+
+
+def original_leaks(path: Path, media_type: str) -> list[dict[str, Any]]:
+    """What an Office original or workbook keeps out of sight; [] when it cannot be read
+    (the rendition's reader reports that file's problems)."""
+    try:
+        return [f.to_dict() for f in leak_audit.original_leaks(path, media_type)]
+    except IngestError:
+        return []
 
 
 def ocr_pdf_page(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:

@@ -80,6 +80,9 @@ class Page(_Record):
     #: For a page assembled from a page image (litigation load files): that image's path in
     #: the production, where a viewer finds the page as delivered.
     image: str = ""
+    #: What the page (or, on page 1, the whole file) still carries that its redactor meant to
+    #: remove: schemas.findings.Finding as dicts (kind, page, box, text, how).
+    leaks: list[dict[str, Any]] = field(default_factory=list)
 
     def boxes(self) -> list[Box]:
         return unpack_word_boxes(self.word_boxes)

@@ -39,6 +39,10 @@ def page_facts(change: PageChange) -> list[str]:
     facts += [f"-{exemption_label(c)}" for c in change.exemptions_dropped]
     if change.old_withheld != change.new_withheld:
         facts.append("now withheld in full" if change.new_withheld else "no longer withheld")
+    for leak in change.leaks_added:
+        given = ", withheld before" if leak.withheld_before else ""
+        facts.append(f"new leak {leak.kind}: '{leak.text}'{given}")
+    facts += [f"leak fixed {leak.kind}: '{leak.text}'" for leak in change.leaks_fixed]
     return facts
 
 

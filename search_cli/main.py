@@ -820,9 +820,76 @@ def report_command(ctx: click.Context, production: str, output_format: str) -> N
             f"LEAK: {printable(leak['path'])} p. {leak['page']}: "
             f"{leak['characters_under_boxes']} characters of text under redaction boxes"
         )
+    if report.leaks:
+        lines.append("leaks (findings): " + _counts(report.leaks_by_kind))
+    for row in report.leaks:
+        stamp = f" [{row['bates']}]" if row["bates"] else ""
+        lines.append(
+            f"  {printable(row['path'])} p. {row['page']}{stamp}: {row['kind']}: "
+            f"{printable(row['text'])[:120]!r}"
+        )
     if report.ocr_confidence:
         lines.append("OCR confidence (pages): " + _counts(report.ocr_confidence))
     click.echo("\n".join(lines))
+
+
+@cli.command(
+    "leaks",
+    epilog="""\b
+Examples:
+  foiarchive leaks                      every finding in the archive
+  foiarchive leaks ice-2017-r1 --format csv > leaks.csv""",
+)
+@click.argument("production", required=False)
+@_format_option(["text", "json", "csv"], "text")
+@click.pass_context
+@_friendly_errors
+def leaks_command(ctx: click.Context, production: str | None, output_format: str) -> None:
+    """What the releases still carry that their redactors meant to remove: text under boxes,
+    images and annotations, invisible text, earlier revisions, attachments, hidden sheets, ...
+    with the production, document, page and Bates number of each."""
+    from foiarchive.disclosure.leaks import archive_leaks
+    from foiarchive.search_cli import leaks_output
+
+    with _archive(ctx).catalog() as catalog:
+        if production is not None and catalog.production(production) is None:
+            raise index.CatalogError(f"no production {production!r} in this archive")
+        rows = archive_leaks(catalog, production)
+    leaks_output.emit(rows, output_format)
+
+
+@cli.command(
+    "audit",
+    epilog="""\b
+Examples:
+  foiarchive audit release/*.pdf        a redactor's check before release
+  foiarchive audit memo.docx --format json
+
+\b
+Exit codes: 0 no findings; 1 some findings (or a file could not be read); 2 bad usage.""",
+)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_format_option(["text", "json", "csv"], "text")
+def audit_command(files: tuple[Path, ...], output_format: str) -> None:
+    """Look for leaks in FILES outside any archive (PDF, Word, PowerPoint, Excel; Office files
+    also through their LibreOffice rendition): the same detectors ingest runs."""
+    from foiarchive.ingest.leaks.audit import audit
+    from foiarchive.search_cli import leaks_output
+
+    rows: list[dict[str, Any]] = []
+    failed = False
+    for path in files:
+        try:
+            if not path.is_file():
+                raise FoiarchiveError("no such file" if not path.exists() else "not a file")
+            found = audit(path)
+        except FoiarchiveError as exc:
+            click.echo(f"error: {path}: {exc}", err=True)
+            failed = True
+            continue
+        rows += [{"file": str(path), **f.to_dict()} for f in found]
+    leaks_output.emit(rows, output_format)
+    sys.exit(1 if rows or failed else 0)
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -65,6 +65,8 @@ def run_json(*args: str | Path, archive: Path | None = None) -> dict:
 # Tests reach a cluster only through FOIARCHIVE_TEST_ES_URL (scripts/test.sh starts one), never
 # through the user's own FOIARCHIVE_ES_URL, and each test archive gets its own index alias.
 ES_URL = os.environ.get("FOIARCHIVE_TEST_ES_URL", "")
+#: Every index alias of this test session starts so (see es_url's clean-up).
+TEST_PREFIX = f"foiarchive-test-{uuid.uuid4().hex[:8]}-"
 ES_REQUIRED = os.environ.get("FOIARCHIVE_REQUIRE_ES") == "1"
 
 
@@ -102,7 +104,10 @@ def es_url() -> Iterator[str]:
         pytest.fail(f"Elasticsearch at {ES_URL} does not answer: {exc}")
     assert status in ("green", "yellow"), status
     yield ES_URL
-    listing = es_request(ES_URL, "GET", "_cat/indices/foiarchive-test-*?format=json&h=index")
+    # Only this session's indexes: the cluster is shared by every checkout's test runs, and
+    # deleting all 'foiarchive-test-*' at the end of one run removed the indexes of the runs
+    # still going ("no search index ... yet" in 13 tests of a full run that overlapped another).
+    listing = es_request(ES_URL, "GET", f"_cat/indices/{TEST_PREFIX}*?format=json&h=index")
     names = [row["index"] for row in listing]
     for start in range(0, len(names), 50):
         es_request(ES_URL, "DELETE", ",".join(names[start : start + 50]))
@@ -110,7 +115,7 @@ def es_url() -> Iterator[str]:
 
 def use_elasticsearch(archive: Path, es_url: str) -> str:
     """Point an archive at the test cluster under a fresh alias (its config.toml); the alias."""
-    alias = f"foiarchive-test-{uuid.uuid4().hex[:10]}"
+    alias = f"{TEST_PREFIX}{uuid.uuid4().hex[:10]}"
     (archive / "config.toml").write_text(
         f'[elasticsearch]\nurl = "{es_url}"\nindex = "{alias}"\n', encoding="utf-8"
     )

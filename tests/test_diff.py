@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from foiarchive import Archive, index
-from foiarchive.disclosure.diff import Diff, diff_productions
+from foiarchive.disclosure.diff import Diff, diff_productions, summarize
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.marks import annotate
 from foiarchive.ingest.sample import DENSE_WORDS, MEMO_PARAGRAPHS
@@ -371,3 +371,52 @@ def test_workbook_sheets_are_paired_by_header(tmp_path: Path) -> None:
     assert (change.old_rows, change.new_rows) == (60, 60)
     assert [c.verdict for c in change.columns] == ["", "", ""]
     assert (change.key, change.new_key_range) == ("id", ["100", "159"])
+
+
+def test_a_new_release_that_leaks_what_the_old_withheld_and_one_that_fixes_a_leak(
+    tmp_path: Path,
+) -> None:
+    """The diff says when a page of the new release carries, hidden under a box, words the
+    old release's page did not show, and when a leak of the old release is gone."""
+    archive = tmp_path / "archive"
+    base = _texts(7, 2)
+    secret = "Harriet Quimby"
+    under = {"kind": "under_shape", "page": 1, "box": [0.1, 0.1, 0.3, 0.12], "text": secret}
+    with Archive(archive).catalog(create=True) as catalog:
+        catalog.put_production(Production(id="r1", agency="ICE", release_date="2016-05-01"))
+        catalog.put_production(Production(id="r2", agency="ICE", release_date="2017-09-01"))
+        # memo: r1 redacted the name properly; r2 left it under the box
+        _put(catalog, "r1", "memo.pdf", base, sha="a")
+        _put(
+            catalog,
+            "r2",
+            "memo.pdf",
+            [base[0] + " " + secret, base[1]],
+            sha="b",
+            pages={1: {"leaks": [under]}},
+        )
+        # letter: r1 leaked a name under a box, r2 took it out of the file
+        letter = _texts(8, 1)
+        _put(
+            catalog,
+            "r1",
+            "letter.pdf",
+            [letter[0] + " Amelia Earhart"],
+            sha="c",
+            pages={1: {"leaks": [{**under, "text": "Amelia Earhart"}]}},
+        )
+        _put(catalog, "r2", "letter.pdf", letter, sha="d")
+        found = diff_productions(catalog, "r1", "r2")
+    memo = next(c for c in found.matched if c.new.path == "memo.pdf")
+    (page,) = memo.pages
+    assert [(leak.kind, leak.text, leak.withheld_before) for leak in page.leaks_added] == [
+        ("under_shape", secret, True)
+    ]
+    letter_change = next(c for c in found.matched if c.new.path == "letter.pdf")
+    assert [leak.text for leak in letter_change.pages[0].leaks_fixed] == ["Amelia Earhart"]
+    summary = summarize(found)
+    assert "1 leaks in r2 that r1 did not have; 1 of them carry text r1 withheld." in summary
+    assert f"memo.pdf p. 1: r2 still carries '{secret}' (under_shape), which r1 withheld." in (
+        summary
+    )
+    assert "1 leaks of r1 are gone from r2 (fixed)." in summary

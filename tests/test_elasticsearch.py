@@ -350,3 +350,44 @@ def test_a_cluster_that_goes_away_mid_run_loses_nothing(tmp_path: Path, es_url: 
         assert report.documents == 1 and index.pending(catalog, backend) == 0
         backend.close()
     assert _total(archive, "detainer") == 9
+
+
+def test_another_test_run_ending_leaves_this_runs_indexes_alone(
+    tmp_path: Path, es_url: str
+) -> None:
+    """Test runs of several checkouts share one cluster: a run that ends deletes its own
+    indexes only, not those of a run still going."""
+    import subprocess
+    import sys
+
+    archive = _archive(tmp_path, es_url, {"a.pdf": 2})
+    _sync(archive)
+    test = "test_our_analyzer_is_the_standard_analyzer_on_document_text"
+    other = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{test}"],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert other.returncode == 0, other.stdout[-2000:]
+    assert _total(archive, "detainer") == 2  # the other run's clean-up left our index
+
+
+def test_an_index_of_an_older_mapping_is_named_so_and_reindex_rebuilds_it(
+    tmp_path: Path, es_url: str
+) -> None:
+    """An archive indexed before a mapping change (3 added the leak kinds): a search says
+    which index is out of date and how to rebuild it; reindex leaves the alias on one index."""
+    archive = _archive(tmp_path, es_url, {"a.pdf": 3})
+    _sync(archive)
+    alias = (archive / "config.toml").read_text().split('index = "')[1].split('"')[0]
+    (name,) = es_request(es_url, "GET", f"_alias/{alias}")
+    es_request(es_url, "PUT", f"{name}/_mapping", {"_meta": {"foiarchive_mapping": "2"}})
+    stale = run_cli("search", "detainer", archive=archive)
+    assert stale.exit_code == 1
+    assert "built by another version of foiarchive (mapping 2" in stale.output
+    assert "Traceback" not in stale.output
+    assert run_cli("reindex", "--backend", "elasticsearch", archive=archive).exit_code == 0
+    (rebuilt,) = es_request(es_url, "GET", f"_alias/{alias}")
+    assert rebuilt != name and _total(archive, "detainer") == 3

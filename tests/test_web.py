@@ -621,6 +621,7 @@ def test_serve_migrates_an_older_catalog_first(sample_archive: Path, tmp_path: P
     connection = sqlite3.connect(archive / "catalog.sqlite")
     with connection:  # as the previous version left it
         connection.execute("ALTER TABLE pages DROP COLUMN image")
+        connection.execute("ALTER TABLE pages DROP COLUMN leaks")
         connection.execute("PRAGMA user_version = 7")
     connection.close()
     with pytest.raises(CatalogError, match="open it once for writing"):

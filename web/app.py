@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from foiarchive.disclosure import html
 from foiarchive.index import BackendError, CatalogError, QueryError
 from foiarchive.preservation.rendition import WIDTHS
+from foiarchive.schemas.findings import KINDS, SEEN
 from foiarchive.web import api, pages, research
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error
@@ -69,7 +70,7 @@ def create_app(served: Served, access: AccessPolicy | None = None) -> FastAPI:
         )
     )
     html.add_helpers(templates.env)
-    templates.env.globals.update(widths=WIDTHS)
+    templates.env.globals.update(widths=WIDTHS, leak_kinds=KINDS, leak_seen=SEEN)
     app.state.served, app.state.access = served, access or AccessPolicy()
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
