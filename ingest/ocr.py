@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from foiarchive.ingest.errors import OcrUnavailable
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.programs import ProgramFailed, ProgramTimedOut, tesseract
 from foiarchive.ingest.redactions import find_in_image
+from foiarchive.schemas import word_boxes_for_text
 
 #: Bump when preprocessing, or the boxes and labels found with OCR, change what a cached result
 #: holds, so cached results are not reused. 3: box detection built from edges (real pages);
@@ -93,6 +94,24 @@ class OcrResult:
             OcrWord(w["text"], w["confidence"], tuple(w["box"])) for w in data["words"]
         ]
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class ReadPage:
+    """A page's OCR as a reader hands it to the ingest, made ready where it was read: the
+    result without its words, the result as the OCR cache stores it, and its word boxes packed
+    as the page record keeps them. For a page of 400 words, measured on 2 shared cores while
+    OCR ran: unpickling the words 0.9 ms, to_json 2.5 ms, packing 4.4 ms, all on a cluster's
+    coordinator, against 0.005 ms to unpickle this (61 kB instead of 30 kB on the wire)."""
+
+    result: OcrResult  # words left out: `cached` and `boxes` hold them
+    cached: str  # OcrResult.to_json()
+    boxes: str  # schemas.word_boxes_for_text of the words
+
+    @classmethod
+    def of(cls, result: OcrResult, cached: str = "") -> ReadPage:
+        boxes = word_boxes_for_text([(w.text, w.box) for w in result.words])
+        return cls(replace(result, words=[]), cached or result.to_json(), boxes)
 
 
 def tesseract_version() -> str:
@@ -345,17 +364,19 @@ class OcrCache:
     def _path(self, sha256: str, page: int, settings: OcrSettings) -> Path:
         return self.root / sha256[:2] / sha256 / f"{page:05d}-{settings.cache_key()}.json"
 
-    def get(self, sha256: str, page: int, settings: OcrSettings) -> OcrResult | None:
+    def get(self, sha256: str, page: int, settings: OcrSettings) -> ReadPage | None:
         path = self._path(sha256, page, settings)
         try:
-            return OcrResult.from_json(path.read_text("utf-8"))
+            cached = path.read_text("utf-8")
+            return ReadPage.of(OcrResult.from_json(cached), cached)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, sha256: str, page: int, settings: OcrSettings, result: OcrResult) -> None:
+    def put(self, sha256: str, page: int, settings: OcrSettings, cached: str) -> None:
+        """Store a result as `OcrResult.to_json` gave it (see ReadPage)."""
         path = self._path(sha256, page, settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(result.to_json())
+            out.write(cached)
         os.replace(temporary, path)

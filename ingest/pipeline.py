@@ -6,7 +6,8 @@ tasks on an executor, a local process pool by default; this module holds the rea
 and the recording. With a Dask cluster (ingest.cluster) the same tasks run on its workers, the
 sources sent to them by content; this process stays the only writer. Each file becomes a job;
 a PDF job first reads its text layer in chunks, then sends only the pages without good text to
-OCR, one page per task, so every core stays busy across file boundaries. Results are gathered
+OCR, one page per task (a few on a cluster), so every core stays busy across file boundaries;
+the readers hand back each page's cache entry and packed word boxes ready. Results are gathered
 per document and written to the catalog in one transaction when the document is complete: a
 crash or Ctrl-C never leaves half a document behind, and the next run skips what is done (same
 path, same sha256) and takes cached OCR for the rest.
@@ -46,8 +47,8 @@ from foiarchive.ingest.leaks import pages as leak_pages
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import (
     OcrCache,
-    OcrResult,
     OcrSettings,
+    ReadPage,
     check_languages,
     tesseract_version,
 )
@@ -56,7 +57,8 @@ from foiarchive.ingest.report import FileIssue, IngestReport
 from foiarchive.ingest.scheduler import Job, Scheduler
 from foiarchive.ingest.textual import Table
 from foiarchive.preservation.layout import keep_member
-from foiarchive.schemas import Document, Event, Page, Production, word_boxes_for_text
+from foiarchive.schemas import Document, Event, Page, Production
+from foiarchive.schemas.records import unpack_word_boxes
 
 if TYPE_CHECKING:
     from foiarchive.ingest.cluster import ClusterExecutor
@@ -67,6 +69,10 @@ TEXT_CHUNK_PAGES = 25
 SYNC_EVERY_PAGES = 500
 #: Seconds between two looks at the cluster's workers (an RPC to the scheduler).
 WATCH_CLUSTER_EVERY = 2.0
+#: Pages of one file OCR'd in one task on a cluster: a task and its result cost the coordinator
+#: ~2.5 ms of Dask messages (measured), against ~2 core-seconds of OCR a page on a worker.
+#: Locally a page a task: the pool's messages are cheap and a few cores need fine-grained work.
+CLUSTER_PAGES_PER_TASK = 4
 AGENT = "foiarchive"
 
 
@@ -131,6 +137,18 @@ def _cut(doc: Document, pages: list[Page], segment: split.Segment) -> tuple[Docu
 
 
 # -- the run ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Wanted:
+    """A page to OCR: the document's page `number`, page `in_file` of the file read, with what
+    its text layer holds (`fallback_text`, kept where OCR misses it) and its size in points."""
+
+    number: int
+    in_file: int
+    fallback_text: str = ""
+    size: tuple[float, float] | None = None
+    scanned: bool = False
+
+
 @dataclass
 class _Job(Job[Planned]):
     """A file being read: its document and the pages read so far."""
@@ -309,15 +327,15 @@ class _Run:
             document.bates_first = planned.assembly[0][0]
             document.bates_last = planned.assembly[-1][0]
             for number, (_, image, (sha256, _)) in enumerate(planned.assembly, start=1):
-                self._ocr(job, number, tasks.ocr_image, image, "", frame=(sha256, 1))
+                self._ocr(job, tasks.ocr_image, image, [_Wanted(number, 1)], sha256)
         elif ident.media_type == "application/pdf":
             self._read_pdf(job, source, planned.pages)
         elif ident.media_type in office.RENDITIONS:
             self._look_inside(job, source, ident.media_type)
             self._render(job, office.RENDITIONS[ident.media_type])
         elif ident.media_type.startswith("image/"):
-            for number in range(1, planned.pages + 1):
-                self._ocr(job, number, tasks.ocr_image, source, fallback_text="")
+            wanted = [_Wanted(number, number) for number in range(1, planned.pages + 1)]
+            self._ocr(job, tasks.ocr_image, source, wanted)
         else:
             self._look_inside(job, source, ident.media_type)
             self._submit(
@@ -411,44 +429,55 @@ class _Run:
             )
 
     def _ocr(
-        self,
-        job: _Job,
-        number: int,
-        task: Any,
-        source: Path,
-        fallback_text: str,
-        size: tuple[float, float] | None = None,
-        frame: tuple[str, int] | None = None,
-        scanned: bool = False,
+        self, job: _Job, task: Any, source: Path, wanted: list[_Wanted], sha256: str = ""
     ) -> None:
-        """OCR one page, from the cache when this file's page was read before.
-
-        `frame` is (sha256 of the file read, its page number) when that is not the document's
-        own page `number` (a load-file document assembled from page images)."""
-        sha256, in_file = frame or (job.document.sha256, number)
-        if self.options.ocr == "never":
-            job.pages[number] = Page(
-                number=number,
-                text=fallback_text,
-                text_source="pdf" if fallback_text.strip() else "none",
-                width=size[0] if size else None,
-                height=size[1] if size else None,
-            )
-            self.progress.advance(1)
-            return
-        cached = self.cache.get(sha256, in_file, self.settings)
-        if cached is not None:
+        """OCR pages of `source`, each from the cache when this file's page was read before, the
+        others in tasks of a few pages (CLUSTER_PAGES_PER_TASK). `sha256` is the source's when it
+        is not the document's own file (a load-file document assembled from page images)."""
+        digest = sha256 or job.document.sha256
+        todo = []
+        for page in wanted:
+            if self.options.ocr == "never":
+                self._without_ocr(job, page)
+                continue
+            cached = self.cache.get(digest, page.in_file, self.settings)
+            if cached is None:
+                todo.append(page)
+                continue
             self.report.pages_ocr_cached += 1
-            self._on_ocr(job, cached, number, fallback_text, size, scanned)
-            return
+            self._on_ocr(job, cached, page)
+        per_task = 1 if self.cluster is None else CLUSTER_PAGES_PER_TASK
+        count = -(-len(todo) // per_task)  # tasks as even as can be: 10 pages go as 3, 3 and 4
+        for n in range(count):
+            group = todo[n * len(todo) // count : (n + 1) * len(todo) // count]
+            self._send_ocr(job, task, source, group, sha256)
 
-        def handler(job: _Job, result: OcrResult) -> None:
-            self.cache.put(sha256, in_file, self.settings, result)
-            self._on_ocr(job, result, number, fallback_text, size, scanned)
+    def _send_ocr(
+        self, job: _Job, task: Any, source: Path, pages: list[_Wanted], sha256: str
+    ) -> None:
+        digest = sha256 or job.document.sha256
+
+        def handler(job: _Job, reads: list[ReadPage]) -> None:
+            for page, read in zip(pages, reads, strict=True):
+                self.cache.put(digest, page.in_file, self.settings, read.cached)
+                self._on_ocr(job, read, page)
             self._watch_cluster()
 
-        sent = self._source(job, source, sha256 if frame else "")
-        self._submit(job, handler, task, sent, in_file, self.settings, self.options.limits)
+        sent = self._source(job, source, sha256)
+        numbers = tuple(page.in_file for page in pages)
+        limits = self.options.limits
+        self._submit(job, handler, tasks.ocr_pages, task, sent, numbers, self.settings, limits)
+
+    def _without_ocr(self, job: _Job, page: _Wanted) -> None:
+        text, size = page.fallback_text, page.size
+        job.pages[page.number] = Page(
+            number=page.number,
+            text=text,
+            text_source="pdf" if text.strip() else "none",
+            width=size[0] if size else None,
+            height=size[1] if size else None,
+        )
+        self.progress.advance(1)
 
     # results ------------------------------------------------------------------------
     def _on_text_layer(self, job: _Job, result: tuple[list[pdf.PageText], Any]) -> None:
@@ -458,6 +487,7 @@ class _Run:
             doc.title, doc.author, doc.producer = metadata.title, metadata.author, metadata.producer
             doc.created, doc.modified = metadata.created, metadata.modified
             job.file_leaks += metadata.leaks
+        ocr: list[_Wanted] = []
         for item in page_texts:
             if item.leaks:
                 job.leaks[item.number] = item.leaks
@@ -469,15 +499,8 @@ class _Run:
                 self.options.ocr == "auto" and (not item.good or item.scanned)
             )
             if wants_ocr and self.options.ocr != "never":
-                self._ocr(
-                    job,
-                    item.number,
-                    tasks.ocr_pdf_page,
-                    job.planned.source,
-                    fallback_text=item.text,
-                    size=(item.width, item.height),
-                    scanned=item.scanned,
-                )
+                size = (item.width, item.height)
+                ocr.append(_Wanted(item.number, item.number, item.text, size, item.scanned))
             else:
                 job.pages[item.number] = Page(
                     number=item.number,
@@ -488,18 +511,14 @@ class _Run:
                     redactions=item.redactions,
                 )
                 self.progress.advance(1)
+        if ocr:
+            self._ocr(job, tasks.ocr_pdf_page, job.planned.source, ocr)
 
-    def _on_ocr(
-        self,
-        job: _Job,
-        result: OcrResult,
-        number: int,
-        layer_text: str,
-        size: tuple[float, float] | None,
-        scanned: bool = False,
-    ) -> None:
-        width, height = size if size else (result.width, result.height)
-        self._layer_under_boxes(job, number, result)
+    def _on_ocr(self, job: _Job, read: ReadPage, page: _Wanted) -> None:
+        result, number = read.result, page.number
+        layer_text, scanned = page.fallback_text, page.scanned
+        width, height = page.size if page.size else (result.width, result.height)
+        self._layer_under_boxes(job, number, read)
         if scanned and layer_text.strip() and not result.text.strip():
             # Our OCR read nothing (a blank-looking image, a language not installed): the
             # layer is all the text there is.
@@ -533,18 +552,18 @@ class _Run:
             width=width,
             height=height,
             redactions=result.redactions,
-            word_boxes=word_boxes_for_text([(w.text, w.box) for w in result.words]),
+            word_boxes=read.boxes,
         )
         self.report.pages_ocr += 1
         self.progress.advance(1)
 
-    def _layer_under_boxes(self, job: _Job, number: int, result: OcrResult) -> None:
+    def _layer_under_boxes(self, job: _Job, number: int, read: ReadPage) -> None:
         """A scan's text layer words under the solid boxes this OCR found in its image: decided
         here, where both are known, so the text layer reader renders no scan (ocr_under_box)."""
         words = job.layer_words.pop(number, None)
         if words:
-            read = [(w.text, w.box) for w in result.words]
-            found = leak_pages.ocr_under_boxes(words, result.redactions, number, read)
+            ours = list(zip(read.result.text.split(), unpack_word_boxes(read.boxes), strict=False))
+            found = leak_pages.ocr_under_boxes(words, read.result.redactions, number, ours)
             job.leaks.setdefault(number, []).extend(f.to_dict() for f in found)
 
     def _on_textual(self, job: _Job, table: Table) -> None:

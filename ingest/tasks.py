@@ -12,6 +12,7 @@ import select
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.identify import XLSX
 from foiarchive.ingest.leaks import audit as leak_audit
 from foiarchive.ingest.limits import Limits
-from foiarchive.ingest.ocr import OcrResult, OcrSettings
+from foiarchive.ingest.ocr import OcrResult, OcrSettings, ReadPage
 from foiarchive.ingest.ocr import ocr_image as ocr_image_file
 from foiarchive.ingest.programs.runner import kill_running
 from foiarchive.schemas.findings import Finding
@@ -111,6 +112,18 @@ def ocr_pdf_page(path: Path, number: int, settings: OcrSettings, limits: Limits)
 def ocr_image(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
     image, dpi = images.load_frame(path, number, limits)
     return ocr_image_file(image, settings, dpi=dpi, limits=limits)
+
+
+def ocr_pages(
+    ocr: Callable[[Path, int, OcrSettings, Limits], OcrResult],
+    path: Path,
+    numbers: tuple[int, ...],
+    settings: OcrSettings,
+    limits: Limits,
+) -> list[ReadPage]:
+    """Pages of one file read by `ocr` (ocr_pdf_page or ocr_image), each made ready for the
+    ingest here (ReadPage). A cluster sends several pages a task: see pipeline.PAGES_PER_TASK."""
+    return [ReadPage.of(ocr(path, number, settings, limits)) for number in numbers]
 
 
 def render_office(source: Path, target: Path, fmt: str, limits: Limits) -> tuple[Path, int]:

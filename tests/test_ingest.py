@@ -593,3 +593,23 @@ def test_an_ocr_result_is_cached_as_the_same_json_and_read_back_whole() -> None:
     )
     assert result.to_json() == json.dumps(asdict(result), separators=(",", ":"))
     assert OcrResult.from_json(result.to_json()) == result
+
+
+def test_a_page_read_by_ocr_comes_ready_for_the_ingest_and_its_cache_entry_reads_back_so(
+    tmp_path: Path,
+) -> None:
+    """The reader serializes and packs (a cluster's coordinator has only to write and store):
+    what it hands over equals what the ingest made of the whole result before."""
+    from foiarchive.ingest.ocr import OcrCache, OcrResult, OcrSettings, OcrWord, ReadPage
+    from foiarchive.schemas import word_boxes_for_text
+
+    words = [OcrWord("Memo", 91.0, (0.1, 0.1, 0.2, 0.15)), OcrWord("b 6", 80.0, (0.3, 0, 1, 1))]
+    result = OcrResult("Memo b 6", 85.5, words, width=2550, height=3300)
+    read = ReadPage.of(result)
+    assert read.result == OcrResult("Memo b 6", 85.5, [], width=2550, height=3300)
+    assert read.cached == result.to_json()
+    assert read.boxes == word_boxes_for_text([(w.text, w.box) for w in words])
+    cache, settings = OcrCache(tmp_path), OcrSettings(tesseract_version="5.3.0")
+    cache.put("ab" * 32, 3, settings, read.cached)
+    assert cache.get("ab" * 32, 3, settings) == read
+    assert cache.get("ab" * 32, 4, settings) is None
