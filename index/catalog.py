@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from foiarchive.index.sqlite_schema import migrate, transaction
 from foiarchive.schemas import Document, Event, Page, Production
 from foiarchive.schemas.errors import FoiarchiveError
 
@@ -229,28 +230,11 @@ class Catalog:
             )
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise CatalogError(
-                f"{self.path}: catalog schema {version} is newer than this foiarchive "
-                f"(knows {SCHEMA_VERSION}); upgrade foiarchive"
-            )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
-                for statement in _split_sql(_MIGRATIONS[target - 1]):
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {int(target)}")
+        migrate(self._db, _MIGRATIONS, path=self.path, what="catalog", error=CatalogError)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         """One atomic unit of work: all of it lands or none of it does."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        return transaction(self._db)
 
     # -- productions --------------------------------------------------------------------
     def put_production(self, production: Production) -> bool:
@@ -533,10 +517,6 @@ def _marks(row: sqlite3.Row) -> dict[str, Any]:
         "redactions": json.loads(row["redactions"]),
         "withheld_in_full": bool(row["withheld_in_full"]),
     }
-
-
-def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _like_prefix(value: str) -> str:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from foiarchive.index.catalog import now_iso
+from foiarchive.index.sqlite_schema import migrate, transaction
 from foiarchive.schemas.errors import FoiarchiveError
 
 #: Append only: migration N takes user_version N-1 to N.
@@ -92,28 +93,10 @@ class Workspace:
         self.close()
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise WorkspaceError(
-                f"{self.path}: workspace schema {version} is newer than this foiarchive "
-                f"(knows {SCHEMA_VERSION}); upgrade foiarchive"
-            )
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction() as db:
-                for statement in MIGRATIONS[target - 1].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {int(target)}")
+        migrate(self._db, MIGRATIONS, path=self.path, what="workspace", error=WorkspaceError)
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     # -- watches ----------------------------------------------------------------------------
     def add_watch(self, watch: Watch) -> Watch:

@@ -35,16 +35,19 @@ BACKGROUND_SHARE = 0.5
 #: Text may stick out of the crop box by this much (points) before it counts as outside.
 CROP_SLACK = 1.0
 _WHITE = (255, 255, 255)
-_COVERING_ANNOTATIONS = {
-    raw.FPDF_ANNOT_HIGHLIGHT,
-    raw.FPDF_ANNOT_SQUARE,
-    raw.FPDF_ANNOT_INK,
-    raw.FPDF_ANNOT_POLYGON,
-    raw.FPDF_ANNOT_CIRCLE,
-    raw.FPDF_ANNOT_STAMP,
-    raw.FPDF_ANNOT_FREETEXT,
-    raw.FPDF_ANNOT_REDACT,
-}
+#: Annotations that may cover text (a /Redact mark only until someone applies it).
+ANNOTATION_COVERS = frozenset(
+    {
+        raw.FPDF_ANNOT_HIGHLIGHT,
+        raw.FPDF_ANNOT_SQUARE,
+        raw.FPDF_ANNOT_INK,
+        raw.FPDF_ANNOT_POLYGON,
+        raw.FPDF_ANNOT_CIRCLE,
+        raw.FPDF_ANNOT_STAMP,
+        raw.FPDF_ANNOT_FREETEXT,
+    }
+)
+_COVERING_ANNOTATIONS = ANNOTATION_COVERS | {raw.FPDF_ANNOT_REDACT}
 _INVISIBLE_MODES = {raw.FPDF_TEXTRENDERMODE_INVISIBLE, raw.FPDF_TEXTRENDERMODE_CLIP}
 
 Rect = tuple[float, float, float, float]

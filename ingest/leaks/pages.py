@@ -37,15 +37,7 @@ UNIFORM = 40
 OPAQUE_ALPHA = 250
 #: Findings need this many letters or digits: a hidden period at a box's edge is not a leak.
 MIN_CHARS = 2
-_ANNOTATION_COVERS = {
-    raw.FPDF_ANNOT_HIGHLIGHT,
-    raw.FPDF_ANNOT_SQUARE,
-    raw.FPDF_ANNOT_INK,
-    raw.FPDF_ANNOT_POLYGON,
-    raw.FPDF_ANNOT_CIRCLE,
-    raw.FPDF_ANNOT_STAMP,
-    raw.FPDF_ANNOT_FREETEXT,
-}
+
 
 Rect = tuple[float, float, float, float]  # left, bottom, right, top in PDF user space
 
@@ -375,7 +367,7 @@ def _annotation_covers(page: Any, after: int) -> list[_Cover]:
     covers = []
     for annot in _annotations(page):
         subtype = raw.FPDFAnnot_GetSubtype(annot)
-        if subtype in _ANNOTATION_COVERS:
+        if subtype in gate.ANNOTATION_COVERS:
             rect = _annot_rect(annot)
             if rect:
                 name = _SUBTYPE_NAMES.get(subtype, "an")
