@@ -78,6 +78,15 @@ def cli(ctx: click.Context, archive: Path, es_url: str | None) -> None:
     ctx.obj = Archive(archive, es_url=es_url)
 
 
+_notify_option = click.option(
+    "--notify-command",
+    default="",
+    metavar="CMD",
+    help="After the watches run, call CMD (split as a shell would, run without one) with their "
+    "new hits as JSON on stdin; see 'foiarchive watch'.",
+)
+
+
 def _jobs_option(help_text: str) -> Callable[[Any], Any]:
     return click.option(
         "--jobs",
@@ -164,13 +173,7 @@ finishes any run that was interrupted; --reread reads them again.""",
     help="A folder every worker reads at the same path (a shared mount): its files are sent "
     "as paths, not content. Repeatable.",
 )
-@click.option(
-    "--notify-command",
-    default="",
-    metavar="CMD",
-    help="After the watches run, call CMD (split as a shell would, run without one) with their "
-    "new hits as JSON on stdin; see 'foiarchive watch'.",
-)
+@_notify_option
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.pass_context
 @_friendly_errors
@@ -1031,13 +1034,7 @@ Examples:
 @click.option("--agency", help="Agency (default: from the bag).")
 @click.option("--profile", is_flag=True, help="Also require foiarchive's BagIt profile.")
 @_jobs_option("Worker processes.")
-@click.option(
-    "--notify-command",
-    default="",
-    metavar="CMD",
-    help="After the watches run, call CMD (split as a shell would, run without one) with their "
-    "new hits as JSON on stdin; see 'foiarchive watch'.",
-)
+@_notify_option
 @click.pass_context
 @_friendly_errors
 def import_command(

@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as raw
 
 from foiarchive.ingest.leaks import gate
+from foiarchive.ingest.redactions import object_bounds
 from foiarchive.schemas.findings import Finding
 
 #: Render scale (144 dpi): 10 pt glyphs are 20 px tall, enough to see ink in each one.
@@ -325,21 +326,14 @@ def _objects(page: Any) -> tuple[dict[int, int], list[Any], list[_Cover]]:
         if obj.type == raw.FPDF_PAGEOBJ_TEXT:
             texts.append(obj)
         elif obj.type == raw.FPDF_PAGEOBJ_IMAGE:
-            covers.append(_Cover(order, _bounds(obj), "under_image", "an image drawn over it"))
+            covers.append(
+                _Cover(order, object_bounds(obj), "under_image", "an image drawn over it")
+            )
         elif obj.type == raw.FPDF_PAGEOBJ_PATH:
             cover = _path_cover(obj, order)
             if cover:
                 covers.append(cover)
     return orders, texts, covers
-
-
-def _bounds(obj: Any) -> Rect:
-    left, bottom, right, top = obj.get_bounds()
-    container = getattr(obj, "container", None)
-    while container is not None:
-        left, bottom, right, top = container.get_matrix().on_rect(left, bottom, right, top)
-        container = getattr(container, "container", None)
-    return left, bottom, right, top
 
 
 def _path_cover(obj: Any, order: int) -> _Cover | None:
@@ -348,7 +342,7 @@ def _path_cover(obj: Any, order: int) -> _Cover | None:
         return None
     if fill_mode.value == 0:
         return None
-    rect = _bounds(obj)
+    rect = object_bounds(obj)
     r, g, b, a = (ctypes.c_uint(0) for _ in range(4))
     if not raw.FPDFPageObj_GetFillColor(obj.raw, *(ctypes.byref(c) for c in (r, g, b, a))):
         # pdfium has no single colour for a pattern (hatching) or shading fill
