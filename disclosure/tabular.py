@@ -98,3 +98,25 @@ def text_chunks(
             buffer.truncate()
             pending = 0
     yield buffer.getvalue().encode()
+
+
+def write_rows(
+    stream: IO[bytes],
+    output_format: Literal["csv", "jsonl", "xlsx"],
+    columns: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+) -> int:
+    """Rows as CSV, JSON Lines or XLSX into a binary stream, streamed; how many were written."""
+    if output_format == "xlsx":
+        return write_xlsx(stream, columns, rows)
+    written = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for row in rows:
+            written += 1
+            yield row
+
+    for chunk in text_chunks(output_format, columns, counted()):
+        stream.write(chunk)
+    return written

@@ -200,3 +200,19 @@ def export_documents(
         current.redacted_pages += row.redacted
     if current is not None:
         yield current
+
+
+def export_rows(
+    catalog: Catalog,
+    backend: SearchBackend,
+    request: SearchRequest,
+    *,
+    by_document: bool = False,
+    base_url: str = "",
+) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
+    """The columns and the rows of an export, one a page or one a document (for a table)."""
+    if by_document:
+        documents = export_documents(catalog, backend, request, base_url=base_url)
+        return DOCUMENT_COLUMNS, (d.to_dict() for d in documents)
+    pages = export_pages(catalog, backend, request, base_url=base_url)
+    return PAGE_COLUMNS, (p.to_dict() for p in pages)

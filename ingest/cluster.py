@@ -80,13 +80,7 @@ class ClusterExecutor(Executor):
     @classmethod
     def connect(cls, settings: ClusterSettings, languages: str, ocr: bool) -> ClusterExecutor:
         """Reach the scheduler, wait for a first worker, check the workers, install Readiness."""
-        for name in QUIET_LOGGERS:
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-        address = settings.scheduler
-        try:
-            client = Client(address, timeout=settings.timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        client = _client(settings.scheduler, settings.timeout)
         try:
             tesseract = _check_workers(client, settings, languages, ocr)
         except BaseException:
@@ -238,3 +232,20 @@ def _check_workers(client: Any, settings: ClusterSettings, languages: str, ocr: 
     except cluster_worker.WorkerRefused as exc:
         raise ClusterError(str(exc)) from None
     return expected["tesseract"]
+
+
+def _client(address: str, timeout: float) -> Client:
+    """A client of the scheduler at `address`, or ClusterError in one line when it cannot be
+    reached within `timeout` seconds (Dask retries a refused connection until then)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+
+def reach_scheduler(address: str, timeout: float) -> None:
+    """Check that the scheduler at `address` answers (ClusterError if not): what `foiarchive
+    worker` does before starting workers, whose own failure to connect is a traceback."""
+    _client(address, timeout).close(timeout=5)

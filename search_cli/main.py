@@ -1123,10 +1123,21 @@ works too (the coordinator sets OCR to one thread on every worker it finds).""",
     show_default=True,
     help="Tesseract languages the ingests will ask for: checked now.",
 )
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(1, 3600),
+    default=30,
+    show_default=True,
+    help="Seconds to wait for the scheduler to answer (it may still be starting).",
+)
 @click.argument("dask_options", nargs=-1, type=click.UNPROCESSED)
 @_friendly_errors
 def worker_command(
-    scheduler: str, nworkers: int, languages: str, dask_options: tuple[str, ...]
+    scheduler: str,
+    nworkers: int,
+    languages: str,
+    connect_timeout: float,
+    dask_options: tuple[str, ...],
 ) -> None:
     """Start Dask workers for cluster ingests: one thread each, OCR on one thread, Tesseract
     and its languages checked first; the coordinator checks that the versions match."""
@@ -1135,11 +1146,12 @@ def worker_command(
     tesseract = tesseract_version()  # OcrUnavailable says how to install it
     check_languages(languages)
     try:
-        import distributed  # noqa: F401
+        from foiarchive.ingest.cluster import reach_scheduler
     except ImportError:
         raise click.ClickException(
             "Dask distributed is not installed: pip install 'foiarchive[cluster]'"
         ) from None
+    reach_scheduler(scheduler, timeout=connect_timeout)
     command = [
         sys.executable, "-m", "distributed.cli.dask_worker", scheduler,
         "--nworkers", str(nworkers), "--nthreads", "1", "--no-dashboard", *dask_options,

@@ -57,14 +57,9 @@ def _write(
     output: Path | None,
 ) -> int:
     with _binary_output(output) as stream:
-        if output_format == "xlsx":
-            if output is None and sys.stdout.isatty():
-                raise click.UsageError("--format xlsx writes a file: give --output F.xlsx")
-            return tabular.write_xlsx(stream, columns, rows)
-        count = 0
-        for chunk in tabular.text_chunks(output_format, columns, rows):  # type: ignore[arg-type]
-            stream.write(chunk)
-            count += 1
+        if output_format == "xlsx" and output is None and sys.stdout.isatty():
+            raise click.UsageError("--format xlsx writes a file: give --output F.xlsx")
+        count = tabular.write_rows(stream, output_format, columns, rows)  # type: ignore[arg-type]
         stream.flush()
         return count
 
@@ -117,18 +112,9 @@ def export_hits_command(
     )
     with archive.catalog() as catalog, archive.backend(backend) as engine:
         prepare(catalog, engine, request)  # a bad query fails here, before a file is written
-        if by_document:
-            rows: Iterable[dict[str, Any]] = (
-                d.to_dict()
-                for d in export.export_documents(catalog, engine, request, base_url=base_url)
-            )
-            columns = export.DOCUMENT_COLUMNS
-        else:
-            rows = (
-                p.to_dict()
-                for p in export.export_pages(catalog, engine, request, base_url=base_url)
-            )
-            columns = export.PAGE_COLUMNS
+        columns, rows = export.export_rows(
+            catalog, engine, request, by_document=by_document, base_url=base_url
+        )
         documents: dict[str, None] = {}  # the hits' documents, in order, each once
         _write(output_format, columns, _noting(rows, documents), output)
         if with_files is not None:

@@ -389,6 +389,16 @@ def test_an_unreachable_scheduler_is_one_line(
     assert not (archive / "catalog.sqlite").exists()  # nothing was started
 
 
+def test_a_worker_without_its_scheduler_is_one_line() -> None:
+    """`dask worker` ends in a traceback ("Nanny failed to start") when no scheduler answers;
+    `foiarchive worker` checks first and says so in one line."""
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = run_cli("worker", address, "--connect-timeout", "1")
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith(f"error: cannot reach the Dask scheduler at {address}")
+    assert "\n" not in result.stderr.strip()
+
+
 def test_ctrl_c_cancels_the_cluster_tasks(cluster: Cluster, tmp_path: Path) -> None:
     source = tmp_path / "release"
     _scanned_production(source, files=4)

@@ -28,7 +28,7 @@ from foiarchive.index import batch
 from foiarchive.index import watches as saved_searches
 from foiarchive.index.backend import SearchBackend
 from foiarchive.index.catalog import Catalog, ProductionSummary
-from foiarchive.index.export import DOCUMENT_COLUMNS, PAGE_COLUMNS, export_documents, export_pages
+from foiarchive.index.export import export_rows
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
 from foiarchive.index.query import QueryError, highlight_terms, parse
 from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
@@ -190,17 +190,10 @@ class Reader:
             archive.catalog(read_only=True) as catalog,
             archive.backend(self.served.backend_name) as backend,
         ):
-            if by_document:
-                documents = export_documents(catalog, backend, request, base_url=base_url)
-                columns, rows = DOCUMENT_COLUMNS, (d.to_dict() for d in documents)
-            else:
-                pages = export_pages(catalog, backend, request, base_url=base_url)
-                columns, rows = PAGE_COLUMNS, (p.to_dict() for p in pages)
-            if output_format == "xlsx":
-                tabular.write_xlsx(stream, columns, rows)
-            else:
-                for chunk in tabular.text_chunks(output_format, columns, rows):
-                    stream.write(chunk)
+            columns, rows = export_rows(
+                catalog, backend, request, by_document=by_document, base_url=base_url
+            )
+            tabular.write_rows(stream, output_format, columns, rows)
 
     # -- research: batch search and watches (the library calls of `foiarchive batch-search`
     # and `foiarchive watch`, with the productions this request may not see hidden) ----------
