@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -20,6 +21,15 @@ class Timed:
     seconds: float
     peak_rss_mb: float
     stdout: str
+    #: CPU seconds of the command and every process it waited for (workers, Tesseract runs):
+    #: unlike wall time, nearly the same whether or not the machine is busy with other work.
+    cpu_seconds: float = 0.0
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's finished, waited-for children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed(command: Sequence[str | Path], env: dict[str, str] | None = None) -> Timed:
@@ -39,7 +49,7 @@ def timed(command: Sequence[str | Path], env: dict[str, str] | None = None) -> T
     seconds = time.perf_counter() - started
     if process.returncode not in (0, 3):
         raise SystemExit(f"benchmark command failed ({process.returncode}): {command}")
-    return Timed(seconds, usage.ru_maxrss / 1024, output)
+    return Timed(seconds, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime)
 
 
 def parallel(commands: list[list[str]], jobs: int, env: dict[str, str] | None = None) -> float:

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import FOIARCHIVE, parallel, print_table, timed
+from bench.common import FOIARCHIVE, Timed, children_cpu_seconds, parallel, print_table, timed
 from foiarchive.ingest.sample import dense_page_lines, render_scan, save_scanned_pdf, write_text_pdf
 
 HERE = Path(__file__).resolve().parent
@@ -77,8 +77,9 @@ def pdf_pages(folder: Path) -> list[tuple[Path, int]]:
     return found
 
 
-def tesseract_baseline(folder: Path, work: Path, jobs: int) -> tuple[float, int]:
-    """Seconds for raw tesseract over every page image (rendering not counted), and pages."""
+def tesseract_baseline(folder: Path, work: Path, jobs: int) -> tuple[float, float, int]:
+    """Wall and CPU seconds for raw tesseract over every page image (rendering not counted),
+    and pages."""
     images = work / "images"
     images.mkdir()
     for n, (path, _) in enumerate(pdf_pages(folder)):
@@ -88,18 +89,22 @@ def tesseract_baseline(folder: Path, work: Path, jobs: int) -> tuple[float, int]
     page_images = sorted(images.glob("*.pgm"))
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     commands = [["tesseract", str(p), str(p.with_suffix("")), "--dpi", "300"] for p in page_images]
-    return parallel(commands, jobs, env), len(page_images)
+    cpu = children_cpu_seconds()
+    seconds = parallel(commands, jobs, env)
+    return seconds, children_cpu_seconds() - cpu, len(page_images)
 
 
-def pdftotext_baseline(folder: Path, work: Path, jobs: int) -> tuple[float, int]:
+def pdftotext_baseline(folder: Path, work: Path, jobs: int) -> tuple[float, float, int]:
     files = pdf_pages(folder)
     commands = [["pdftotext", str(p), str(work / f"{n}.txt")] for n, (p, _) in enumerate(files)]
-    return parallel(commands, jobs), sum(pages for _, pages in files)
+    cpu = children_cpu_seconds()
+    seconds = parallel(commands, jobs)
+    return seconds, children_cpu_seconds() - cpu, sum(pages for _, pages in files)
 
 
 def foiarchive_ingest(
     folder: Path, archive: Path, jobs: int, ocr: str = "auto"
-) -> tuple[float, float, dict]:
+) -> tuple[Timed, dict]:
     run = timed(
         [
             *FOIARCHIVE,
@@ -118,7 +123,7 @@ def foiarchive_ingest(
             "--quiet",
         ]
     )
-    return run.seconds, run.peak_rss_mb, json.loads(run.stdout)
+    return run, json.loads(run.stdout)
 
 
 # -- productions as agencies deliver them ----------------------------------------------------
@@ -193,7 +198,7 @@ def make_mixed(work: Path, kind: str, rng: random.Random) -> tuple[Path, Path, s
 
 def mixed_baseline(kind: str, folder: Path, work: Path, jobs: int) -> float:
     if kind == "foiarchive, loose files":
-        return foiarchive_ingest(folder, work / "loose-archive", jobs)[0]
+        return foiarchive_ingest(folder, work / "loose-archive", jobs)[0].seconds
     if kind == "soffice":
         commands = [
             [
@@ -262,7 +267,8 @@ def mixed_runs(
         scratch = work / f"{kind}-baseline-work"
         scratch.mkdir()
         base_seconds = mixed_baseline(baseline, baseline_input, scratch, args.jobs)
-        seconds, peak, report = foiarchive_ingest(delivered, work / f"{kind}-archive", args.jobs)
+        run, report = foiarchive_ingest(delivered, work / f"{kind}-archive", args.jobs)
+        seconds, peak = run.seconds, run.peak_rss_mb
         figures[f"format {kind}"] = {
             "documents": report["ingested"],
             "pages": report["pages"],
@@ -316,10 +322,11 @@ def main() -> None:
         scratch = work / f"{name}-baseline"
         scratch.mkdir()
         if baseline == "tesseract":
-            base_seconds, pages = tesseract_baseline(folder, scratch, args.jobs)
+            base_seconds, base_cpu, pages = tesseract_baseline(folder, scratch, args.jobs)
         else:
-            base_seconds, pages = pdftotext_baseline(folder, scratch, args.jobs)
-        seconds, peak, report = foiarchive_ingest(folder, work / f"{name}-archive", args.jobs, ocr)
+            base_seconds, base_cpu, pages = pdftotext_baseline(folder, scratch, args.jobs)
+        run, report = foiarchive_ingest(folder, work / f"{name}-archive", args.jobs, ocr)
+        seconds, peak = run.seconds, run.peak_rss_mb
         ours = report["pages"] / seconds
         theirs = pages / base_seconds
         figures[name] = {
@@ -331,9 +338,15 @@ def main() -> None:
             "pages_ocr": report["pages_ocr"],
             "failed": report["failed"],
             "peak_rss_mb": round(peak),
+            "cpu_seconds": round(run.cpu_seconds, 2),
+            "baseline_cpu_seconds": round(base_cpu, 2),
         }
         if baseline == "tesseract":
             ratio = f"{seconds / base_seconds:.2f}x {baseline}'s time"
+            # CPU time as well: wall time moves with whatever else the machine runs, and the
+            # two runs are minutes apart.
+            figures[name]["cpu_ratio"] = round(run.cpu_seconds / max(base_cpu, 1e-9), 3)
+            ratio += f" (CPU {figures[name]['cpu_ratio']:.2f}x)"
         else:
             ratio = f"{ours / theirs:.2f}x {baseline}'s pages/s"
         figures[name]["ratio"] = ratio
