@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import subprocess
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+PR_SET_CHILD_SUBREAPER = 36
 ROOT = Path(__file__).resolve().parent.parent
 FOIARCHIVE = [sys.executable, "-c", "from foiarchive.search_cli.main import main; main()"]
 
@@ -33,7 +35,9 @@ def children_cpu_seconds() -> float:
 
 
 def timed(command: Sequence[str | Path], env: dict[str, str] | None = None) -> Timed:
-    """Run a command; wall time and the peak RSS of its largest process (via wait4)."""
+    """Run a command; wall time, the peak RSS of its largest process and the CPU time of all its
+    processes (via wait4)."""
+    _adopt_orphans()
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(c) for c in command],
@@ -47,9 +51,35 @@ def timed(command: Sequence[str | Path], env: dict[str, str] | None = None) -> T
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
+    cpu = usage.ru_utime + usage.ru_stime + _reap_orphans()
     if process.returncode not in (0, 3):
         raise SystemExit(f"benchmark command failed ({process.returncode}): {command}")
-    return Timed(seconds, usage.ru_maxrss / 1024, output, usage.ru_utime + usage.ru_stime)
+    return Timed(seconds, usage.ru_maxrss / 1024, output, cpu)
+
+
+def _adopt_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans (Linux), so that their CPU time
+    is counted: ingest's pool workers are children of multiprocessing's fork server, which
+    outlives the command by a moment and would otherwise be reaped by init, with all the
+    workers' and Tesseract runs' time."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap_orphans(wait: float = 10.0) -> float:
+    """CPU seconds of the orphans adopted during a command, waiting for them to end."""
+    cpu, deadline = 0.0, time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            break  # none left
+        if pid == 0:
+            time.sleep(0.05)  # some still running
+            continue
+        cpu += usage.ru_utime + usage.ru_stime
+    return cpu
 
 
 def parallel(commands: list[list[str]], jobs: int, env: dict[str, str] | None = None) -> float:
