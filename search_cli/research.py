@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,7 +16,9 @@ import click
 from foiarchive import index
 from foiarchive.disclosure import tabular
 from foiarchive.index import batch, export, watches
+from foiarchive.index.marks import Marks
 from foiarchive.index.search import prepare
+from foiarchive.index.team import OWNER
 from foiarchive.index.workspace import Workspace
 from foiarchive.search_cli.options import (
     _archive,
@@ -110,10 +113,22 @@ def export_hits_command(
     request = index.SearchRequest(
         query, filters=tuple(index.parse_filter(item) for item in filters)
     )
-    with archive.catalog() as catalog, archive.backend(backend) as engine:
+    with (
+        archive.catalog() as catalog,
+        archive.backend(backend) as engine,
+        archive.workspace() as workspace,
+    ):
+        # the command line reads the workspace file itself: every group's tags and notes
+        kept = Marks(workspace)
+        request.marks = partial(kept.keys, OWNER)
         prepare(catalog, engine, request)  # a bad query fails here, before a file is written
         columns, rows = export.export_rows(
-            catalog, engine, request, by_document=by_document, base_url=base_url
+            catalog,
+            engine,
+            request,
+            by_document=by_document,
+            base_url=base_url,
+            marks=partial(kept.summary, OWNER),
         )
         documents: dict[str, None] = {}  # the hits' documents, in order, each once
         _write(output_format, columns, _noting(rows, documents), output)
