@@ -10,11 +10,11 @@ import shutil
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from foiarchive import Archive
 from foiarchive.index.marks import Marks
@@ -152,9 +152,10 @@ def test_notes_are_seen_by_the_groups_chosen_and_changed_by_their_author(
 
 @pytest.mark.parametrize("backend_name", ["tantivy", "elasticsearch"], indirect=True)
 def test_tag_note_and_starred_combine_with_every_other_term_on_both_backends(
-    request: pytest.FixtureRequest, backend_name: str
+    request: pytest.FixtureRequest, backend_name: str, tmp_path: Path
 ) -> None:
-    archive = on_backend(request, backend_name, "team_archive")
+    archive = tmp_path / "archive"  # the workspace is this test's; the index is shared
+    shutil.copytree(on_backend(request, backend_name, "team_archive"), archive)
     memo, letter = document_id(archive, MEMO), document_id(archive, "final-response-letter.pdf")
     alice, bob = viewer_of(archive, "alice"), viewer_of(archive, "bob")
     tag = f"timeline-{backend_name}"
@@ -303,7 +304,7 @@ def form_token(client: TestClient, path: str = "/login") -> str:
     return match[1]
 
 
-def sign_in(client: TestClient, name: str, password: str | None = None) -> Response:
+def sign_in(client: TestClient, name: str, password: str | None = None) -> Any:
     data = {"name": name, "password": password or password_of(name), "csrf": form_token(client)}
     return client.post("/login", data=data, follow_redirects=False)
 
