@@ -639,6 +639,13 @@ request carries it (the sign-in page, or a header 'Authorization: Bearer CREDENT
     show_default=True,
     help="With accounts: a sign-in ends after this long without a request.",
 )
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Addresses of a TLS proxy whose X-Forwarded-Proto and X-Forwarded-For are believed "
+    "(sign-in cookies are then Secure, throttling counts the client's address); comma-separated.",
+)
 @click.pass_context
 @_friendly_errors
 def serve_command(
@@ -652,6 +659,7 @@ def serve_command(
     public: bool,
     session_hours: float,
     idle_minutes: float,
+    forwarded_allow_ips: str,
 ) -> None:
     """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
     from foiarchive import web
@@ -688,7 +696,7 @@ def serve_command(
     if served.accounts and policy.credential:
         click.echo("warning: the workspace has accounts: the credential is not used", err=True)
     click.echo(f"foiarchive: serving {archive.path} at http://{host}:{port}/ (Ctrl-C to stop)")
-    web.serve(settings, host, port, workers)
+    web.serve(settings, host, port, workers, forwarded_allow_ips)
 
 
 def _check_listenable(host: str, port: int) -> None:

@@ -446,3 +446,21 @@ def test_the_tenth_wrong_password_is_answered_429_over_the_web(
     codes = [sign_in(client, "dora", f"wrong guess {i}").status_code for i in range(10)]
     assert codes == [403] * 9 + [429]
     assert sign_in(client, "dora").status_code == 429
+
+
+def test_the_session_cookie_is_httponly_strict_and_secure_over_https(
+    web_team: Path, tmp_path: Path
+) -> None:
+    served = Served(Archive(web_team), image_cache=tmp_path / "images")
+    client = TestClient(create_app(served, AccessPolicy()), base_url="https://testserver")
+    response = sign_in(client, "alice")
+    assert response.status_code == 303
+    cookie = next(
+        v for k, v in response.headers.multi_items() if k == "set-cookie" and "access" in v
+    ).lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+    plain = team_client(web_team, tmp_path)
+    cookie = next(
+        v for k, v in sign_in(plain, "alice").headers.multi_items() if "foiarchive_access" in v
+    ).lower()
+    assert "httponly" in cookie and "secure" not in cookie

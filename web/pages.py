@@ -188,6 +188,9 @@ def _account_session(request: Request, name: str, password: str, address: str) -
     """A new session for the account, if the password is its own (Argon2: off the loop)."""
     team = served_of(request).team()
     user = team.check_password(name, password, address, time.time())
+    previous = request.cookies.get(COOKIE)
+    if previous:  # a browser signing in again (or as someone else) leaves no session behind
+        team.end_session(previous)
     return team.start_session(user, access_of(request).session_seconds, time.time())
 
 

@@ -95,7 +95,13 @@ def app_from_environment() -> FastAPI:
     return Serving.from_environment().app()
 
 
-def serve(settings: Serving, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(
+    settings: Serving,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    forwarded_allow_ips: str = "127.0.0.1",
+) -> None:
     """Serve until interrupted.
 
     With several workers uvicorn binds the socket itself without naming TCP, so asyncio leaves
@@ -112,6 +118,11 @@ def serve(settings: Serving, host: str = "127.0.0.1", port: int = 8000, workers:
         workers=workers,
         log_level="warning",
         server_header=False,
+        # a TLS proxy at these addresses is believed about the scheme and the client's address
+        # (X-Forwarded-Proto, X-Forwarded-For): session cookies get Secure behind it, and
+        # sign-in throttling counts the real client's address
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     if workers == 1:
         uvicorn.Server(config).run()
