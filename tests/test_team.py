@@ -464,3 +464,34 @@ def test_the_session_cookie_is_httponly_strict_and_secure_over_https(
         v for k, v in sign_in(plain, "alice").headers.multi_items() if "foiarchive_access" in v
     ).lower()
     assert "httponly" in cookie and "secure" not in cookie
+
+
+def test_a_session_opened_in_one_server_process_holds_in_the_others(
+    web_team: Path, tmp_path: Path
+) -> None:
+    """`foiarchive serve --workers 2`: sessions live in the workspace, so whichever process
+    answers knows the sign-in; a personal token works the same."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    from .test_web import serving
+
+    with Archive(web_team).workspace() as workspace:
+        token = Team(workspace).new_token("carol")
+    with serving(web_team, tmp_path / "cache", "2") as base:
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with browser.open(f"{base}/login") as response:
+            csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', response.read().decode())
+        assert csrf
+        form = {"name": "alice", "password": password_of("alice"), "csrf": csrf[1]}
+        browser.open(f"{base}/login", data=urllib.parse.urlencode(form).encode()).close()
+        for _ in range(8):  # connections spread over both processes
+            with browser.open(f"{base}/api/me") as response:
+                assert json.loads(response.read())["user"] == "alice"
+        request = urllib.request.Request(
+            f"{base}/api/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request) as response:
+            assert json.loads(response.read())["user"] == "carol"
