@@ -62,7 +62,7 @@ class DocumentMarks:
     read: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.tags or self.notes or self.starred)
+        return bool(self.tags or self.notes or self.starred or self.read)
 
 
 class Marks:
