@@ -4,7 +4,10 @@ group's), stars and "read by me" (one person's).
 
 Searching them (tag:, note:, starred:, read:) never writes the index: `keys` turns a mark into
 the documents or pages it stands for, as one viewer sees the workspace, and the query carries
-those keys to either backend (bench/workspace.py measured this against a plain query).
+those keys to either backend. bench/workspace.py, 100,000 pages, 10,000 tags and notes: a word
+AND a tag on 2,000 documents took a median 10 ms on Tantivy (a plain word 1.5-1.6 ms) and
+10-12 ms on Elasticsearch (7-8 ms); the same tag as its 40,000 pages' keys took 54-65 ms and
+86-89 ms, hence document ids for tags, stars and reads, page keys only for notes.
 """
 
 from __future__ import annotations
