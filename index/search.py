@@ -186,8 +186,8 @@ def with_marks(node: Node, marks: MarkKeys | None) -> Node:
 
     def refuse(mark: Mark) -> Node:
         raise QueryError(
-            f"{mark.field}: searches what a team keeps in its workspace: sign in to the web app "
-            "(or use --as at the command line)"
+            f"{mark.field}: searches what a team keeps in its workspace, which this search was "
+            "not given (index.marks.Marks.keys)"
         )
 
     return replace_marks(node, marks or refuse)

@@ -338,6 +338,7 @@ Examples:
 )
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
 @_format_option(["table", "json", "csv"], "table")
+@team.AS_OPTION
 @click.pass_context
 @_friendly_errors
 def search_command(
@@ -351,8 +352,10 @@ def search_command(
     filters: tuple[str, ...],
     backend: str,
     output_format: str,
+    as_account: str,
 ) -> None:
-    """Search the full text of every production; hits are pages."""
+    """Search the full text of every production; hits are pages. tag:, note:, starred: and
+    read: search the team's workspace."""
     archive = _archive(ctx)
     request = index.SearchRequest(
         query=query,
@@ -363,7 +366,11 @@ def search_command(
         by_document=by_document,
         filters=tuple(index.parse_filter(item) for item in filters),
     )
-    with archive.catalog() as catalog, archive.backend(backend) as engine:
+    with (
+        archive.catalog() as catalog,
+        archive.backend(backend) as engine,
+        team.seen_as(archive, catalog, request, as_account),
+    ):
         results = index.search(catalog, engine, request)
         behind = index.pending(catalog, engine)
     if behind:

@@ -16,9 +16,7 @@ import click
 from foiarchive import index
 from foiarchive.disclosure import tabular
 from foiarchive.index import batch, export, watches
-from foiarchive.index.marks import Marks
 from foiarchive.index.search import prepare
-from foiarchive.index.team import OWNER
 from foiarchive.index.workspace import Workspace
 from foiarchive.search_cli.options import (
     _archive,
@@ -27,6 +25,7 @@ from foiarchive.search_cli.options import (
     _friendly_errors,
 )
 from foiarchive.search_cli.output import emit_json, printable
+from foiarchive.search_cli.team import AS_OPTION, seen_as
 
 _FILTER = click.option(
     "--filter",
@@ -95,6 +94,7 @@ from the index in document and page order.""",
 )
 @_FILTER
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
+@AS_OPTION
 @click.pass_context
 @_friendly_errors
 def export_hits_command(
@@ -107,8 +107,10 @@ def export_hits_command(
     with_files: Path | None,
     filters: tuple[str, ...],
     backend: str,
+    as_account: str,
 ) -> None:
-    """Write every page (or document) matching QUERY as CSV, JSON Lines or XLSX."""
+    """Write every page (or document) matching QUERY as CSV, JSON Lines or XLSX, with the
+    tags, notes and stars the team keeps on each row's document."""
     archive = _archive(ctx)
     request = index.SearchRequest(
         query, filters=tuple(index.parse_filter(item) for item in filters)
@@ -116,11 +118,8 @@ def export_hits_command(
     with (
         archive.catalog() as catalog,
         archive.backend(backend) as engine,
-        archive.workspace() as workspace,
+        seen_as(archive, catalog, request, as_account) as (viewer, kept),
     ):
-        # the command line reads the workspace file itself: every group's tags and notes
-        kept = Marks(workspace)
-        request.marks = partial(kept.keys, OWNER)
         prepare(catalog, engine, request)  # a bad query fails here, before a file is written
         columns, rows = export.export_rows(
             catalog,
@@ -128,7 +127,7 @@ def export_hits_command(
             request,
             by_document=by_document,
             base_url=base_url,
-            marks=partial(kept.summary, OWNER),
+            marks=partial(kept.summary, viewer) if kept else lambda documents: {},
         )
         documents: dict[str, None] = {}  # the hits' documents, in order, each once
         _write(output_format, columns, _noting(rows, documents), output)

@@ -4,13 +4,21 @@ restricted productions each group may read (`access`), and a team's work as one 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import click
 
-from foiarchive.index.team import ROLES, Team, TeamError
+from foiarchive.archive import Archive
+from foiarchive.index.catalog import Catalog
+from foiarchive.index.marks import Marks
+from foiarchive.index.query import Mark, Node, PageKeys
+from foiarchive.index.search import SearchRequest
+from foiarchive.index.team import OWNER, ROLES, Team, TeamError, Viewer
 from foiarchive.index.workspace_transfer import export_workspace, import_workspace
 from foiarchive.search_cli.options import _archive, _format_option, _friendly_errors
 from foiarchive.search_cli.output import emit_json, printable, table
@@ -20,6 +28,41 @@ _PASSWORD_STDIN = click.option(
     is_flag=True,
     help="Read the password from the first line of standard input (for scripts).",
 )
+
+
+AS_OPTION = click.option(
+    "--as",
+    "as_account",
+    default="",
+    metavar="ACCOUNT",
+    help="Search as this account of the workspace: its groups' restricted productions, tags and "
+    "notes, its stars and reads. Default: everything, with every group's tags and notes.",
+)
+
+
+@contextlib.contextmanager
+def seen_as(
+    archive: Archive, catalog: Catalog, request: SearchRequest, account: str
+) -> Iterator[tuple[Viewer, Marks | None]]:
+    """Who a command-line search runs as (the archive's owner unless --as): the request given
+    that viewer's marks and narrowed to what the viewer may read. An archive without a
+    workspace file is searched without creating one (its folder may be read-only): marks then
+    stand for nothing."""
+    if not account and not archive.layout.workspace_file.exists():
+        request.marks = _nothing
+        yield OWNER, None
+        return
+    with archive.workspace() as workspace:
+        team = Team(workspace)
+        viewer = team.viewer(team.existing_user(account)) if account else OWNER
+        marks = Marks(workspace)
+        request.marks = partial(marks.keys, viewer)
+        request.hidden_productions |= viewer.hidden(catalog.restricted_productions())
+        yield viewer, marks
+
+
+def _nothing(mark: Mark) -> Node:
+    return PageKeys(frozenset())
 
 
 def _password(from_stdin: bool) -> str:

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from foiarchive import Archive
 from foiarchive.index.marks import Marks
+from foiarchive.index.query import QueryError
 from foiarchive.index.search import SearchRequest, search
 from foiarchive.index.team import (
     ANONYMOUS,
@@ -32,7 +33,7 @@ from foiarchive.index.team import (
 from foiarchive.index.workspace_transfer import export_workspace, import_workspace
 from foiarchive.web import AccessPolicy, Served, api, create_app, pages, team
 
-from .conftest import RESTRICTED, SECRET_WORD, on_backend, password_of, run_cli
+from .conftest import RESTRICTED, SECRET_WORD, on_backend, password_of, run_cli, run_json
 
 MEMO = "scans/ERO memos 2017 (scanned).pdf"
 
@@ -198,10 +199,36 @@ def test_tag_note_and_starred_combine_with_every_other_term_on_both_backends(
             assert documents("starred:true", bob) == set()
 
 
-def test_a_mark_search_without_a_workspace_is_a_one_line_error(sample_archive: Path) -> None:
-    result = run_cli("search", "tag:timeline", archive=sample_archive)
-    assert result.exit_code != 0 and "tag: searches what a team keeps" in result.output
-    assert "Traceback" not in result.output
+def test_a_mark_search_without_a_workspace_is_a_query_error(sample_archive: Path) -> None:
+    with (
+        Archive(sample_archive).catalog() as catalog,
+        Archive(sample_archive).backend() as engine,
+        pytest.raises(QueryError, match="tag: searches what a team keeps"),
+    ):
+        search(catalog, engine, SearchRequest("detainer tag:timeline"))
+
+
+def test_search_at_the_command_line_as_an_account(team_archive: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+    memo = document_id(archive, MEMO)
+    with Archive(archive).workspace() as workspace:
+        Marks(workspace).tag(viewer_of(archive, "bob"), memo, "clinic", "clinic-only")
+        Marks(workspace).star(viewer_of(archive, "alice"), memo)
+
+    def documents(*args: str) -> set[str]:
+        return {
+            hit["document"]
+            for hit in run_json("search", *args, "--format", "json", archive=archive)["hits"]
+        }
+
+    assert documents("tag:clinic-only") == {memo}  # the owner sees every group's tags
+    assert documents("tag:clinic-only", "--as", "bob") == {memo}
+    assert documents("tag:clinic-only", "--as", "alice") == set()
+    assert documents("starred:true", "--as", "alice") == {memo}
+    assert documents(SECRET_WORD) and not documents(SECRET_WORD, "--as", "bob")
+    unknown = run_cli("search", "x", "--as", "nobody", archive=archive)
+    assert unknown.exit_code != 0 and "no account named 'nobody'" in unknown.output
 
 
 def test_export_hits_carries_the_tags_and_notes(team_archive: Path, tmp_path: Path) -> None:
@@ -495,3 +522,15 @@ def test_a_session_opened_in_one_server_process_holds_in_the_others(
         )
         with urllib.request.urlopen(request) as response:
             assert json.loads(response.read())["user"] == "carol"
+
+
+def test_searching_an_archive_without_a_workspace_does_not_make_one(
+    sample_archive: Path, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    shutil.copytree(sample_archive, archive)
+    for leftover in archive.glob("workspace.sqlite*"):
+        leftover.unlink()
+    found = run_json("search", "detainer OR tag:anything", "--format", "json", archive=archive)
+    assert found["total"] >= 1
+    assert not list(archive.glob("workspace.sqlite*"))
