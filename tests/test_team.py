@@ -534,3 +534,21 @@ def test_searching_an_archive_without_a_workspace_does_not_make_one(
     found = run_json("search", "detainer OR tag:anything", "--format", "json", archive=archive)
     assert found["total"] >= 1
     assert not list(archive.glob("workspace.sqlite*"))
+
+
+def test_a_workspace_of_the_previous_version_keeps_its_watches(tmp_path: Path) -> None:
+    from foiarchive.index.workspace import SCHEMA_VERSION, Workspace
+    from foiarchive.index.workspace_schema import MIGRATIONS
+
+    path = tmp_path / "workspace.sqlite"
+    with sqlite3.connect(path) as db:  # as the version before the team left it
+        db.executescript(MIGRATIONS[0])
+        db.execute(
+            "INSERT INTO watches (name, query, created_at) VALUES ('dp', 'detainer', 'then')"
+        )
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    with Workspace(path) as workspace:
+        assert [w.name for w in workspace.watches()] == ["dp"]
+        assert workspace.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert not Team(workspace).has_accounts()
