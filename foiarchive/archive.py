@@ -29,6 +29,7 @@ from foiarchive.index.backend import BackendError, SearchBackend
 from foiarchive.index.backends import Indexer, backends_in_use, open_backend, resolve_backend
 from foiarchive.index.catalog import Catalog, CatalogError
 from foiarchive.index.settings import ElasticsearchSettings, elasticsearch_settings
+from foiarchive.index.workspace import Workspace
 from foiarchive.schemas.errors import FoiarchiveError
 from foiarchive.schemas.layout import Layout
 
@@ -110,6 +111,11 @@ class Archive:
                 "ingest a production first or pass --archive"
             )
         return Catalog(self.layout.catalog_file, read_only=read_only)
+
+    def workspace(self) -> Workspace:
+        """workspace.sqlite (a context manager): watches, the team's accounts and groups
+        (index.team.Team), notes, tags, stars and reads (index.marks.Marks)."""
+        return Workspace(self.layout.workspace_file)
 
     def backend_name(self, name: str = "auto") -> str:
         """Which backend `name` means here: `auto` is Elasticsearch when one is configured."""

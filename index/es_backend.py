@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import elasticsearch
 from elasticsearch import helpers
 
+from foiarchive.index.analysis import normalize_keyword
 from foiarchive.index.backend import (
     BackendError,
     ClosedOnExit,
@@ -34,6 +35,7 @@ from foiarchive.index.query import (
     DATE_FIELDS,
     And,
     DateRange,
+    DocumentKeys,
     Flag,
     Keyword,
     MatchAll,
@@ -368,6 +370,8 @@ def compile_query(node: Node) -> dict[str, Any]:
             return _filter({"range": {field: bounds}})
         case PageKeys(keys=keys):
             return _filter({"terms": {"key": sorted(keys)}})
+        case DocumentKeys(keys=keys):
+            return _filter({"terms": {"document": sorted({normalize_keyword(k) for k in keys})}})
         case And(items=items):
             return {
                 "bool": {

@@ -7,8 +7,9 @@ its memory is that of one batch whether 10 pages match or a million.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -17,6 +18,10 @@ from foiarchive.index.catalog import Catalog
 from foiarchive.index.highlight import snippet
 from foiarchive.index.search import SearchRequest, prepare
 
+#: What a team keeps on the documents of the rows (with `marks`).
+MARK_COLUMNS = ("tags", "notes", "starred")
+#: The marks of documents, by document id (index.marks.Marks.summary for one viewer).
+MarksOf = Callable[[list[str]], Mapping[str, Any]]
 #: Pages dressed from the catalog at a time: one SQL statement of 2 x 500 bound values.
 EXPORT_BATCH = 500
 
@@ -209,10 +214,29 @@ def export_rows(
     *,
     by_document: bool = False,
     base_url: str = "",
+    marks: MarksOf | None = None,
 ) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
-    """The columns and the rows of an export, one a page or one a document (for a table)."""
+    """The columns and the rows of an export, one a page or one a document (for a table);
+    with `marks` (index.marks.Marks.summary for one viewer) each row also carries its
+    document's tags, how many notes it has and whether it is starred."""
     if by_document:
         documents = export_documents(catalog, backend, request, base_url=base_url)
-        return DOCUMENT_COLUMNS, (d.to_dict() for d in documents)
-    pages = export_pages(catalog, backend, request, base_url=base_url)
-    return PAGE_COLUMNS, (p.to_dict() for p in pages)
+        columns, rows = DOCUMENT_COLUMNS, (d.to_dict() for d in documents)
+    else:
+        pages = export_pages(catalog, backend, request, base_url=base_url)
+        columns, rows = PAGE_COLUMNS, (p.to_dict() for p in pages)
+    if marks is None:
+        return columns, rows
+    return columns + MARK_COLUMNS, _with_marks(rows, marks)
+
+
+def _with_marks(rows: Iterator[dict[str, Any]], marks: MarksOf) -> Iterator[dict[str, Any]]:
+    """The rows with their documents' marks, looked up a batch of rows at a time."""
+    while batch := list(islice(rows, EXPORT_BATCH)):
+        found = marks([row["document"] for row in batch])
+        for row in batch:
+            kept = found.get(row["document"])
+            row["tags"] = "; ".join(kept.tags) if kept else ""
+            row["notes"] = kept.notes if kept else 0
+            row["starred"] = bool(kept and kept.starred)
+        yield from batch

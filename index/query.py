@@ -13,12 +13,14 @@ Grammar (the luqum library parses the Lucene syntax):
     source:ocr type:pdf title:memo redacted:true withheld:false leak:true leak:under_shape
     released:[2017-01-01 TO 2017-06-30]  released:>=2017  released:2017-06
     from:smith to:ice.dhs.gov subject:detainer sent:2017-03   (emails)
+    tag:timeline note:"ask the agency" starred:true read:false   (the team's workspace)
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,6 +90,23 @@ class PageKeys:
 
 
 @dataclass(frozen=True)
+class DocumentKeys:
+    """Exactly these documents (their catalog ids): what a tag or a star became."""
+
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What a team keeps beside the index: tag:WORD, note:"words", starred:true, read:true.
+    Never compiled by a backend: search.prepare asks the workspace which documents or pages
+    it stands for, as the request's viewer sees them, and puts those keys in its place."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]
 
@@ -102,7 +121,20 @@ class Not:
     item: Node
 
 
-Node = MatchAll | Text | TextPrefix | Keyword | Flag | DateRange | PageKeys | And | Or | Not
+Node = (
+    MatchAll
+    | Text
+    | TextPrefix
+    | Keyword
+    | Flag
+    | DateRange
+    | PageKeys
+    | DocumentKeys
+    | Mark
+    | And
+    | Or
+    | Not
+)
 
 TEXT_FIELDS = ("text", "title", "from", "to", "subject")
 KEYWORD_FIELDS = (
@@ -117,7 +149,8 @@ KEYWORD_FIELDS = (
 )
 FLAG_FIELDS = ("redacted", "withheld")
 DATE_FIELDS = ("released", "sent")
-ALL_FIELDS = TEXT_FIELDS + KEYWORD_FIELDS + FLAG_FIELDS + DATE_FIELDS
+MARK_FIELDS = ("tag", "note", "starred", "read")
+ALL_FIELDS = TEXT_FIELDS + KEYWORD_FIELDS + FLAG_FIELDS + DATE_FIELDS + MARK_FIELDS
 
 # Short names researchers type for media types.
 _TYPE_ALIASES = {
@@ -270,6 +303,8 @@ class _Builder:
             return DateRange(field, *_date_bounds(value, field, item))
         if field == "leak":
             return _leak(value, is_prefix, item)
+        if field in MARK_FIELDS:
+            return _mark(field, value, is_prefix, item)
         return _keyword(field, value, is_prefix, item)
 
     def _text(self, value: str, field: str, is_prefix: bool, item: tree.Item) -> Node:
@@ -293,6 +328,8 @@ class _Builder:
             if not words:
                 raise QueryError(f"phrase {item.value} has no searchable words{_at(item)}")
             return Text(field, tuple(words), slop)
+        if field in MARK_FIELDS:
+            return _mark(field, value, False, item)
         return (
             self._word(tree.Word(value), field)
             if field in FLAG_FIELDS + DATE_FIELDS
@@ -362,6 +399,42 @@ def _leak(value: str, is_prefix: bool, item: tree.Item) -> Node:
     raise QueryError(
         f"leak: takes true, false or a kind of leak ({', '.join(KINDS)}), not '{value}'{_at(item)}"
     )
+
+
+def _mark(field: str, value: str, is_prefix: bool, item: tree.Item) -> Node:
+    """tag:WORD (a tag as typed, case folded), note:"words" (a note holding these words in
+    this order), starred:true|false, read:true|false."""
+    if is_prefix:
+        raise QueryError(f"{field}: takes no * prefix{_at(item)}")
+    if field in ("starred", "read"):
+        lowered = value.lower()
+        if lowered not in _TRUE | _FALSE:
+            raise QueryError(f"{field}: takes true or false, not '{value}'{_at(item)}")
+        mark = Mark(field, "true")
+        return mark if lowered in _TRUE else Not(mark)
+    normalized = " ".join(terms(value)) if field == "note" else normalize_tag(value)
+    if not normalized:
+        raise QueryError(f"{field}: needs a value{_at(item)}")
+    return Mark(field, normalized)
+
+
+def normalize_tag(value: str) -> str:
+    """A tag as kept and searched: trimmed, inner spaces made one, case folded."""
+    return " ".join(value.split()).casefold()[:80]
+
+
+def replace_marks(node: Node, keys_of: Callable[[Mark], Node]) -> Node:
+    """The query with every Mark replaced by the keys `keys_of` says it stands for."""
+    match node:
+        case Mark():
+            return keys_of(node)
+        case And(items=items):
+            return And(tuple(replace_marks(i, keys_of) for i in items))
+        case Or(items=items):
+            return Or(tuple(replace_marks(i, keys_of) for i in items))
+        case Not(item=item):
+            return Not(replace_marks(item, keys_of))
+    return node
 
 
 def _bound_value(item: tree.Item) -> str:

@@ -6,7 +6,7 @@ numbers and snippets come from the catalog, so answers look the same whichever e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +21,7 @@ from foiarchive.index.query import (
     And,
     DateRange,
     Keyword,
+    Mark,
     MatchAll,
     Node,
     Not,
@@ -28,10 +29,13 @@ from foiarchive.index.query import (
     QueryError,
     highlight_terms,
     parse,
+    replace_marks,
 )
 from foiarchive.schemas import Document
 from foiarchive.schemas.rows import row_of_line
 
+#: The documents or pages a workspace mark stands for (a DocumentKeys or PageKeys node).
+MarkKeys = Callable[[Mark], Node]
 MAX_LIMIT = 1000
 #: How deep results can be paged (Elasticsearch's max_result_window; the same on both engines).
 MAX_WINDOW = 10_000
@@ -56,6 +60,9 @@ class SearchRequest:
     #: Productions the caller may not see (restricted ones): their pages are neither found nor
     #: counted in totals and facets.
     hidden_productions: frozenset[str] = frozenset()
+    #: What tag:, note:, starred: and read: stand for, as the caller sees the team's workspace
+    #: (index.marks); without it such a query is refused.
+    marks: MarkKeys | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -169,8 +176,21 @@ def prepare(
         parsed: Node = MatchAll()  # browsing by facets alone
     else:
         parsed = parse(request.query)
-    node = _narrowed(resolve(parsed, catalog, backend), request.filters, request.hidden_productions)
+    resolved = with_marks(resolve(parsed, catalog, backend), request.marks)
+    node = _narrowed(resolved, request.filters, request.hidden_productions)
     return node, highlight_terms(parsed)
+
+
+def with_marks(node: Node, marks: MarkKeys | None) -> Node:
+    """The query with its workspace marks replaced by their keys; QueryError without any."""
+
+    def refuse(mark: Mark) -> Node:
+        raise QueryError(
+            f"{mark.field}: searches what a team keeps in its workspace, which this search was "
+            "not given (index.marks.Marks.keys)"
+        )
+
+    return replace_marks(node, marks or refuse)
 
 
 def matching_pages(
@@ -179,10 +199,12 @@ def matching_pages(
     query: str,
     document_id: str,
     hidden_productions: frozenset[str] = frozenset(),
+    marks: MarkKeys | None = None,
 ) -> list[int]:
     """The numbers of a document's pages that match a query, in page order (a viewer's
     previous and next hit); raises QueryError for a query the user must fix."""
-    node = _narrowed(resolve(parse(query), catalog, backend), (), hidden_productions)
+    resolved = with_marks(resolve(parse(query), catalog, backend), marks)
+    node = _narrowed(resolved, (), hidden_productions)
     keys = backend.matching_keys(_within(node, document_id), MAX_WINDOW)
     return sorted(int(key.rpartition(":")[2]) for key in keys)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import tantivy
 
+from foiarchive.index.analysis import normalize_keyword
 from foiarchive.index.backend import (
     BackendError,
     ClosedOnExit,
@@ -25,6 +26,7 @@ from foiarchive.index.query import (
     TEXT_FIELDS,
     And,
     DateRange,
+    DocumentKeys,
     Flag,
     Keyword,
     MatchAll,
@@ -309,6 +311,9 @@ def compile_query(node: Node, schema: tantivy.Schema) -> tantivy.Query:
             return _filter(Q.range_query(schema, field, tantivy.FieldType.Date, low, high))
         case PageKeys(keys=keys):
             return _filter(Q.term_set_query(schema, "key", sorted(keys)))
+        case DocumentKeys(keys=keys):
+            ids = sorted({normalize_keyword(k) for k in keys})
+            return _filter(Q.term_set_query(schema, "document", ids))
         case And(items=items):
             return Q.boolean_query([_clause(item, schema, tantivy.Occur.Must) for item in items])
         case Or(items=items):

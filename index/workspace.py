@@ -3,8 +3,9 @@
 A rebuild from the bags recreates the catalog and leaves this file alone; page keys are
 '<document id>:<page>' and document ids derive from (production, path), so what is kept here
 still names the same pages afterwards. The schema grows by numbered migrations (PRAGMA
-user_version), one list for every room that keeps something here: watches now; accounts,
-groups, grants, notes and tags append their own migrations after it.
+user_version), one list (index.workspace_schema) for every room that keeps something here:
+watches (here), accounts, groups, grants and sessions (index.team), notes, tags, stars and
+reads (index.marks).
 """
 
 from __future__ import annotations
@@ -20,28 +21,9 @@ from typing import Any
 
 from foiarchive.index.catalog import now_iso
 from foiarchive.index.sqlite_schema import migrate, transaction
+from foiarchive.index.workspace_schema import MIGRATIONS
 from foiarchive.schemas.errors import FoiarchiveError
 
-#: Append only: migration N takes user_version N-1 to N.
-MIGRATIONS: list[str] = [
-    # 1: saved searches and the pages each has already reported
-    """
-    CREATE TABLE watches (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        query TEXT NOT NULL,
-        filters TEXT NOT NULL DEFAULT '[]',
-        created_at TEXT NOT NULL,
-        last_run TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TABLE watch_seen (
-        watch_id INTEGER NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
-        key TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        PRIMARY KEY (watch_id, key)
-    ) WITHOUT ROWID;
-    """,
-]
 SCHEMA_VERSION = len(MIGRATIONS)
 WATCH_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,80}")
 
@@ -79,6 +61,9 @@ class Workspace:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # WAL without a sync on every commit: a session's last-seen time or an access-log
+            # line costs a write per request, and losing the last ones to a power cut is fine
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise WorkspaceError(f"{path}: cannot open the workspace: {exc}") from None
@@ -94,6 +79,10 @@ class Workspace:
 
     def _migrate(self) -> None:
         migrate(self._db, MIGRATIONS, path=self.path, what="workspace", error=WorkspaceError)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self._db
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self._db)

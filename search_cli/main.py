@@ -17,7 +17,7 @@ from foiarchive import index
 from foiarchive.archive import Archive
 from foiarchive.schemas import Production, load_manifest, validate_production
 from foiarchive.schemas.errors import EXIT_ERROR, FoiarchiveError
-from foiarchive.search_cli import research
+from foiarchive.search_cli import research, team
 from foiarchive.search_cli.options import (
     _archive,
     _backend_option,
@@ -338,6 +338,7 @@ Examples:
 )
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
 @_format_option(["table", "json", "csv"], "table")
+@team.AS_OPTION
 @click.pass_context
 @_friendly_errors
 def search_command(
@@ -351,8 +352,10 @@ def search_command(
     filters: tuple[str, ...],
     backend: str,
     output_format: str,
+    as_account: str,
 ) -> None:
-    """Search the full text of every production; hits are pages."""
+    """Search the full text of every production; hits are pages. tag:, note:, starred: and
+    read: search the team's workspace."""
     archive = _archive(ctx)
     request = index.SearchRequest(
         query=query,
@@ -363,7 +366,11 @@ def search_command(
         by_document=by_document,
         filters=tuple(index.parse_filter(item) for item in filters),
     )
-    with archive.catalog() as catalog, archive.backend(backend) as engine:
+    with (
+        archive.catalog() as catalog,
+        archive.backend(backend) as engine,
+        team.seen_as(archive, catalog, request, as_account),
+    ):
         results = index.search(catalog, engine, request)
         behind = index.pending(catalog, engine)
     if behind:
@@ -592,9 +599,11 @@ Examples:
   curl 'http://127.0.0.1:8000/api/search?q=detainer&facet=agency&by_document=true'
 
 \b
-The JSON API is described at /api/openapi.json. Restricted productions stay invisible unless a
-credential is configured and the request carries it (the sign-in page, or a header
-'Authorization: Bearer CREDENTIAL').""",
+The JSON API is described at /api/openapi.json. With accounts in the workspace ('foiarchive
+users add'), people sign in and see the restricted productions granted to their groups
+('foiarchive access grant'); nothing is readable before signing in unless --public. Without
+accounts, restricted productions stay invisible unless a credential is configured and the
+request carries it (the sign-in page, or a header 'Authorization: Bearer CREDENTIAL').""",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -618,6 +627,32 @@ credential is configured and the request carries it (the sign-in page, or a head
     type=click.Path(file_okay=False, path_type=Path),
     help="Where rendered page images are kept [default: ARCHIVE/cache/pages].",
 )
+@click.option(
+    "--public",
+    is_flag=True,
+    help="With accounts: let people who are not signed in read the public productions.",
+)
+@click.option(
+    "--session-hours",
+    type=click.FloatRange(0.01, 24 * 30),
+    default=12.0,
+    show_default=True,
+    help="With accounts: how long a sign-in lasts at most.",
+)
+@click.option(
+    "--idle-minutes",
+    type=click.FloatRange(0.1, 24 * 60),
+    default=120.0,
+    show_default=True,
+    help="With accounts: a sign-in ends after this long without a request.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Addresses of a TLS proxy whose X-Forwarded-Proto and X-Forwarded-For are believed "
+    "(sign-in cookies are then Secure, throttling counts the client's address); comma-separated.",
+)
 @click.pass_context
 @_friendly_errors
 def serve_command(
@@ -628,6 +663,10 @@ def serve_command(
     backend: str,
     credential_file: Path | None,
     image_cache: Path | None,
+    public: bool,
+    session_hours: float,
+    idle_minutes: float,
+    forwarded_allow_ips: str,
 ) -> None:
     """Serve the archive read-only in a browser: search, page viewer, reports, JSON API."""
     from foiarchive import web
@@ -657,9 +696,14 @@ def serve_command(
         # new page images render in low-priority processes: the cores, shared by the servers
         render_processes=max(1, (os.cpu_count() or 1) // workers),
         credential=policy.credential,
+        public=public,
+        session_seconds=session_hours * 3600,
+        idle_seconds=idle_minutes * 60,
     )
+    if served.accounts and policy.credential:
+        click.echo("warning: the workspace has accounts: the credential is not used", err=True)
     click.echo(f"foiarchive: serving {archive.path} at http://{host}:{port}/ (Ctrl-C to stop)")
-    web.serve(settings, host, port, workers)
+    web.serve(settings, host, port, workers, forwarded_allow_ips)
 
 
 def _check_listenable(host: str, port: int) -> None:
@@ -1169,6 +1213,7 @@ def worker_command(
 
 
 research.register(cli)
+team.register(cli)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,7 @@ from foiarchive.search_cli.options import (
     _friendly_errors,
 )
 from foiarchive.search_cli.output import emit_json, printable
+from foiarchive.search_cli.team import AS_OPTION, seen_as
 
 _FILTER = click.option(
     "--filter",
@@ -92,6 +94,7 @@ from the index in document and page order.""",
 )
 @_FILTER
 @_backend_option("auto", "Search engine; auto is Elasticsearch when one is configured.")
+@AS_OPTION
 @click.pass_context
 @_friendly_errors
 def export_hits_command(
@@ -104,16 +107,27 @@ def export_hits_command(
     with_files: Path | None,
     filters: tuple[str, ...],
     backend: str,
+    as_account: str,
 ) -> None:
-    """Write every page (or document) matching QUERY as CSV, JSON Lines or XLSX."""
+    """Write every page (or document) matching QUERY as CSV, JSON Lines or XLSX, with the
+    tags, notes and stars the team keeps on each row's document."""
     archive = _archive(ctx)
     request = index.SearchRequest(
         query, filters=tuple(index.parse_filter(item) for item in filters)
     )
-    with archive.catalog() as catalog, archive.backend(backend) as engine:
+    with (
+        archive.catalog() as catalog,
+        archive.backend(backend) as engine,
+        seen_as(archive, catalog, request, as_account) as (viewer, kept),
+    ):
         prepare(catalog, engine, request)  # a bad query fails here, before a file is written
         columns, rows = export.export_rows(
-            catalog, engine, request, by_document=by_document, base_url=base_url
+            catalog,
+            engine,
+            request,
+            by_document=by_document,
+            base_url=base_url,
+            marks=partial(kept.summary, viewer) if kept else lambda documents: {},
         )
         documents: dict[str, None] = {}  # the hits' documents, in order, each once
         _write(output_format, columns, _noting(rows, documents), output)

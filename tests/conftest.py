@@ -208,3 +208,44 @@ def web_archive_on_es(
 def served_archive(backend_name: str, request: pytest.FixtureRequest) -> Path:
     """The web archive, served from each backend in turn."""
     return on_backend(request, backend_name, "web_archive")
+
+
+# -- the team workspace ------------------------------------------------------------------------
+#: Accounts of the team archive: name -> (role, groups). The newsroom was granted the restricted
+#: production; the clinic was not.
+TEAM = {
+    "alice": ("annotator", ("newsroom",)),
+    "bob": ("annotator", ("clinic",)),
+    "carol": ("reader", ("newsroom",)),
+    "dora": ("archivist", ("newsroom", "clinic")),
+}
+
+
+def password_of(name: str) -> str:
+    return f"{name} has a long password"
+
+
+@pytest.fixture(scope="session")
+def team_archive(web_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The web archive with accounts, groups and a grant in its workspace."""
+    from foiarchive.index.team import Team
+
+    archive = tmp_path_factory.mktemp("team") / "archive"
+    shutil.copytree(web_archive, archive)
+    with Archive(archive).workspace() as workspace:
+        team = Team(workspace)
+        for group in ("newsroom", "clinic"):
+            team.add_group(group)
+        for name, (role, groups) in TEAM.items():
+            team.add_user(name, password_of(name), role)
+            for group in groups:
+                team.join(group, name)
+        team.grant("newsroom", RESTRICTED)
+    return archive
+
+
+@pytest.fixture(scope="session")
+def team_archive_on_es(
+    team_archive: Path, tmp_path_factory: pytest.TempPathFactory, es_url: str
+) -> Path:
+    return copy_on_elasticsearch(team_archive, tmp_path_factory.mktemp("team-on-es"), es_url)

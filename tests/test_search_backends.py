@@ -221,7 +221,10 @@ def _pages(archive: Path, backend_name: str, query: str) -> tuple[int, set[str],
 
 def test_suite_covers_every_field_and_operator(corpus: tuple[Path, dict[str, str]]) -> None:
     suite = " ".join(query_suite(corpus[1]))
-    fields = [f"{name}:" for name in index.query.ALL_FIELDS]
+    # the workspace's fields (tag:, note:, starred:, read:) are compared on both backends in
+    # tests/test_team.py, where there is a workspace to resolve them
+    marks = index.query.MARK_FIELDS
+    fields = [f"{name}:" for name in index.query.ALL_FIELDS if name not in marks]
     for word in (*fields, " OR ", " AND ", "NOT ", " -", "*", "~", '"', "("):
         assert word in suite, word
     assert len(query_suite(corpus[1])) >= 40

@@ -33,10 +33,11 @@ from PIL import Image
 from foiarchive import Archive
 from foiarchive.index import CatalogError
 from foiarchive.index.search import SearchRequest
+from foiarchive.index.team import ANONYMOUS
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.preservation.layout import contained_file
 from foiarchive.schemas import Production
-from foiarchive.web import AccessPolicy, Served, api, create_app, pages
+from foiarchive.web import AccessPolicy, Served, api, create_app, pages, team
 from foiarchive.web.access import SESSION_SECONDS
 
 from .conftest import CREDENTIAL, RESTRICTED, SECRET_WORD, run_cli, run_json
@@ -337,7 +338,7 @@ def test_restricted_material_is_unreachable_by_every_route(
     credential or with a wrong one: 404 for anything named, and nothing of it in any answer."""
     targets = [document_id(web_archive, p, RESTRICTED) for p in ("sealed-memo.txt", MEMO)]
     checked = 0
-    routes = [*api.router.routes, *pages.router.routes]  # all the app includes
+    routes = [*api.router.routes, *team.api.routes, *pages.router.routes]  # all it includes
     described = {r.path for r in routes if isinstance(r, APIRoute) and r.include_in_schema}
     assert set(tantivy_client.app.openapi()["paths"]) == described
     for route in routes:
@@ -360,7 +361,7 @@ def test_restricted_material_is_unreachable_by_every_route(
                     assert response.status_code == 200, (path, response.text[:200])
                     assert RESTRICTED not in response.text, path
                 checked += 1
-    assert checked >= 4 * 12  # every route, both targets, both kinds of refusal
+    assert checked >= 4 * 14  # every route, both targets, both kinds of refusal
 
 
 def test_restricted_pages_are_neither_found_nor_counted_on_either_backend(
@@ -664,7 +665,7 @@ def test_a_running_server_sees_what_is_ingested_meanwhile(
     shutil.copytree(sample_archive, archive)
     served = Served(Archive(archive), image_cache=tmp_path / "images")
     query = SearchRequest("zebrafinch")
-    assert served.reader(False).search(query).total == 0
+    assert served.reader(ANONYMOUS).search(query).total == 0
     source = tmp_path / "later"
     source.mkdir()
     (source / "note.txt").write_text("A zebrafinch was seen at the border.\n")
@@ -672,5 +673,5 @@ def test_a_running_server_sees_what_is_ingested_meanwhile(
         Archive(archive), source, Production(id="later"), IngestOptions(jobs=1)
     )
     assert report.ok
-    found = served.reader(False).search(query)  # the same thread, the same open index
+    found = served.reader(ANONYMOUS).search(query)  # the same thread, the same open index
     assert found.total == 1 and found.hits[0].production == "later"

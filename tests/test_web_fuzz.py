@@ -3,6 +3,7 @@ sends, no answer is a server error, and every answer matches what the descriptio
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from schemathesis.checks import (
 )
 
 from foiarchive import Archive
+from foiarchive.index.team import Team
 from foiarchive.web import AccessPolicy, Served, create_app
 
 from .conftest import CREDENTIAL
@@ -56,7 +58,15 @@ API_ROUTES = (
     "GET /api/documents/{document_id}/pages/{number}",
     "GET /api/documents/{document_id}/pages/{number}/image",
     "GET /api/documents/{document_id}/original",
+    "GET /api/me",
+    "GET /api/documents/{document_id}/marks",
+    "POST /api/documents/{document_id}/notes",
+    "DELETE /api/notes/{note_id}",
+    "POST /api/documents/{document_id}/tags",
+    "PUT /api/documents/{document_id}/star",
 )
+#: The team workspace's routes, fuzzed again on an archive with accounts, signed in and not.
+TEAM_ROUTES = API_ROUTES[-6:]
 
 
 def test_every_api_route_is_described(operations: dict) -> None:
@@ -74,6 +84,46 @@ def test_api_answers_every_request_as_described(operations: dict, label: str) ->
     )
     def fuzz(case: schemathesis.Case) -> None:
         case.call_and_validate(checks=CHECKS)
+
+    fuzz()
+
+
+@pytest.fixture(scope="module")
+def team_operations(team_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    archive = tmp_path_factory.mktemp("fuzz-team") / "archive"
+    shutil.copytree(team_archive, archive)
+    with Archive(archive).workspace() as workspace:
+        token = Team(workspace).new_token("alice")
+    app = create_app(
+        Served(Archive(archive), image_cache=tmp_path_factory.mktemp("fuzz-team-images")),
+        AccessPolicy(public=True),
+    )
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+    found = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        found[operation.label] = operation
+    return found, token
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["token", "anonymous"])
+@pytest.mark.parametrize("label", TEAM_ROUTES)
+def test_team_routes_answer_every_request_as_described(
+    team_operations: tuple, label: str, signed_in: bool
+) -> None:
+    operations, token = team_operations
+    headers = {"Authorization": f"Bearer {token}"} if signed_in else {}
+
+    @given(case=operations[label].as_strategy())
+    @settings(
+        max_examples=30,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def fuzz(case: schemathesis.Case) -> None:
+        case.call_and_validate(checks=CHECKS, headers=headers)
 
     fuzz()
 

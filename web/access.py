@@ -1,4 +1,6 @@
-"""Who may see restricted productions: the holder of the credential the server was given.
+"""Who may see restricted productions: with accounts in the workspace (index.team), the
+groups each production was granted to, signed in by server-side sessions (web.context.viewer);
+without accounts, the holder of the credential the server was given, as described here.
 
 Without a configured credential nobody can; with one, a request proves it holds it by an
 `Authorization: Bearer <credential>` header (API clients) or by the cookie the sign-in form
@@ -31,6 +33,8 @@ MIN_CREDENTIAL_LENGTH = 16
 #: How long a sign-in lasts: a working day, so a browser left signed in on a shared reading-room
 #: machine does not stay so overnight.
 SESSION_SECONDS = 12 * 3600
+#: An account's session also ends after this long without a request (a lunch break, not more).
+IDLE_SECONDS = 2 * 3600
 
 
 class CredentialError(FoiarchiveError, ValueError):
@@ -45,6 +49,11 @@ class AccessPolicy:
     #: Keys form tokens when no credential is configured. serve() makes one per server and
     #: hands it to every worker process, so a form served by one is accepted by the others.
     form_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    #: With accounts: whether people who are not signed in may read the public productions.
+    public: bool = False
+    #: With accounts: how long a session lasts at most, and without a request.
+    session_seconds: float = SESSION_SECONDS
+    idle_seconds: float = IDLE_SECONDS
 
     @classmethod
     def load(cls, credential_file: Path | None) -> AccessPolicy:

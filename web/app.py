@@ -1,6 +1,7 @@
 """The web app: server-rendered pages for people (web.pages, web.research), the same data as
-JSON under /api/ (web.api). It writes only watches (workspace.sqlite), through posted forms
-that web.forms checks.
+JSON under /api/ (web.api, web.team). It writes only to workspace.sqlite (watches, sessions,
+notes, tags, stars, the access log), through posted forms that web.forms checks or, under
+/api/, with a personal token.
 
 Routes only parse the request, ask a Reader (which applies the access rule, web.reader) and
 format the answer; what a page shows is decided in `index`, `preservation` and web.reader.
@@ -23,9 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foiarchive.disclosure import html
 from foiarchive.index import BackendError, CatalogError, QueryError
+from foiarchive.index.team import Forbidden, TeamError
 from foiarchive.preservation.rendition import WIDTHS
 from foiarchive.schemas.findings import KINDS, SEEN
-from foiarchive.web import api, pages, research
+from foiarchive.web import api, pages, research, team
 from foiarchive.web.access import AccessPolicy
 from foiarchive.web.context import error
 from foiarchive.web.reader import Served
@@ -76,8 +78,10 @@ def create_app(served: Served, access: AccessPolicy | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(SecurityHeaders)
     app.include_router(api.router)
+    app.include_router(team.api)
     app.include_router(pages.router)
     app.include_router(research.router)
+    app.include_router(team.pages)
     _one_line_errors(app)
     return app
 
@@ -98,6 +102,10 @@ def _one_line_errors(app: FastAPI) -> None:
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError) -> Response:
         return error(request, 400, str(exc))
+
+    @app.exception_handler(TeamError)
+    async def team_refusal(request: Request, exc: TeamError) -> Response:
+        return error(request, 403 if isinstance(exc, Forbidden) else 400, str(exc))
 
     @app.exception_handler(BackendError)
     async def backend_down(request: Request, exc: BackendError) -> Response:

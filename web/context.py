@@ -1,11 +1,13 @@
 """What every route needs from its request: the Reader its credential allows, the document it
 names, a page rendered from a template, a one-line error, where a search should run, and the
-session the token of its forms is tied to."""
+session the token of its forms is tied to. Who a request acts as (its Viewer) is decided here
+and nowhere else."""
 
 from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -15,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from foiarchive.index.search import SearchRequest, parse_filter
+from foiarchive.index.team import ANONYMOUS, CREDENTIAL_HOLDER, Viewer
 from foiarchive.schemas import Document
 from foiarchive.web.access import COOKIE, SESSION_COOKIE, SESSION_SECONDS, AccessPolicy
 from foiarchive.web.reader import Reader, Served
@@ -40,16 +43,43 @@ def access_of(request: Request) -> AccessPolicy:
     return request.app.state.access
 
 
-def reader(request: Request) -> Reader:
-    """The archive as this request may read it: restricted productions only with the
-    credential, from an `Authorization: Bearer` header or the sign-in cookie."""
+def viewer(request: Request) -> Viewer:
+    """Who this request acts as (the one place that is decided), from an `Authorization:
+    Bearer` header or the sign-in cookie: with accounts, a personal API token or a live
+    session; without, the server's single credential."""
+    known = getattr(request.state, "viewer", None)
+    if known is not None:
+        return known
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    allowed = access_of(request).accepts(
-        bearer=token.strip() if scheme.lower() == "bearer" else None,
-        cookie=request.cookies.get(COOKIE),
-    )
-    request.state.signed_in = allowed
-    return served_of(request).reader(allowed)
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    cookie = request.cookies.get(COOKIE)
+    served, access = served_of(request), access_of(request)
+    found = ANONYMOUS
+    if served.accounts:
+        team = served.team()
+        user = team.token_user(bearer) if bearer else None
+        if user is None and cookie and not bearer:
+            user = team.session_user(cookie, access.idle_seconds, time.time())
+        found = team.viewer(user) if user is not None else ANONYMOUS
+    elif access.accepts(bearer=bearer, cookie=cookie):
+        found = CREDENTIAL_HOLDER
+    request.state.viewer = found
+    request.state.signed_in = found.signed_in
+    return found
+
+
+def reader(request: Request) -> Reader:
+    """The archive as this request may read it: restricted productions only those its viewer
+    was granted (all of them with the single credential). With accounts and without --public,
+    nothing at all before signing in."""
+    seen_as = viewer(request)
+    if served_of(request).accounts and not seen_as.signed_in and not access_of(request).public:
+        raise HTTPException(401, "sign in to read this archive")
+    return served_of(request).reader(seen_as, request.url.path)
+
+
+def accounts_in_use(request: Request) -> bool:
+    return served_of(request).accounts
 
 
 def not_found(what: str) -> HTTPException:
@@ -109,7 +139,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     """A page for people, from web/templates."""
     templates: Jinja2Templates = request.app.state.templates
     context.setdefault("signed_in", getattr(request.state, "signed_in", False))
-    context.setdefault("can_sign_in", access_of(request).configured)
+    context.setdefault("can_sign_in", access_of(request).configured or accounts_in_use(request))
+    context.setdefault("viewer", viewer(request))
     context.setdefault("csrf", form_token(request))
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     keep_session(request, response)
@@ -133,7 +164,7 @@ def form_session(request: Request) -> tuple[str, bool]:
     if fresh:
         browser = getattr(request.state, "new_session", None) or _new_session(request)
     signed_in = request.cookies.get(COOKIE)
-    if signed_in and access_of(request).accepts(cookie=signed_in):
+    if signed_in and viewer(request).signed_in:
         return f"{browser} {signed_in}", fresh
     return browser, fresh
 

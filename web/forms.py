@@ -12,7 +12,7 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from foiarchive.web.context import access_of, form_session, reader
+from foiarchive.web.context import access_of, accounts_in_use, form_session, viewer
 
 TOKEN_FIELD = "csrf"  # the name templates give the token's hidden field
 MAX_FIELDS = 50
@@ -25,7 +25,7 @@ async def posted_form(
     """The form of a POST, read to at most `max_bytes` (413 past it), refused with 403 without
     the token of this browser's session, and, with `writes` where a credential is configured,
     without a sign-in. The caller closes it (uploaded files are spooled)."""
-    read = reader(request)
+    viewer(request)
     form = await _parse(request, max_bytes, max_files)
     session, fresh = form_session(request)
     token = form.get(TOKEN_FIELD)
@@ -36,10 +36,28 @@ async def posted_form(
     ):
         await form.close()
         raise HTTPException(403, EXPIRED)
-    if writes and access_of(request).configured and not read.may_see_restricted:
-        await form.close()
-        raise HTTPException(403, "sign in to change what this archive keeps (watches)")
+    if writes:
+        refusal = write_refusal(request)
+        if refusal:
+            await form.close()
+            raise HTTPException(403, refusal)
     return form
+
+
+def write_refusal(request: Request) -> str:
+    """Why this request may not change what the workspace keeps, or "" if it may: with
+    accounts, an annotator's (or archivist's, admin's) session or token; without, the holder of
+    the credential, when one is configured."""
+    seen_as = viewer(request)
+    if accounts_in_use(request):
+        if seen_as.user is None:
+            return "sign in to change what this archive keeps"
+        if not seen_as.may_annotate:
+            return "your account may read but not write (ask for the annotator role)"
+        return ""
+    if access_of(request).configured and not seen_as.signed_in:
+        return "sign in to change what this archive keeps (watches)"
+    return ""
 
 
 async def _parse(request: Request, max_bytes: int, max_files: int) -> FormData:

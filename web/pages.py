@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from foiarchive.disclosure.charts import report_charts
@@ -15,15 +17,20 @@ from foiarchive.disclosure.html import diff_context
 from foiarchive.index import QueryError
 from foiarchive.index.fields import FACET_FIELDS
 from foiarchive.index.search import MAX_WINDOW
+from foiarchive.index.team import TeamError, Throttled
+from foiarchive.web import team
 from foiarchive.web.access import COOKIE, SESSION_SECONDS
 from foiarchive.web.context import (
     Filters,
     access_of,
+    accounts_in_use,
     found,
     reader,
     render,
     search_request,
     searching,
+    served_of,
+    viewer,
     visible_document,
 )
 from foiarchive.web.forms import posted_form
@@ -80,6 +87,7 @@ async def search_page(
         link=_link_maker(q, filter, sort, size),
         export_params=urlencode([("q", q)] + [("filter", f) for f in filter]),
         sizes=RESULTS_PER_PAGE,
+        marks=read.marks_of([d.document for d in results.documents or []]),
     )
     return render(request, "search.html", **context)
 
@@ -107,6 +115,7 @@ def document_page(
         previous_hit=earlier[-1] if earlier else None,
         next_hit=later[0] if later else None,
         page_count=max(document.page_count, 1),
+        **team.viewer_marks(request, read, document.id, page_number),
     )
 
 
@@ -137,25 +146,37 @@ def diff_page(
     return render(request, "diff.html", **diff_context(diff), links=True)
 
 
-# -- signing in to see restricted productions ------------------------------------------
+# -- signing in: an account (with accounts in the workspace) or the single credential --------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
-    reader(request)
-    return render(request, "login.html")
+    viewer(request)
+    return render(request, "login.html", accounts=accounts_in_use(request))
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await posted_form(request, max_bytes=MAX_LOGIN_BODY)
-    credential = str(form.get("credential") or "")
     access = access_of(request)
-    if not access.accepts(bearer=credential):
-        return render(request, "login.html", 403, failed=True)
+    if accounts_in_use(request):
+        name, password = str(form.get("name") or ""), str(form.get("password") or "")
+        address = request.client.host if request.client else ""
+        try:
+            session = await run_in_threadpool(_account_session, request, name, password, address)
+        except Throttled as exc:
+            return render(request, "login.html", 429, accounts=True, failed=str(exc))
+        except TeamError as exc:
+            return render(request, "login.html", 403, accounts=True, failed=str(exc))
+        lifetime = access.session_seconds
+    elif access.accepts(bearer=str(form.get("credential") or "")):
+        session, lifetime = access.cookie_value(), SESSION_SECONDS
+    else:
+        failed = "That credential is not the one configured."
+        return render(request, "login.html", 403, accounts=False, failed=failed)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         COOKIE,
-        access.cookie_value(),
-        max_age=SESSION_SECONDS,
+        session,
+        max_age=int(lifetime),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",  # behind a TLS proxy: its X-Forwarded-Proto
@@ -163,9 +184,23 @@ async def login(request: Request) -> Response:
     return response
 
 
+def _account_session(request: Request, name: str, password: str, address: str) -> str:
+    """A new session for the account, if the password is its own (Argon2: off the loop)."""
+    team = served_of(request).team()
+    user = team.check_password(name, password, address, time.time())
+    previous = request.cookies.get(COOKIE)
+    if previous:  # a browser signing in again (or as someone else) leaves no session behind
+        team.end_session(previous)
+    return team.start_session(user, access_of(request).session_seconds, time.time())
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Ends the session on the server too, so a copy of the cookie opens nothing afterwards."""
     await posted_form(request, max_bytes=MAX_LOGIN_BODY)
+    cookie = request.cookies.get(COOKIE)
+    if cookie and accounts_in_use(request):
+        served_of(request).team().end_session(cookie)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE)
     return response

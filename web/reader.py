@@ -12,9 +12,10 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import IO, Literal
 
@@ -30,8 +31,10 @@ from foiarchive.index.backend import SearchBackend
 from foiarchive.index.catalog import Catalog, ProductionSummary
 from foiarchive.index.export import export_rows
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
+from foiarchive.index.marks import DocumentMarks, Marks
 from foiarchive.index.query import QueryError, highlight_terms, parse
 from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
+from foiarchive.index.team import Team, Viewer
 from foiarchive.index.workspace import Watch, Workspace
 from foiarchive.preservation.rendition import (
     PageImages,
@@ -48,6 +51,8 @@ from foiarchive.schemas import Box, Document, Page, Production
 #: behind renders (p95 73 ms), at 2 and more renders starved (p95 700-1100 ms); at 1 searches
 #: and cached images keep p95 36-48 ms and 27-36 ms.
 RENDER_NICENESS = 1
+#: Seconds between two access-log lines for the same account and document.
+LOG_EVERY = 60.0
 
 
 class Served:
@@ -71,6 +76,11 @@ class Served:
         self._renderer: ProcessPoolExecutor | None = None
         self._local = threading.local()
         self.catalog()  # fail at start, not on the first request, if there is none
+        #: Whether the workspace has accounts: then they sign in and the single credential is
+        #: not used. Decided when the server starts (adding the first account needs a restart).
+        self.accounts = self.team().has_accounts()
+        #: (account, document) -> when its opening was last written to the access log.
+        self._logged: dict[tuple[str, str], float] = {}
         if self.searches_in_process:
             self.backend()  # likewise for a missing or unreadable embedded index
 
@@ -79,6 +89,30 @@ class Served:
         if catalog is None:
             catalog = self._local.catalog = self.archive.catalog(read_only=True)
         return catalog
+
+    def workspace(self) -> Workspace:
+        """This thread's connection to workspace.sqlite (kept open, like the catalog's)."""
+        workspace = getattr(self._local, "workspace", None)
+        if workspace is None:
+            workspace = self._local.workspace = Workspace(self.archive.layout.workspace_file)
+        return workspace
+
+    def team(self) -> Team:
+        return Team(self.workspace())
+
+    def marks(self) -> Marks:
+        return Marks(self.workspace())
+
+    def log_access(self, user: str, document: Document, route: str) -> None:
+        """One line of the access log per account, document and minute: a document's page
+        images would otherwise write one each."""
+        now = time.monotonic()
+        if now - self._logged.get((user, document.id), -LOG_EVERY) < LOG_EVERY:
+            return
+        self._logged[(user, document.id)] = now
+        if len(self._logged) > 10_000:
+            self._logged.clear()
+        self.team().log_access(user, document.production_id, document.id, route)
 
     def backend(self) -> SearchBackend:
         """This thread's backend; a cluster that cannot be reached is tried again next time, so
@@ -111,8 +145,8 @@ class Served:
         """The embedded index computes in this process; Elasticsearch answers over the network."""
         return self.backend_name == "tantivy"
 
-    def reader(self, may_see_restricted: bool) -> Reader:
-        return Reader(self, may_see_restricted)
+    def reader(self, viewer: Viewer, route: str = "") -> Reader:
+        return Reader(self, viewer, route)
 
 
 def _lower_priority() -> None:
@@ -135,15 +169,34 @@ class PageView:
 @dataclass
 class Reader:
     served: Served
-    may_see_restricted: bool
+    viewer: Viewer
+    route: str = ""  # for the access log
 
     @property
     def catalog(self) -> Catalog:
         return self.served.catalog()
 
     @cached_property
+    def restricted(self) -> frozenset[str]:
+        return self.catalog.restricted_productions()
+
+    @cached_property
     def hidden(self) -> frozenset[str]:
-        return frozenset() if self.may_see_restricted else self.catalog.restricted_productions()
+        return self.viewer.hidden(self.restricted)
+
+    @property
+    def may_see_restricted(self) -> bool:
+        return not self.hidden
+
+    def _request(self, request: SearchRequest) -> SearchRequest:
+        """The request narrowed to what this viewer may read, its marks as this viewer sees
+        them."""
+        marks = self.served.marks()
+        return replace(
+            request,
+            hidden_productions=request.hidden_productions | self.hidden,
+            marks=lambda mark: marks.keys(self.viewer, mark),
+        )
 
     # -- productions ----------------------------------------------------------------------
     def productions(self) -> list[ProductionSummary]:
@@ -169,8 +222,7 @@ class Reader:
 
     # -- search ---------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
-        request = replace(request, hidden_productions=request.hidden_productions | self.hidden)
-        return search(self.catalog, self.served.backend(), request)
+        return search(self.catalog, self.served.backend(), self._request(request))
 
     def export(
         self,
@@ -184,16 +236,27 @@ class Reader:
         """Every hit the request may see into `stream`. Runs in one thread from start to end
         on connections of its own: a streamed response's iterator hops between the pool's
         threads, which a SQLite connection refuses."""
-        request = replace(request, hidden_productions=request.hidden_productions | self.hidden)
+        request = self._request(request)
         archive = self.served.archive
         with (
             archive.catalog(read_only=True) as catalog,
             archive.backend(self.served.backend_name) as backend,
         ):
             columns, rows = export_rows(
-                catalog, backend, request, by_document=by_document, base_url=base_url
+                catalog,
+                backend,
+                request,
+                by_document=by_document,
+                base_url=base_url,
+                marks=partial(self.served.marks().summary, self.viewer),
             )
             tabular.write_rows(stream, output_format, columns, rows)
+
+    def marks_of(self, documents: list[str]) -> dict[str, DocumentMarks]:
+        """The marker each of these documents shows in results (the viewer's team's work)."""
+        if self.viewer.user is None:
+            return {}
+        return self.served.marks().summary(self.viewer, documents)
 
     # -- research: batch search and watches (the library calls of `foiarchive batch-search`
     # and `foiarchive watch`, with the productions this request may not see hidden) ----------
@@ -203,36 +266,33 @@ class Reader:
         )
         return list(found)
 
-    def workspace(self) -> Workspace:
-        return Workspace(self.served.archive.layout.workspace_file)
-
     def watches(self) -> list[Watch]:
-        with self.workspace() as workspace:
-            return workspace.watches()
+        return self.served.workspace().watches()
 
     def add_watch(self, name: str, query: str, filters: list[str]) -> Watch:
-        with self.workspace() as workspace:
-            backend = self.served.backend()
-            return saved_searches.add_watch(workspace, self.catalog, backend, name, query, filters)
+        workspace, backend = self.served.workspace(), self.served.backend()
+        return saved_searches.add_watch(workspace, self.catalog, backend, name, query, filters)
 
     def remove_watch(self, name: str) -> None:
-        with self.workspace() as workspace:
-            workspace.remove_watch(name)
+        self.served.workspace().remove_watch(name)
 
     def run_watches(self, name: str = "") -> list[saved_searches.WatchRun]:
         """New pages since each watch's last run, remembered as reported: restricted ones are
         neither shown nor remembered for a request that may not see them."""
-        with self.workspace() as workspace:
-            backend = self.served.backend()
-            return saved_searches.run_watches(
-                workspace, self.catalog, backend, name, hidden=self.hidden
-            )
+        workspace, backend = self.served.workspace(), self.served.backend()
+        return saved_searches.run_watches(
+            workspace, self.catalog, backend, name, hidden=self.hidden
+        )
 
     # -- documents, pages, files -----------------------------------------------------------
     def document(self, document_id: str) -> Document | None:
+        """The document, if this viewer may read it; an account's opening of a restricted
+        one is written to the access log."""
         document = self.catalog.document(document_id)
         if document is None or document.production_id in self.hidden:
             return None
+        if self.viewer.user is not None and document.production_id in self.restricted:
+            self.served.log_access(self.viewer.user.name, document, self.route)
         return document
 
     def container(self, document: Document) -> Document | None:
@@ -262,8 +322,9 @@ class Reader:
             return view
         try:
             words, prefixes = highlight_terms(parse(query))
+            marks = self._request(SearchRequest(query)).marks
             view.hit_pages = matching_pages(
-                self.catalog, self.served.backend(), query, document.id, self.hidden
+                self.catalog, self.served.backend(), query, document.id, self.hidden, marks
             )
         except QueryError as exc:
             view.query_error = str(exc)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from foiarchive.archive import Archive
-from foiarchive.web.access import AccessPolicy
+from foiarchive.web.access import IDLE_SECONDS, SESSION_SECONDS, AccessPolicy
 from foiarchive.web.app import create_app
 from foiarchive.web.reader import Served
 
@@ -33,6 +33,10 @@ class Serving:
     image_cache: Path | None = None
     render_processes: int = 1
     credential: str | None = None
+    #: With accounts: anonymous reading of the public productions, and session lifetimes.
+    public: bool = False
+    session_seconds: float = SESSION_SECONDS
+    idle_seconds: float = IDLE_SECONDS
     #: Keys form tokens when there is no credential; one for all the server's processes.
     form_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
@@ -45,6 +49,9 @@ class Serving:
             "RENDER_PROCESSES": str(self.render_processes),
             "CREDENTIAL": self.credential or "",
             "FORM_KEY": self.form_key,
+            "PUBLIC": "1" if self.public else "",
+            "SESSION_SECONDS": str(self.session_seconds),
+            "IDLE_SECONDS": str(self.idle_seconds),
         }
         return {_ENV + name: value for name, value in values.items()}
 
@@ -61,6 +68,9 @@ class Serving:
             render_processes=int(value("RENDER_PROCESSES") or 0),
             credential=value("CREDENTIAL") or None,
             form_key=value("FORM_KEY") or secrets.token_hex(32),
+            public=value("PUBLIC") == "1",
+            session_seconds=float(value("SESSION_SECONDS") or SESSION_SECONDS),
+            idle_seconds=float(value("IDLE_SECONDS") or IDLE_SECONDS),
         )
 
     def app(self) -> FastAPI:
@@ -70,7 +80,14 @@ class Serving:
             image_cache=self.image_cache,
             render_processes=self.render_processes,
         )
-        return create_app(served, AccessPolicy(self.credential, form_key=self.form_key))
+        policy = AccessPolicy(
+            self.credential,
+            form_key=self.form_key,
+            public=self.public,
+            session_seconds=self.session_seconds,
+            idle_seconds=self.idle_seconds,
+        )
+        return create_app(served, policy)
 
 
 def app_from_environment() -> FastAPI:
@@ -78,7 +95,13 @@ def app_from_environment() -> FastAPI:
     return Serving.from_environment().app()
 
 
-def serve(settings: Serving, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(
+    settings: Serving,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    forwarded_allow_ips: str = "127.0.0.1",
+) -> None:
     """Serve until interrupted.
 
     With several workers uvicorn binds the socket itself without naming TCP, so asyncio leaves
@@ -95,6 +118,11 @@ def serve(settings: Serving, host: str = "127.0.0.1", port: int = 8000, workers:
         workers=workers,
         log_level="warning",
         server_header=False,
+        # a TLS proxy at these addresses is believed about the scheme and the client's address
+        # (X-Forwarded-Proto, X-Forwarded-For): session cookies get Secure behind it, and
+        # sign-in throttling counts the real client's address
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     if workers == 1:
         uvicorn.Server(config).run()
