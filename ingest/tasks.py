@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from foiarchive.ingest import images, office, pdf
+from foiarchive.ingest import images, ocr, office, pdf
 from foiarchive.ingest import textual as textual_pages
 from foiarchive.ingest.errors import IngestError
 from foiarchive.ingest.identify import XLSX
@@ -105,7 +105,9 @@ def original_leaks(path: Path, media_type: str) -> list[dict[str, Any]]:
 
 
 def ocr_pdf_page(path: Path, number: int, settings: OcrSettings, limits: Limits) -> OcrResult:
-    image, dpi = pdf.render_page(path, number, settings.dpi, limits)
+    image, dpi = pdf.render_page(
+        path, number, settings.dpi, limits, native_from=ocr.UPSCALE_BELOW_DPI
+    )
     return ocr_image_file(image, settings, dpi=dpi, limits=limits)
 
 
