@@ -28,6 +28,8 @@ from scipy import ndimage
 WIDTH = 1100
 #: A pixel is ink when darker than this share of the page's paper white.
 INK = 0.6
+#: Ink is never lighter than this share of the paper, whatever the page's Otsu level says.
+INK_LIGHT = 0.8
 #: Ink specks smaller than this many pixels (scanner dust, JPEG ringing) are not looked at.
 SPECK = 8
 #: Ink within this many pixels of ink on the other side is the same ink: blur thickens strokes
@@ -50,6 +52,8 @@ BLANK, SOLID = 0.02, 0.6
 #: A box's side is a line of ink along this share of its length; inside it this share at most
 #: is ink (a speck, a pen tick), where a line of type fills 15-25%.
 RULED, BLANK_INSIDE = 0.7, 0.06
+#: The other side is paper, not a faint copy of the ink, where lighter than this of the paper.
+FAINT = 0.9
 #: Outlines are ink darker than this share of the paper (thin lines blur to grey).
 LINE_INK = 0.85
 #: Regions in these bands at the top and bottom of the page are stamps and banners.
@@ -99,7 +103,7 @@ def ink(image: Image.Image, darkness: float = INK) -> NDArray[np.bool_]:
     """Ink pixels without specks: darker than `darkness` of the paper, after a light blur."""
     pixels = ndimage.gaussian_filter(np.asarray(image, dtype=np.float32), 0.8)
     paper = max(float(np.percentile(pixels, 90)), 64.0)
-    mask = pixels < paper * darkness
+    mask = pixels < paper * max(darkness, _otsu(pixels) / paper)
     labels, count = ndimage.label(mask)
     if count:
         sizes = np.bincount(labels.ravel())
@@ -107,6 +111,25 @@ def ink(image: Image.Image, darkness: float = INK) -> NDArray[np.bool_]:
         keep[0] = False
         mask = keep[labels]
     return mask
+
+
+def _otsu(pixels: NDArray[np.float32]) -> float:
+    """The grey level that best splits the page into paper and ink (Otsu), at most INK_LIGHT
+    of the paper: light typewriter text blurs to 150-190 at the comparison width, under a
+    fixed 0.6 of the paper only its darkest specks were ink."""
+    counts, edges = np.histogram(pixels, bins=64, range=(0, 256))
+    weights = np.cumsum(counts)
+    means = np.cumsum(counts * edges[:-1])
+    total, grand = weights[-1], means[-1]
+    below, above = weights[:-1], total - weights[:-1]
+    valid = (below > 0) & (above > 0)
+    between = np.zeros(len(below))
+    mu_below = means[:-1][valid] / below[valid]
+    mu_above = (grand - means[:-1][valid]) / above[valid]
+    between[valid] = below[valid] * above[valid] * (mu_below - mu_above) ** 2
+    level = float(edges[int(np.argmax(between)) + 1])
+    paper = float(np.percentile(pixels, 90))
+    return min(level, paper * INK_LIGHT)
 
 
 def skew(mask: NDArray[np.bool_]) -> float:
@@ -187,7 +210,10 @@ def align(old: Image.Image, new: Image.Image) -> Aligned:
 def changed_regions(aligned: Aligned) -> list[Region]:
     """The places where the fitted pages really differ, each named (see the module)."""
     old_ink, new_ink = ink(aligned.old), ink(aligned.new)
-    only_old, only_new = _differences(old_ink, new_ink)
+    # Ink counts as missing on the other side only where that side is clearly paper: a light
+    # pen stroke read as ink on one scan and just above the threshold on the other is the same.
+    faint = (ink(aligned.old, FAINT), ink(aligned.new, FAINT))
+    only_old, only_new = _differences((old_ink, new_ink), faint)
     # A box's thin outline blurs to grey: found with a lighter threshold than type.
     ruled = (ink(aligned.old, LINE_INK), ink(aligned.new, LINE_INK))
     gathered = ndimage.binary_dilation(
@@ -205,16 +231,18 @@ def changed_regions(aligned: Aligned) -> list[Region]:
 
 
 def _differences(
-    old_ink: NDArray[np.bool_], new_ink: NDArray[np.bool_]
+    inks: tuple[NDArray[np.bool_], NDArray[np.bool_]],
+    faint: tuple[NDArray[np.bool_], NDArray[np.bool_]],
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Ink only the old side has and ink only the new side has, each tile of the page shifted
     by the few pixels that fit it best: a page fitted as a whole is still 2-4 pixels out at its
     far corners after a rescan (paper stretch, a skew read to 0.05 degrees)."""
+    (old_ink, new_ink), (old_faint, new_faint) = inks, faint
     reach = np.ones((2 * TOLERANCE + 1, 2 * TOLERANCE + 1), dtype=bool)
-    old_near = ndimage.binary_dilation(old_ink, reach)
+    old_near = ndimage.binary_dilation(old_faint, reach)
     r = LOCAL_SHIFT
     new_pad = np.pad(new_ink, r)
-    new_near_pad = ndimage.binary_dilation(new_pad, reach)
+    new_near_pad = ndimage.binary_dilation(np.pad(new_faint, r), reach)
     only_old = np.zeros_like(old_ink)
     only_new = np.zeros_like(new_ink)
     height, width = old_ink.shape

@@ -27,7 +27,9 @@ LINES = memo_lines(MEMO_PARAGRAPHS[:3])
 LIFTED = 4  # the line under the box the new release lifts
 
 
-def _line_box(line: int, start: float = 0.0, end: float = 0.75) -> tuple[float, ...]:
+def _line_box(
+    line: int, start: float = 0.0, end: float = 0.75
+) -> tuple[float, float, float, float]:
     """A line of render_scan's memo as fractions of the page (72 pt margin, 18.6 pt leading)."""
     top = (80 + 18.6 * line - 4) / 792
     return (72 / 612 + start * 0.7, top, 72 / 612 + end * 0.7, top + 21 / 792)
@@ -52,7 +54,7 @@ def test_two_rescans_of_the_same_page_do_not_differ(page: Image.Image) -> None:
 
 
 def test_a_lifted_outlined_box_is_text_newly_released(page: Image.Image) -> None:
-    old = _noisy(cover(page, _line_box(LIFTED), outlined=True), 3, 0.4)  # type: ignore[arg-type]
+    old = _noisy(cover(page, _line_box(LIFTED), outlined=True), 3, 0.4)
     result = compare_images(old, _noisy(page, 4, -0.7), crop_reader())
     (region,) = result.regions
     assert (region.kind, region.direction, region.old_side) == ("box_lifted", "released", "box")
@@ -61,7 +63,7 @@ def test_a_lifted_outlined_box_is_text_newly_released(page: Image.Image) -> None
 
 
 def test_a_solid_box_added_is_text_newly_withheld(page: Image.Image) -> None:
-    new = _noisy(cover(page, _line_box(2, 0.2, 0.6), outlined=False), 6, -0.3)  # type: ignore[arg-type]
+    new = _noisy(cover(page, _line_box(2, 0.2, 0.6), outlined=False), 6, -0.3)
     (region,) = pixels.changed_regions(pixels.align(_noisy(page, 5, 0.5), new))
     assert (region.kind, region.old, region.new) == ("box_added", "text", "box")
 
@@ -80,7 +82,7 @@ def test_the_diff_reads_a_lifted_redaction_as_newly_released(
     differently, but only the lifted line is a change, and the summary says it was released."""
     archive = Archive(tmp_path / "archive")
     for release, image in (
-        ("r2023", _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)),  # type: ignore[arg-type]
+        ("r2023", _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)),
         ("r2025", _noisy(page, 10, -0.4)),
     ):
         source = tmp_path / release
