@@ -68,6 +68,10 @@ def _side(base: Image.Image, edits: dict[str, Any], scan: dict[str, Any]) -> Ima
         page = cover(page, tuple(box), outlined=True)
     for box in edits.get("solid", []):
         page = cover(page, tuple(box), outlined=False)
+    for box in edits.get("erased", []):  # whited out, no outline: blank before
+        page = page.copy()
+        x0, y0, x1, y1 = (v * s for v, s in zip(box, page.size * 2, strict=True))
+        ImageDraw.Draw(page).rectangle((x0, y0, x1, y1), fill=255)
     for x, y, text in edits.get("stamp", []):
         page = page.copy()
         font = ImageFont.load_default(size=round(page.width * 0.018))
@@ -223,9 +227,8 @@ def main() -> None:
         for facet, s in sorted(scores.items())
     ]
     print_table(["change", "right", "false", "missed", "precision", "recall"], table)
-    for score in scores.values():
-        for line in score.wrong:
-            print("  ", line)
+    wrong = sorted({line for score in scores.values() for line in score.wrong})
+    print("\n".join(f"   {line}" for line in wrong[:40]))
     if args.no_diff:
         return
     work = Path(tempfile.mkdtemp(prefix="bench-diff-real-"))

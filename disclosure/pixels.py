@@ -37,8 +37,8 @@ SPECK = 8
 TOLERANCE = 2
 #: Each tile of this many pixels is fitted again by up to LOCAL_SHIFT pixels each way.
 TILE, LOCAL_SHIFT = 120, 3
-#: A band this share of the page wide at each edge is not compared: scanner edges, punch holes'
-#: shadows, the fill of a turned page.
+#: A band this share of the page wide at each edge is not compared: scanner edges and the fill
+#: of a turned page. (What one scan cut off and the other kept is left out by Aligned.seen.)
 EDGE = 0.015
 #: Changed ink is gathered into regions across word gaps and line spacing (pixels, x and y).
 GATHER = (31, 13)
@@ -56,8 +56,12 @@ RULED, BLANK_INSIDE = 0.7, 0.06
 FAINT = 0.9
 #: Outlines are ink darker than this share of the paper (thin lines blur to grey).
 LINE_INK = 0.85
+#: Ink this dense over the span of a side's changed pixels is a filled box.
+FILLED = 0.85
 #: Regions in these bands at the top and bottom of the page are stamps and banners.
 MARGIN = 0.07
+#: Regions starting this far right are margin notes: the exemption codes beside boxes.
+SIDE_MARGIN = 0.22
 #: Rotations tried when straightening a page (degrees).
 MAX_SKEW = 3.0
 #: Scales tried when fitting the new page on the old.
@@ -88,6 +92,7 @@ class Aligned:
     scale: float
     shift: tuple[int, int]  # (dx, dy) in pixels at WIDTH
     score: float  # correlation of the fitted pages' ink, 0..1
+    seen: tuple[int, int, int, int] = (0, 0, 0, 0)  # the part of the old page both scans hold
 
 
 def grey(image: Image.Image) -> Image.Image:
@@ -117,7 +122,10 @@ def _otsu(pixels: NDArray[np.float32]) -> float:
     """The grey level that best splits the page into paper and ink (Otsu), at most INK_LIGHT
     of the paper: light typewriter text blurs to 150-190 at the comparison width, under a
     fixed 0.6 of the paper only its darkest specks were ink."""
-    counts, edges = np.histogram(pixels, bins=64, range=(0, 256))
+    paper = float(np.percentile(pixels, 90))
+    # Without the black of filled boxes: on a page with many, Otsu splits them from the rest
+    # and grey type fell on the paper's side.
+    counts, edges = np.histogram(pixels, bins=64, range=(paper * 0.3, paper + 1))
     weights = np.cumsum(counts)
     means = np.cumsum(counts * edges[:-1])
     total, grand = weights[-1], means[-1]
@@ -128,7 +136,6 @@ def _otsu(pixels: NDArray[np.float32]) -> float:
     mu_above = (grand - means[:-1][valid]) / above[valid]
     between[valid] = below[valid] * above[valid] * (mu_below - mu_above) ** 2
     level = float(edges[int(np.argmax(between)) + 1])
-    paper = float(np.percentile(pixels, 90))
     return min(level, paper * INK_LIGHT)
 
 
@@ -204,7 +211,15 @@ def align(old: Image.Image, new: Image.Image) -> Aligned:
         dx, dy = dx * step, dy * step
     shifted = Image.new("L", old.size, 255)
     shifted.paste(fitted, (dx, dy))
-    return Aligned(old, shifted, old_skew, new_skew, scale, (dx, dy), round(score, 4))
+    # A 1% larger scan shifted 10 pixels has lost 2-3% of the page at its edge: there the old
+    # page's ink is not missing from the new, only out of its frame.
+    seen = (
+        max(0, dx),
+        max(0, dy),
+        min(old.width, dx + round(new.width * scale)),
+        min(old.height, dy + round(new.height * scale)),
+    )
+    return Aligned(old, shifted, old_skew, new_skew, scale, (dx, dy), round(score, 4), seen)
 
 
 def changed_regions(aligned: Aligned) -> list[Region]:
@@ -214,6 +229,11 @@ def changed_regions(aligned: Aligned) -> list[Region]:
     # pen stroke read as ink on one scan and just above the threshold on the other is the same.
     faint = (ink(aligned.old, FAINT), ink(aligned.new, FAINT))
     only_old, only_new = _differences((old_ink, new_ink), faint)
+    x0, y0, x1, y1 = aligned.seen
+    margin = 2 * TOLERANCE + LOCAL_SHIFT
+    for mask in (only_old, only_new):
+        mask[: y0 + margin], mask[max(0, y1 - margin) :] = False, False
+        mask[:, : x0 + margin], mask[:, max(0, x1 - margin) :] = False, False
     # A box's thin outline blurs to grey: found with a lighter threshold than type.
     ruled = (ink(aligned.old, LINE_INK), ink(aligned.new, LINE_INK))
     gathered = ndimage.binary_dilation(
@@ -305,7 +325,13 @@ def _real(changed: NDArray[np.bool_], mask: NDArray[np.bool_]) -> bool:
     if count < MIN_CHANGED:
         return False
     near = ndimage.binary_dilation(changed, np.ones((7, 7), dtype=bool))
-    return count >= MIN_SHARE * int((mask & near).sum())
+    if count >= MIN_SHARE * int((mask & near).sum()):
+        return True
+    # A box drawn over text: only its pixels away from the text it covers changed.
+    ys, xs = np.nonzero(changed)
+    spanned = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    tall, wide = spanned.shape
+    return tall >= 8 and wide >= 20 and float(spanned.mean()) >= FILLED
 
 
 def _plain(mask: NDArray[np.bool_], where: tuple[slice, slice]) -> str:
@@ -323,22 +349,38 @@ def _side(
     ys, xs = np.nonzero(changed[where])
     top, left = where[0].start + ys.min(), where[1].start + xs.min()
     bottom, right = where[0].start + ys.max() + 1, where[1].start + xs.max() + 1
-    own, lines = mask[top:bottom, left:right], ruled[top:bottom, left:right]
+    own = mask[top:bottom, left:right]
     tall, wide = own.shape
     if tall < 8 or wide < 20:
         return "text"
-    if float(own.mean()) >= SOLID or _outlined(own, lines):
+    if float(own.mean()) >= SOLID:
         return "box"
-    return "text"
+    # An outline's lines are looked for over the whole region's height, across the changed
+    # ink's width: where a line of type runs close under a box, the box's bottom line is
+    # within reach of the other side's type and only its ends count as changed.
+    rows = slice(where[0].start, where[0].stop)
+    cols = slice(max(0, left - 3), right + 3)
+    return "box" if _outlined(mask[rows, cols], ruled[rows, cols]) else "text"
 
 
 def _outlined(own: NDArray[np.bool_], lines: NDArray[np.bool_]) -> bool:
     """A thin rectangle, blank inside: an outlined (white) redaction box. `lines` is the side's
-    ink at the lighter threshold of lines, `own` at that of type."""
-    rows = np.nonzero(lines.mean(axis=1) >= RULED)[0]
-    if len(rows) < 2 or rows[-1] - rows[0] < 8:
+    ink at the lighter threshold of lines, `own` at that of type. Any two runs of ruled rows
+    (an underline or a neighbouring box's edge may be among them) may be its top and bottom."""
+    ruled_rows = np.nonzero(lines.mean(axis=1) >= RULED)[0]
+    if len(ruled_rows) < 2:
         return False
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    groups = np.split(ruled_rows, np.nonzero(np.diff(ruled_rows) > 1)[0] + 1)
+    for i, upper in enumerate(groups):
+        for lower in groups[i + 1 :]:
+            top, bottom = int(upper[0]), int(lower[-1]) + 1
+            if bottom - top >= 10 and _box_between(own, lines, top, bottom):
+                return True
+    return False
+
+
+def _box_between(own: NDArray[np.bool_], lines: NDArray[np.bool_], top: int, bottom: int) -> bool:
+    """Ruled sides from `top` to `bottom` and nothing much inside them."""
     cols = np.nonzero(lines[top:bottom].mean(axis=0) >= RULED)[0]
     if len(cols) < 2 or cols[-1] - cols[0] < 20:
         return False
@@ -352,7 +394,7 @@ def _kind(old: str, new: str, box: tuple[float, float, float, float]) -> RegionK
         return "box_lifted"
     if new == "box" and old != "box":
         return "box_added"
-    in_margin = box[3] <= MARGIN or box[1] >= 1 - MARGIN
+    in_margin = box[3] <= MARGIN or box[1] >= 1 - MARGIN or box[0] >= 1 - SIDE_MARGIN
     if in_margin or old == new:
         return "marking"
     if old == "blank":
