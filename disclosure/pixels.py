@@ -54,6 +54,8 @@ BLANK, SOLID = 0.02, 0.6
 RULED, BLANK_INSIDE = 0.7, 0.06
 #: The other side is paper, not a faint copy of the ink, where lighter than this of the paper.
 FAINT = 0.9
+#: A ruled line is at most this many pixels thick at the comparison width.
+MAX_LINE = 5
 #: Outlines are ink darker than this share of the paper (thin lines blur to grey).
 LINE_INK = 0.85
 #: Ink this dense over the span of a side's changed pixels is a filled box.
@@ -263,34 +265,55 @@ def _differences(
     r = LOCAL_SHIFT
     new_pad = np.pad(new_ink, r)
     new_near_pad = ndimage.binary_dilation(np.pad(new_faint, r), reach)
-    only_old = np.zeros_like(old_ink)
-    only_new = np.zeros_like(new_ink)
     height, width = old_ink.shape
-    for y0 in range(0, height, TILE):
-        for x0 in range(0, width, TILE):
-            y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
-            o, o_near = old_ink[y0:y1, x0:x1], old_near[y0:y1, x0:x1]
-            best: tuple[int, Any, Any] | None = None
-            for dy in range(-r, r + 1):
-                for dx in range(-r, r + 1):
-                    ys, xs = slice(y0 + r + dy, y1 + r + dy), slice(x0 + r + dx, x1 + r + dx)
-                    lost = o & ~new_near_pad[ys, xs]
-                    gained = new_pad[ys, xs] & ~o_near
-                    count = int(lost.sum()) + int(gained.sum())
-                    if best is None or count < best[0]:
-                        best = (count, lost, gained)
-                    if count == 0:
-                        break
-                if best is not None and best[0] == 0:
-                    break
-            assert best is not None
-            only_old[y0:y1, x0:x1], only_new[y0:y1, x0:x1] = best[1], best[2]
+
+    def compare(y0: int, x0: int, dy: int, dx: int) -> tuple[Any, Any]:
+        y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
+        ys, xs = slice(y0 + r + dy, y1 + r + dy), slice(x0 + r + dx, x1 + r + dx)
+        lost = old_ink[y0:y1, x0:x1] & ~new_near_pad[ys, xs]
+        gained = new_pad[ys, xs] & ~old_near[y0:y1, x0:x1]
+        return lost, gained
+
+    shifts = _tile_shifts(old_ink, new_pad, height, width)
+    only_old, only_new = np.zeros_like(old_ink), np.zeros_like(new_ink)
+    for i, j in np.ndindex(*shifts.shape[:2]):
+        y0, x0 = i * TILE, j * TILE
+        lost, gained = compare(y0, x0, int(shifts[i, j, 0]), int(shifts[i, j, 1]))
+        only_old[y0 : y0 + TILE, x0 : x0 + TILE] = lost
+        only_new[y0 : y0 + TILE, x0 : x0 + TILE] = gained
     # Scanner edges and the fill of a turned page are not changes.
     edge_y, edge_x = round(height * EDGE), round(width * EDGE)
     for mask in (only_old, only_new):
         mask[:edge_y], mask[height - edge_y :] = False, False
         mask[:, :edge_x], mask[:, width - edge_x :] = False, False
     return only_old, only_new
+
+
+def _tile_shifts(
+    old_ink: NDArray[np.bool_], new_pad: NDArray[np.bool_], height: int, width: int
+) -> NDArray[np.int64]:
+    """Each tile's (dy, dx): the shift at which the most of its ink lies on the other side's.
+    Fewest changed pixels was the first measure: within the 2-pixel tolerance a shift costs
+    unchanged type almost nothing, so a tile with a lifted box was dragged onto the box's
+    line and the box went unseen."""
+    r = LOCAL_SHIFT
+    rows, cols = -(-height // TILE), -(-width // TILE)
+    best = np.zeros((rows, cols, 2), dtype=np.int64)
+    for i, j in np.ndindex(rows, cols):
+        y0, x0 = i * TILE, j * TILE
+        y1, x1 = min(y0 + TILE, height), min(x0 + TILE, width)
+        tile = old_ink[y0:y1, x0:x1]
+        if not tile.any():
+            continue
+        overlap = {
+            (dy, dx): int(
+                (tile & new_pad[y0 + r + dy : y1 + r + dy, x0 + r + dx : x1 + r + dx]).sum()
+            )
+            for dy in range(-r, r + 1)
+            for dx in range(-r, r + 1)
+        }
+        best[i, j] = max(overlap, key=lambda s: (overlap[s], -abs(s[0]) - abs(s[1])))
+    return best
 
 
 def _region(
@@ -360,33 +383,50 @@ def _side(
     # within reach of the other side's type and only its ends count as changed.
     rows = slice(where[0].start, where[0].stop)
     cols = slice(max(0, left - 3), right + 3)
-    return "box" if _outlined(mask[rows, cols], ruled[rows, cols]) else "text"
+    return "box" if _outlined(mask[rows, cols], ruled[rows, cols], changed[rows, cols]) else "text"
 
 
-def _outlined(own: NDArray[np.bool_], lines: NDArray[np.bool_]) -> bool:
-    """A thin rectangle, blank inside: an outlined (white) redaction box. `lines` is the side's
-    ink at the lighter threshold of lines, `own` at that of type. Any two runs of ruled rows
-    (an underline or a neighbouring box's edge may be among them) may be its top and bottom."""
+def _outlined(own: NDArray[np.bool_], lines: NDArray[np.bool_], changed: NDArray[np.bool_]) -> bool:
+    """A thin rectangle, blank inside, that the other side lacks: an outlined (white) redaction
+    box. `lines` is the side's ink at the lighter threshold of lines, `own` at that of type,
+    `changed` what the other side lacks. Any two runs of ruled rows (an underline or a
+    neighbouring box's edge may be among them) may be its top and bottom."""
     ruled_rows = np.nonzero(lines.mean(axis=1) >= RULED)[0]
     if len(ruled_rows) < 2:
         return False
     groups = np.split(ruled_rows, np.nonzero(np.diff(ruled_rows) > 1)[0] + 1)
+    # A box's line is a few pixels thick; a line of type at the lighter threshold is 6 or more.
+    groups = [group for group in groups if len(group) <= MAX_LINE]
     for i, upper in enumerate(groups):
         for lower in groups[i + 1 :]:
             top, bottom = int(upper[0]), int(lower[-1]) + 1
-            if bottom - top >= 10 and _box_between(own, lines, top, bottom):
+            sides = _box_between(own, lines, top, bottom) if bottom - top >= 10 else None
+            if sides is None:
+                continue
+            # One of its sides must be new: an underline below a box both sides have is no
+            # box of this side's (and a new box's top may be an old box's bottom).
+            left, right = sides
+            drawn = (
+                changed[upper, left:right].mean(),
+                changed[lower, left:right].mean(),
+                changed[top:bottom, left : left + 3].mean(),
+                changed[top:bottom, right - 3 : right].mean(),
+            )
+            if max(drawn) >= RULED / 2:
                 return True
     return False
 
 
-def _box_between(own: NDArray[np.bool_], lines: NDArray[np.bool_], top: int, bottom: int) -> bool:
-    """Ruled sides from `top` to `bottom` and nothing much inside them."""
+def _box_between(
+    own: NDArray[np.bool_], lines: NDArray[np.bool_], top: int, bottom: int
+) -> tuple[int, int] | None:
+    """The left and right of ruled sides from `top` to `bottom` with nothing much inside."""
     cols = np.nonzero(lines[top:bottom].mean(axis=0) >= RULED)[0]
     if len(cols) < 2 or cols[-1] - cols[0] < 20:
-        return False
+        return None
     left, right = int(cols[0]), int(cols[-1]) + 1
     inside = own[top + 3 : bottom - 3, left + 3 : right - 3]
-    return inside.size == 0 or float(inside.mean()) < BLANK_INSIDE
+    return (left, right) if inside.size == 0 or inside.mean() < BLANK_INSIDE else None
 
 
 def _kind(old: str, new: str, box: tuple[float, float, float, float]) -> RegionKind:
