@@ -48,7 +48,7 @@ MIN_CHANGED = 120
 #: share of a word's ink, a new word changes all of it.
 MIN_SHARE = 0.3
 #: A side of a region is blank below this ink density and a solid box above the second.
-BLANK, SOLID = 0.02, 0.6
+BLANK, SOLID = 0.02, 0.85
 #: A box's side is a line of ink along this share of its length; inside it this share at most
 #: is ink (a speck, a pen tick), where a line of type fills 15-25%.
 RULED, BLANK_INSIDE = 0.7, 0.06
@@ -382,7 +382,7 @@ def _side(
     # ink's width: where a line of type runs close under a box, the box's bottom line is
     # within reach of the other side's type and only its ends count as changed.
     rows = slice(where[0].start, where[0].stop)
-    cols = slice(max(0, left - 3), right + 3)
+    cols = slice(max(0, left - 10), right + 10)
     return "box" if _outlined(mask[rows, cols], ruled[rows, cols], changed[rows, cols]) else "text"
 
 
