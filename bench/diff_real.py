@@ -92,7 +92,11 @@ def _overlap(a: list[float] | tuple[float, ...], b: list[float] | tuple[float, .
 
 
 def _score_regions(
-    expected: list[dict[str, Any]], found: list[RegionChange], name: str, scores: dict[str, Score]
+    expected: list[dict[str, Any]],
+    found: list[RegionChange],
+    name: str,
+    scores: dict[tuple[str, str], Score],
+    group: str,
 ) -> None:
     """Each expected change (kind, and direction if any) against the regions found."""
 
@@ -105,7 +109,7 @@ def _score_regions(
             (r for r in left if _overlap(r.box, want["box"]) and r.kind == want["kind"]), None
         )
         for facet in facets(want["kind"], want["direction"]):
-            score = scores.setdefault(facet, Score())
+            score = scores.setdefault((group, facet), Score())
             if match is not None and (facet == match.kind or facet == match.direction):
                 score.true += 1
             else:
@@ -115,19 +119,21 @@ def _score_regions(
             left.remove(match)
     for region in left:
         for facet in facets(region.kind, region.direction):
-            scores.setdefault(facet, Score()).false += 1
-            scores[facet].wrong.append(f"{name}: false {facet} at {region.box}")
+            score = scores.setdefault((group, facet), Score())
+            score.false += 1
+            score.wrong.append(f"{name}: false {facet} at {region.box}")
 
 
 def _region_bench(
     pairs: list[tuple[dict[str, Any], Image.Image, Image.Image]], images: Path | None
-) -> tuple[dict[str, Score], list[list[Any]]]:
-    scores: dict[str, Score] = {}
+) -> tuple[dict[tuple[str, str], Score], list[list[Any]]]:
+    scores: dict[tuple[str, str], Score] = {}
     rows = []
     read = crop_reader()
     for pair, old, new in pairs:
         result = compare_images(old, new, read, crops=False)
-        _score_regions(pair["expect"], result.regions, pair["name"], scores)
+        group = "held-out" if pair.get("held_out") else "tuned on"
+        _score_regions(pair["expect"], result.regions, pair["name"], scores, group)
         started = time.perf_counter()
         ocr_image(new, OcrSettings(), dpi=DPI, limits=Limits())
         ocr_seconds = time.perf_counter() - started
@@ -223,10 +229,17 @@ def main() -> None:
     print_table(["pair", "regions found", "compare s", "page OCR s"], rows)
     print()
     table = [
-        [facet, s.true, s.false, s.missed, s.ratio(s.true, s.false), s.ratio(s.true, s.missed)]
-        for facet, s in sorted(scores.items())
-    ]
-    print_table(["change", "right", "false", "missed", "precision", "recall"], table)
+        [group, facet, s.true, s.false, s.missed, s.ratio(s.true, s.false),
+         s.ratio(s.true, s.missed)]
+        for (group, facet), s in sorted(scores.items())
+    ]  # fmt: skip
+    for group in ("tuned on", "held-out"):
+        totals = [s for (g, _), s in scores.items() if g == group]
+        true, false = sum(s.true for s in totals), sum(s.false for s in totals)
+        missed = sum(s.missed for s in totals)
+        table.append([group, "all", true, false, missed, Score().ratio(true, false),
+                      Score().ratio(true, missed)])  # fmt: skip
+    print_table(["pairs", "change", "right", "false", "missed", "precision", "recall"], table)
     wrong = sorted({line for score in scores.values() for line in score.wrong})
     print("\n".join(f"   {line}" for line in wrong[:40]))
     if args.no_diff:
