@@ -58,6 +58,8 @@ class Release:
     redaction_boxes: int = 0
     redacted_area: float = 0.0  # pages' worth of area under boxes
     withheld_in_full: int = 0
+    uncertain_boxes: int = 0  # found in images with nothing to back them: not counted above
+    pages_with_uncertain_boxes: int = 0
     exemptions: dict[str, int] = field(default_factory=dict)  # pages citing each code
     exemption_cells: dict[str, int] = field(default_factory=dict)  # table cells citing each
 
@@ -241,6 +243,8 @@ def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]
     release.redaction_boxes = tally.redaction_boxes
     release.redacted_area = round(tally.redacted_area, 3)
     release.withheld_in_full = tally.withheld_in_full
+    release.uncertain_boxes = tally.uncertain_boxes
+    release.pages_with_uncertain_boxes = tally.pages_with_uncertain_boxes
     release.exemptions = dict(sorted(tally.exemptions.items()))
     release.exemption_cells = dict(sorted(tally.exemption_cells.items()))
     return loaded, release
@@ -570,6 +574,13 @@ def summarize(diff: Diff) -> list[str]:
         f"pages with redactions: {_was(new.pages_with_redactions, old.pages_with_redactions)}.",
         f"Pages withheld in full: {_was(new.withheld_in_full, old.withheld_in_full)}.",
     ]
+    if old.uncertain_boxes or new.uncertain_boxes:
+        lines.append(
+            f"Not counted above, as uncertain (boxes found in page images with no exemption "
+            f"code beside them or on their page): {new.uncertain_boxes:,} on "
+            f"{new.pages_with_uncertain_boxes:,} pages in {new.production}, "
+            f"{old.uncertain_boxes:,} on {old.pages_with_uncertain_boxes:,} in {old.production}."
+        )
     codes = set(old.exemptions) | set(new.exemptions)
     moves = sorted(
         codes,

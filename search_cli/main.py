@@ -813,7 +813,13 @@ def report_command(ctx: click.Context, production: str, output_format: str) -> N
         f"({report.pages_ocr} OCR'd); {report.failed_documents} files could not be read",
         f"redactions: {report.redaction_boxes} boxes on {report.pages_with_redactions} pages "
         f"({share:.0%} of pages), covering {report.redacted_area_pages:.2f} pages' worth "
-        "of area",
+        "of area"
+        + (
+            f"; {report.uncertain_boxes} more found in page images are uncertain (no code "
+            "beside them or on their page)"
+            if report.uncertain_boxes
+            else ""
+        ),
         f"withheld in full: {report.pages_withheld_in_full} placeholder pages; "
         f"{report.pages_listed_withheld} pages listed on deleted page sheets"
         + (f" ({_counts(report.withheld_reasons)})" if report.withheld_reasons else ""),

@@ -106,3 +106,23 @@ def test_the_diff_reads_a_lifted_redaction_as_newly_released(
     assert by_pixels.to_dict()["matched"][0]["pages"][0]["regions"][0].get("old_crop") is None
     # From the catalog alone, the text passages come from the two OCR reads.
     assert all(p.compared_by == "text" for c in by_text.matched for p in c.pages)
+
+
+def test_counts_trust_only_boxes_something_backs() -> None:
+    """An image box with no exemption code beside it or on its page (a form's table border, a
+    bold word) is counted apart, not in the redacted share; vector boxes and boxes on pages
+    citing a code count."""
+    from foiarchive.disclosure.tally import Tally
+    from foiarchive.schemas import Page
+
+    border = {"box": [0.1, 0.1, 0.9, 0.2], "kind": "outlined", "source": "image"}
+    vector = {"box": [0.1, 0.5, 0.5, 0.6], "kind": "filled", "source": "pdf"}
+    tally = Tally()
+    tally.add(Page(number=1, text="Invoice", redactions=[border]))
+    tally.add(Page(number=2, text="Memo", redactions=[border], exemptions=["b6"]))
+    tally.add(Page(number=3, text="Letter", redactions=[vector]))
+    labelled = {**border, "label": "b7C"}
+    tally.add(Page(number=4, text="Form", redactions=[labelled, border]))
+    assert (tally.redaction_boxes, tally.pages_with_redactions) == (3, 3)
+    assert (tally.uncertain_boxes, tally.pages_with_uncertain_boxes) == (2, 2)
+    assert tally.redacted_area == pytest.approx(0.08 + 0.04 + 0.08)
