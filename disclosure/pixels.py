@@ -406,9 +406,9 @@ def _outlined(own: NDArray[np.bool_], lines: NDArray[np.bool_], changed: NDArray
             # One of its sides must be new: an underline below a box both sides have is no
             # box of this side's (and a new box's top may be an old box's bottom).
             left, right = sides
-            drawn = (
-                changed[upper, left:right].mean(),
-                changed[lower, left:right].mean(),
+            drawn = (  # the best row of each long side: a line blurs over 2-4 rows
+                changed[upper, left:right].mean(axis=1).max(),
+                changed[lower, left:right].mean(axis=1).max(),
                 changed[top:bottom, left : left + 3].mean(),
                 changed[top:bottom, right - 3 : right].mean(),
             )
