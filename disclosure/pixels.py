@@ -26,7 +26,8 @@ from scipy import ndimage
 #: Pages are compared at this width in pixels (about 130 dpi on a letter page): a line of
 #: 10-point type is 18 pixels tall, enough to tell a word from a speck.
 WIDTH = 1100
-#: A pixel is ink when darker than this share of the page's paper white.
+#: A pixel is ink when darker than this share of the page's paper white, or than the page's
+#: Otsu level if that is lighter (up to INK_LIGHT).
 INK = 0.6
 #: Ink is never lighter than this share of the paper, whatever the page's Otsu level says.
 INK_LIGHT = 0.8
