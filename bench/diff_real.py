@@ -13,6 +13,8 @@ two OCR reads of it disagree as real re-releases do. Measured:
 * the whole diff (ingest both sides as releases, diff_productions with and without images):
   text-change passages on the pairs whose pages did not change (goal 0), and whether the
   summary says the right direction on every pair;
+* a real pair (CONTROL): a 35-page FBI file read from its OCRmyPDF layer against the same
+  pages as an image-only PDF read by our OCR: pages, passages and regions reported changed;
 * time per matched page pair (align, regions, crops read) beside the OCR time of that page.
 """
 
@@ -38,7 +40,7 @@ from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.crops import crop_reader, page_comparison
 from foiarchive.ingest.limits import Limits
 from foiarchive.ingest.ocr import OcrSettings, ocr_image
-from foiarchive.ingest.pdf import render_page
+from foiarchive.ingest.pdf import page_count, render_page
 from foiarchive.ingest.sample import cover, rescan, save_scanned_pdf
 from foiarchive.schemas import Production
 
@@ -216,6 +218,40 @@ def _diff_bench(
     return rows
 
 
+#: A real release pair: this file as delivered, read from its OCRmyPDF text layer (--ocr never),
+#: against its own page images saved as an image-only PDF and OCR'd by us. No page changed; the
+#: two reads of every page differ as two releases' OCR do.
+CONTROL = "scanned/fbi_burge_D2310328_ocrmypdf.pdf"
+
+
+def _control_bench(work: Path) -> list[list[Any]]:
+    """Text-change passages and summary sentences on the real, unchanged pair, both ways."""
+    archive = Archive(work / "control")
+    layered, image_only = work / "layered", work / "image-only"
+    layered.mkdir()
+    image_only.mkdir()
+    shutil.copy(CORPUS / CONTROL, layered / "records.pdf")
+    count = page_count(CORPUS / CONTROL, Limits())
+    pages = [render_page(CORPUS / CONTROL, n, DPI, Limits())[0] for n in range(1, count + 1)]
+    save_scanned_pdf(image_only / "records.pdf", pages, dpi=DPI)
+    started = time.perf_counter()
+    ingest_production(archive, layered, Production(id="2023"), IngestOptions(jobs=1, ocr="never"))
+    ingest_production(archive, image_only, Production(id="2025"), IngestOptions(jobs=1))
+    ocr_seconds = time.perf_counter() - started
+    rows = []
+    with archive.catalog() as catalog:
+        for label, pixels in (("text", None), ("images", page_comparison(archive.layout, catalog))):
+            started = time.perf_counter()
+            diff = diff_productions(catalog, "2023", "2025", pixels)
+            seconds = time.perf_counter() - started
+            changes = [p for c in diff.matched for p in c.pages]
+            passages = sum(len(p.added) + len(p.removed) for p in changes)
+            regions = sum(len(p.regions) for p in changes)
+            rows.append([label, count, len(changes), passages, regions, _said_direction(diff),
+                         f"{seconds / count:.2f}", f"{ocr_seconds / count:.2f}"])  # fmt: skip
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=Path, help="write each pair's diff picture here")
@@ -251,6 +287,12 @@ def main() -> None:
             ["pair", "direction", "said (text)", "said (images)", "passages (text)",
              "passages (images)"],
             _diff_bench(pairs, work),
+        )  # fmt: skip
+        print()
+        print_table(
+            ["compared by", "pages", "pages changed", "passages", "regions", "said",
+             "diff s/page", "ingest s/page"],
+            _control_bench(work),
         )  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
