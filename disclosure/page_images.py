@@ -28,6 +28,8 @@ RENDER_WIDTH = 1100
 #: Crops are read at this many times their size: a 10-point line is 18 pixels tall at the
 #: comparison width, and Tesseract reads best at 30-60.
 READ_SCALE = 3
+#: Pixels around the changed ink of a crop that is read.
+READ_PAD = 6
 #: Crops shown side by side are at most this wide (pixels).
 SHOWN_WIDTH = 700
 
@@ -107,7 +109,14 @@ def _change(
     old_crop = pixels.crop(aligned.old, region.box)
     new_crop = pixels.crop(aligned.new, region.box)
     if read is not None and direction:
-        shown = new_crop if direction == "released" else old_crop
+        # Read within the box's bounds (or the new ink's, if there was none): the region's reach
+        # into the lines above and below put their cut letters into the quote ("erit to the
+        # Chicago Polic ers Supervisor").
+        if direction == "released":
+            image, ink = aligned.new, region.old_ink if region.old == "box" else region.new_ink
+        else:
+            image, ink = aligned.old, region.new_ink if region.new == "box" else region.old_ink
+        shown = pixels.crop(image, ink or region.box, pad=READ_PAD)
         change.text = " ".join(read(_enlarged(shown)).split())
         change.words = len(change.text.split())
     if crops:

@@ -82,6 +82,10 @@ class Region:
     old: str  # what the old side shows there: blank, text, box
     new: str
     changed_pixels: int
+    #: Around the ink only the new side has, and only the old side has: what is read again
+    #: (the region itself reaches into the lines above and below).
+    new_ink: tuple[float, float, float, float] | None = None
+    old_ink: tuple[float, float, float, float] | None = None
 
 
 @dataclass
@@ -332,14 +336,35 @@ def _region(
     new_side = _side(new_ink, only_new, ruled[1], where) if gained_real else _plain(new_ink, where)
     ys, xs = where
     height, width = old_ink.shape
-    box = (
-        round(xs.start / width, 4),
-        round(ys.start / height, 4),
-        round(xs.stop / width, 4),
-        round(ys.stop / height, 4),
-    )
+    box = _fraction((xs.start, ys.start, xs.stop, ys.stop), width, height)
     changed = int(only_old[where].sum()) + int(only_new[where].sum())
-    return Region(_kind(old_side, new_side, box), box, old_side, new_side, changed)
+    region = Region(_kind(old_side, new_side, box), box, old_side, new_side, changed)
+    region.new_ink = _extent(only_new, where) if gained_real else None
+    region.old_ink = _extent(only_old, where) if lost_real else None
+    return region
+
+
+def _fraction(
+    box: tuple[int, int, int, int], width: int, height: int
+) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    return (
+        round(x0 / width, 4),
+        round(y0 / height, 4),
+        round(x1 / width, 4),
+        round(y1 / height, 4),
+    )
+
+
+def _extent(
+    changed: NDArray[np.bool_], where: tuple[slice, slice]
+) -> tuple[float, float, float, float]:
+    """The bounds of a region's changed ink, as fractions of the page."""
+    ys, xs = np.nonzero(changed[where])
+    top, left = where[0].start + int(ys.min()), where[1].start + int(xs.min())
+    bottom, right = where[0].start + int(ys.max()) + 1, where[1].start + int(xs.max()) + 1
+    height, width = changed.shape
+    return _fraction((left, top, right, bottom), width, height)
 
 
 def _real(changed: NDArray[np.bool_], mask: NDArray[np.bool_]) -> bool:

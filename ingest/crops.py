@@ -18,6 +18,8 @@ from foiarchive.schemas.layout import Layout
 
 #: A crop is one to a few lines: seconds, not the minute a page may take.
 CROP_TIMEOUT = 30
+#: Words read with less confidence (0-100) are scraps of the neighbouring lines.
+MIN_CONFIDENCE = 65
 #: The comparison width over a letter page's 8.5 inches, enlarged three times.
 CROP_DPI = 390
 
@@ -31,9 +33,16 @@ def crop_reader(languages: str = "eng") -> CropReader:
         ) as scratch:
             path = os.path.join(scratch, "crop.pgm")
             image.convert("L").save(path)
-            return tesseract.image_to_string(
+            data = tesseract.image_to_data(
                 path, languages=languages, psm=6, dpi=CROP_DPI, timeout=CROP_TIMEOUT
             )
+        # The cut halves of the lines above and below a box read as low-confidence scraps
+        # ("Giynerviacor"): only the words Tesseract is fairly sure of are the passage.
+        return " ".join(
+            str(word).strip()
+            for word, confidence in zip(data["text"], data["conf"], strict=True)
+            if str(word).strip() and float(confidence) >= MIN_CONFIDENCE
+        )
 
     return read
 
