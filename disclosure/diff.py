@@ -491,9 +491,13 @@ def _compare_pages(old: Page, new: Page, by_pixels: PixelResult | None) -> PageC
 
 def _from_pixels(change: PageChange, result: PixelResult) -> None:
     """Passages from the regions whose pixels changed: the OCR text of the rest of the page,
-    however differently read on the two sides, is the same text."""
+    however differently read on the two sides, is the same text. So are the exemption codes
+    read from it when nothing changed: on a real 35-page pair, one OCR read 'b6' and 'b7C'
+    beside boxes where the other read nothing."""
     change.compared_by, change.regions = "pixels", result.regions
     change.pixel_seconds = result.seconds
+    if not result.regions:
+        change.exemptions_gained, change.exemptions_dropped = [], []
     for region in result.regions:
         if region.direction == "released":
             change.added.append(Passage(change.new_page or 0, region.words, region.text))

@@ -126,3 +126,16 @@ def test_counts_trust_only_boxes_something_backs() -> None:
     assert (tally.redaction_boxes, tally.pages_with_redactions) == (3, 3)
     assert (tally.uncertain_boxes, tally.pages_with_uncertain_boxes) == (2, 2)
     assert tally.redacted_area == pytest.approx(0.08 + 0.04 + 0.08)
+
+
+def test_codes_two_ocr_reads_disagree_on_are_no_change_on_an_unchanged_image() -> None:
+    """Compared by pixels with no region changed, a code one OCR read and the other missed is
+    not a code gained."""
+    from foiarchive.disclosure.diff import _compare_pages
+    from foiarchive.disclosure.page_images import PixelResult
+    from foiarchive.schemas import Page
+
+    old = Page(number=1, text="Memo b6", text_source="ocr", exemptions=["b6"])
+    new = Page(number=1, text="Memo b6 b7C", text_source="ocr", exemptions=["b6", "b7c"])
+    assert _compare_pages(old, new, None) is not None  # by text: b7C gained
+    assert _compare_pages(old, new, PixelResult([], 0.5, 0.9)) is None
