@@ -18,7 +18,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from foiarchive.disclosure.directions import direction_sentences
 from foiarchive.disclosure.leaks import LeakChange, leak_changes
+from foiarchive.disclosure.page_images import (
+    PixelCompare,
+    PixelResult,
+    RegionChange,
+    compare_images,
+    is_scan,
+)
 from foiarchive.disclosure.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from foiarchive.disclosure.tables import TableChange, compare_tables
 from foiarchive.disclosure.tally import Tally
@@ -50,6 +58,8 @@ class Release:
     redaction_boxes: int = 0
     redacted_area: float = 0.0  # pages' worth of area under boxes
     withheld_in_full: int = 0
+    uncertain_boxes: int = 0  # found in images with nothing to back them: not counted above
+    pages_with_uncertain_boxes: int = 0
     exemptions: dict[str, int] = field(default_factory=dict)  # pages citing each code
     exemption_cells: dict[str, int] = field(default_factory=dict)  # table cells citing each
 
@@ -83,6 +93,22 @@ class PageChange:
     added: list[Passage] = field(default_factory=list)  # text in the new page only
     leaks_added: list[LeakChange] = field(default_factory=list)  # found on the new page only
     leaks_fixed: list[LeakChange] = field(default_factory=list)  # found on the old page only
+    #: "pixels": a scan on either side, compared by its images (regions); "text": by words.
+    compared_by: Literal["text", "pixels"] = "text"
+    regions: list[RegionChange] = field(default_factory=list)
+    pixel_seconds: float = 0.0  # time the image comparison of this pair took
+
+    @property
+    def boxes_added(self) -> int:
+        return sum(r.kind == "box_added" for r in self.regions)
+
+    @property
+    def boxes_lifted(self) -> int:
+        return sum(r.kind == "box_lifted" for r in self.regions)
+
+    @property
+    def markings(self) -> int:
+        return sum(r.kind == "marking" for r in self.regions)
 
 
 @dataclass
@@ -147,6 +173,9 @@ class Diff:
         data["new"]["redacted_share"] = self.new.redacted_share
         for out, change in zip(data["matched"], self.matched, strict=True):
             out["words_removed"], out["words_added"] = change.words_removed, change.words_added
+            for page in out["pages"]:
+                for region in page["regions"]:
+                    del region["old_crop"], region["new_crop"]  # images: HTML only
             out["changed"] = change.changed
             if change.table is not None:
                 out["table"] = change.table.to_dict()
@@ -157,15 +186,26 @@ class Diff:
 _Loaded = tuple[Document, list[Page]]
 
 
-def diff_productions(catalog: Catalog, old_id: str, new_id: str) -> Diff:
-    """The changes from release `old_id` to release `new_id`; raises CatalogError if unknown."""
+def diff_productions(
+    catalog: Catalog, old_id: str, new_id: str, pixels: PixelCompare | None = None
+) -> Diff:
+    """The changes from release `old_id` to release `new_id`; raises CatalogError if unknown.
+
+    With `pixels`, matched pages that are scans on either side are compared by their images
+    (disclosure.page_images): what a reader sees change, not what two OCR reads disagree on.
+    """
     old_docs, old_release = _load(catalog, old_id)
     new_docs, new_release = _load(catalog, new_id)
     shingler = _Shingler()
     pairs, only_old, only_new = _match_documents(old_docs, new_docs, shingler)
     matched = [
         _compare(
-            old_docs[o], new_docs[n], kind, score, shingler.of("old", o), shingler.of("new", n)
+            old_docs[o],
+            new_docs[n],
+            kind,
+            score,
+            (shingler.of("old", o), shingler.of("new", n)),
+            _by_pixels(pixels, old_docs[o][0], new_docs[n][0]),
         )
         for kind, score, o, n in pairs
     ]
@@ -203,6 +243,8 @@ def _load(catalog: Catalog, production_id: str) -> tuple[list[_Loaded], Release]
     release.redaction_boxes = tally.redaction_boxes
     release.redacted_area = round(tally.redacted_area, 3)
     release.withheld_in_full = tally.withheld_in_full
+    release.uncertain_boxes = tally.uncertain_boxes
+    release.pages_with_uncertain_boxes = tally.pages_with_uncertain_boxes
     release.exemptions = dict(sorted(tally.exemptions.items()))
     release.exemption_cells = dict(sorted(tally.exemption_cells.items()))
     return loaded, release
@@ -314,13 +356,31 @@ def _shingled(
 
 
 # -- comparing one matched document ---------------------------------------------------------
+_PagePixels = Callable[[Page, Page], PixelResult | None]
+
+
+def _by_pixels(pixels: PixelCompare | None, old: Document, new: Document) -> _PagePixels:
+    """The image comparison of a page pair, where either is a scan and both have an image."""
+
+    def compare(old_page: Page, new_page: Page) -> PixelResult | None:
+        if pixels is None or not (is_scan(old_page) or is_scan(new_page)):
+            return None
+        old_image = pixels.images(old, old_page.number)
+        new_image = pixels.images(new, new_page.number)
+        if old_image is None or new_image is None:
+            return None
+        return compare_images(old_image, new_image, pixels.read)
+
+    return compare
+
+
 def _compare(
     old: _Loaded,
     new: _Loaded,
     kind: str,
     score: float,
-    shingle_old: Callable[[Page], ShingledPage],
-    shingle_new: Callable[[Page], ShingledPage],
+    shinglers: tuple[Callable[[Page], ShingledPage], Callable[[Page], ShingledPage]],
+    page_pixels: _PagePixels,
 ) -> DocumentChange:
     change = DocumentChange(kind, _ref(*old), _ref(*new), score)  # type: ignore[arg-type]
     (old_doc, old_pages), (new_doc, new_pages) = old, new
@@ -330,7 +390,7 @@ def _compare(
         change.table = compare_tables(old_pages, old_doc.columns, new_pages, new_doc.columns)
         if kind == "table":
             return change
-    pairs = _align_pages(old_pages, new_pages, shingle_old, shingle_new)
+    pairs = _align_pages(old_pages, new_pages, *shinglers)
     paired_old = {o for o, _ in pairs}
     paired_new = {n for _, n in pairs}
     change.pages_removed = [p.number for p in old_pages if p.number not in paired_old]
@@ -340,7 +400,8 @@ def _compare(
     old_by_number = {p.number: p for p in old_pages}
     new_by_number = {p.number: p for p in new_pages}
     for o, n in sorted(pairs, key=lambda pair: pair[1]):
-        page_change = _compare_pages(old_by_number[o], new_by_number[n])
+        old_page, new_page = old_by_number[o], new_by_number[n]
+        page_change = _compare_pages(old_page, new_page, page_pixels(old_page, new_page))
         if page_change is not None:
             change.pages.append(page_change)
     return change
@@ -391,7 +452,7 @@ def _align_pages(
     return sorted((o, n) for n, o in pairs.items())
 
 
-def _compare_pages(old: Page, new: Page) -> PageChange | None:
+def _compare_pages(old: Page, new: Page, by_pixels: PixelResult | None) -> PageChange | None:
     change = PageChange(
         old.number,
         new.number,
@@ -406,13 +467,17 @@ def _compare_pages(old: Page, new: Page) -> PageChange | None:
         old.withheld_in_full,
         new.withheld_in_full,
     )
-    if old.text != new.text:
+    if by_pixels is not None:
+        _from_pixels(change, by_pixels)
+    elif old.text != new.text:
         change.removed, change.added = _passages(old, new)
     if old.leaks or new.leaks:
         change.leaks_added, change.leaks_fixed = leak_changes(old, new)
+    boxes_moved = (
+        change.old_boxes != change.new_boxes or abs(change.old_area - change.new_area) > 0.001
+    )
     differs = (
-        change.old_boxes != change.new_boxes
-        or abs(change.old_area - change.new_area) > 0.001
+        (boxes_moved if by_pixels is None else change.regions)
         or change.exemptions_gained
         or change.exemptions_dropped
         or change.old_withheld != change.new_withheld
@@ -422,6 +487,22 @@ def _compare_pages(old: Page, new: Page) -> PageChange | None:
         or change.leaks_fixed
     )
     return change if differs else None
+
+
+def _from_pixels(change: PageChange, result: PixelResult) -> None:
+    """Passages from the regions whose pixels changed: the OCR text of the rest of the page,
+    however differently read on the two sides, is the same text. So are the exemption codes
+    read from it when nothing changed: on a real 35-page pair, one OCR read 'b6' and 'b7C'
+    beside boxes where the other read nothing."""
+    change.compared_by, change.regions = "pixels", result.regions
+    change.pixel_seconds = result.seconds
+    if not result.regions:
+        change.exemptions_gained, change.exemptions_dropped = [], []
+    for region in result.regions:
+        if region.direction == "released":
+            change.added.append(Passage(change.new_page or 0, region.words, region.text))
+        elif region.direction == "withheld":
+            change.removed.append(Passage(change.old_page or 0, region.words, region.text))
 
 
 def _passages(old: Page, new: Page) -> tuple[list[Passage], list[Passage]]:
@@ -497,6 +578,13 @@ def summarize(diff: Diff) -> list[str]:
         f"pages with redactions: {_was(new.pages_with_redactions, old.pages_with_redactions)}.",
         f"Pages withheld in full: {_was(new.withheld_in_full, old.withheld_in_full)}.",
     ]
+    if old.uncertain_boxes or new.uncertain_boxes:
+        lines.append(
+            f"Not counted above, as uncertain (boxes found in page images with no exemption "
+            f"code beside them or on their page): {new.uncertain_boxes:,} on "
+            f"{new.pages_with_uncertain_boxes:,} pages in {new.production}, "
+            f"{old.uncertain_boxes:,} on {old.pages_with_uncertain_boxes:,} in {old.production}."
+        )
     codes = set(old.exemptions) | set(new.exemptions)
     moves = sorted(
         codes,
@@ -524,14 +612,7 @@ def summarize(diff: Diff) -> list[str]:
         f"{len(changed):,} changed); {len(diff.only_old):,} only in {old.production}, "
         f"{len(diff.only_new):,} only in {new.production}."
     )
-    removed = sum(c.words_removed for c in diff.matched)
-    if removed:
-        passages = sum(len(p.removed) for c in diff.matched for p in c.pages)
-        documents = sum(1 for c in diff.matched if c.words_removed)
-        lines.append(
-            f"{removed:,} words released in {old.production} are missing from "
-            f"{new.production}, in {passages:,} passages of {documents:,} documents."
-        )
+    lines += direction_sentences(diff)
     lines += _leak_sentences(diff)
     for change in diff.matched:
         if change.table is None:

@@ -12,6 +12,7 @@ import jinja2
 
 from foiarchive.disclosure.charts import diff_charts
 from foiarchive.disclosure.diff import Diff, percent, summarize
+from foiarchive.disclosure.page_images import RegionChange
 from foiarchive.schemas.exemptions import exemption_label
 
 
@@ -21,8 +22,27 @@ def template_loader() -> jinja2.BaseLoader:
 
 def add_helpers(environment: jinja2.Environment) -> None:
     """The names the templates use, for any environment that renders them."""
-    environment.globals.update(exemption_label=exemption_label, percent=percent)
+    environment.globals.update(
+        exemption_label=exemption_label, percent=percent, region_label=region_label
+    )
     environment.filters["exemption_label"] = exemption_label
+
+
+_REGION_LABELS = {
+    "released": "Newly released",
+    "withheld": "Newly withheld",
+    "box_added": "Redaction box added",
+    "box_lifted": "Redaction box lifted",
+    "marking": "Stamp or marking changed",
+}
+
+
+def region_label(region: RegionChange) -> str:
+    """What a changed region is, in words: its direction if text moved, else its kind."""
+    label = _REGION_LABELS[region.direction or region.kind]
+    if region.direction and region.kind in ("box_added", "box_lifted"):
+        label += f" ({_REGION_LABELS[region.kind].lower()})"
+    return label
 
 
 def diff_context(diff: Diff) -> dict[str, Any]:

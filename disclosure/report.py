@@ -35,6 +35,7 @@ class Report:
     pages_with_redactions: int = 0
     redaction_boxes: int = 0
     redacted_area_pages: float = 0.0  # sum over pages of the share covered: "pages' worth"
+    uncertain_boxes: int = 0  # image boxes with no code to back them (Tally): not counted above
     pages_withheld_in_full: int = 0
     pages_listed_withheld: int = 0  # on deleted page information sheets
     withheld_reasons: dict[str, int] = field(default_factory=dict)
@@ -111,6 +112,7 @@ def disclosure_report(catalog: Catalog, production_id: str) -> Report:
     report.pages, report.pages_ocr = tally.pages, tally.pages_ocr
     report.pages_with_redactions = tally.pages_with_redactions
     report.redaction_boxes = tally.redaction_boxes
+    report.uncertain_boxes = tally.uncertain_boxes
     report.redacted_area_pages = round(tally.redacted_area, 3)
     report.pages_withheld_in_full = tally.withheld_in_full
     report.pages_listed_withheld = tally.listed_withheld

@@ -9,6 +9,7 @@ Everything is drawn with Pillow and a small PDF writer, so no fonts or tools are
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 import zlib
@@ -411,3 +412,57 @@ def build_sample_production(folder: Path, *, production_id: str = "ice-2017-r1")
     manifest_path = folder / "production.json"
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest_path
+
+
+# -- the same page released twice --------------------------------------------------------------
+def cover(
+    image: Image.Image, box: tuple[float, float, float, float], *, outlined: bool
+) -> Image.Image:
+    """The page with a redaction box over `box` (fractions of the page): solid black, or white
+    with a thin outline as the FBI's are."""
+    page = image.convert("L")
+    draw = ImageDraw.Draw(page)
+    x0, y0, x1, y1 = (round(v * s) for v, s in zip(box, page.size * 2, strict=True))
+    line = max(2, page.width // 600)
+    if outlined:
+        draw.rectangle((x0, y0, x1, y1), fill=255, outline=0, width=line)
+    else:
+        draw.rectangle((x0, y0, x1, y1), fill=0)
+    return page
+
+
+def rescan(
+    image: Image.Image,
+    *,
+    seed: int,
+    skew: float = 0.0,
+    scale: float = 1.0,
+    shift: tuple[int, int] = (0, 0),
+    blur: float = 0.0,
+    jpeg: int = 0,
+    specks: int = 0,
+) -> Image.Image:
+    """The page fed through a scanner again: tilted, scaled, shifted, blurred, specked and
+    saved as a JPEG of `jpeg` quality (0: not)."""
+    rng = random.Random(seed)
+    page = image.convert("L")
+    if scale != 1.0:
+        size = (round(page.width * scale), round(page.height * scale))
+        page = page.resize(size, Image.Resampling.BICUBIC)
+    canvas = Image.new("L", image.size, 255)
+    canvas.paste(page, shift)
+    page = canvas
+    if skew:
+        page = page.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    draw = ImageDraw.Draw(page)
+    for _ in range(specks):
+        x, y = rng.randrange(page.width), rng.randrange(page.height)
+        radius = rng.choice((0, 0, 1))
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=rng.randrange(0, 110))
+    if blur:
+        page = page.filter(ImageFilter.GaussianBlur(blur))
+    if jpeg:
+        out = io.BytesIO()
+        page.save(out, "JPEG", quality=jpeg)
+        page = Image.open(io.BytesIO(out.getvalue())).convert("L")
+    return page

@@ -163,7 +163,7 @@ def render_into(cache: Path, source: PageSource, width: int) -> Path:
 
 def render(source: PageSource, width: int) -> bytes:
     """A page as JPEG bytes, `width` pixels wide (never enlarged past the scan's own pixels)."""
-    image = _render_pdf(source, width) if source.kind == "pdf" else _render_image(source, width)
+    image = render_image(source, width)
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     out = io.BytesIO()
@@ -171,6 +171,11 @@ def render(source: PageSource, width: int) -> bytes:
     # than 4:4:4 on a page of text, and 5% smaller
     image.save(out, "JPEG", quality=JPEG_QUALITY)
     return out.getvalue()
+
+
+def render_image(source: PageSource, width: int) -> Image.Image:
+    """A page as an image `width` pixels wide (a scan is never enlarged past its own pixels)."""
+    return _render_pdf(source, width) if source.kind == "pdf" else _render_image(source, width)
 
 
 def _render_pdf(source: PageSource, width: int) -> Image.Image:

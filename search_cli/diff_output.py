@@ -30,7 +30,9 @@ CSV_COLUMNS = [
 def page_facts(change: PageChange) -> list[str]:
     """The changes of one page pair, each a short phrase."""
     facts = []
-    if change.old_boxes != change.new_boxes or abs(change.old_area - change.new_area) > 0.001:
+    if change.compared_by == "pixels":
+        facts += _region_facts(change)
+    elif change.old_boxes != change.new_boxes or abs(change.old_area - change.new_area) > 0.001:
         facts.append(
             f"redaction boxes {change.old_boxes} -> {change.new_boxes}, "
             f"area {percent(change.old_area)} -> {percent(change.new_area)}"
@@ -43,6 +45,18 @@ def page_facts(change: PageChange) -> list[str]:
         given = ", withheld before" if leak.withheld_before else ""
         facts.append(f"new leak {leak.kind}: '{leak.text}'{given}")
     facts += [f"leak fixed {leak.kind}: '{leak.text}'" for leak in change.leaks_fixed]
+    return facts
+
+
+def _region_facts(change: PageChange) -> list[str]:
+    """A scan pair's changes as its images show them (the catalog's box counts are OCR's)."""
+    facts = []
+    if change.boxes_added:
+        facts.append(f"{change.boxes_added} redaction boxes added")
+    if change.boxes_lifted:
+        facts.append(f"{change.boxes_lifted} redaction boxes lifted")
+    if change.markings:
+        facts.append(f"{change.markings} stamps or markings changed")
     return facts
 
 

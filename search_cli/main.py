@@ -761,8 +761,10 @@ Examples:
 Documents are matched across the releases by content (identical files, the same text
 re-processed, tables with the same header), whatever their names, Bates numbers or page
 order. Reported: pages added and removed, redaction boxes and area, exemption codes gained
-and dropped, passages released before and missing now (and the reverse), and for tables the
-columns dropped, added, blanked or withheld.""",
+and dropped, passages newly released and newly withheld, and for tables the columns dropped,
+added, blanked or withheld. Scanned pages are compared by their images: only regions whose
+pixels changed count (boxes added or lifted, text uncovered or covered, stamps changed), read
+again from crops, so two OCR reads of the same scan are not a change.""",
 )
 @click.argument("old")
 @click.argument("new")
@@ -770,18 +772,33 @@ columns dropped, added, blanked or withheld.""",
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout."
 )
+@click.option(
+    "--images/--no-images",
+    default=True,
+    show_default=True,
+    help="Compare matched scanned pages by their images and read the changed regions again "
+    "(--no-images: from the catalog's text alone, faster, with OCR noise).",
+)
 @click.pass_context
 @_friendly_errors
 def diff_command(
-    ctx: click.Context, old: str, new: str, output_format: str, output: Path | None
+    ctx: click.Context,
+    old: str,
+    new: str,
+    output_format: str,
+    output: Path | None,
+    images: bool,
 ) -> None:
     """Compare two releases: what did the agency stop (or start) disclosing?"""
     from foiarchive.disclosure.diff import diff_productions
     from foiarchive.disclosure.html import diff_html
+    from foiarchive.ingest.crops import page_comparison
     from foiarchive.search_cli import diff_output
 
-    with _archive(ctx).catalog() as catalog:
-        diff = diff_productions(catalog, old, new)
+    archive = _archive(ctx)
+    with archive.catalog() as catalog:
+        pixels = page_comparison(archive.layout, catalog) if images else None
+        diff = diff_productions(catalog, old, new, pixels)
     with _destination(output) as stream:
         if output_format == "json":
             emit_json(diff.to_dict(), stream=stream)
@@ -840,7 +857,13 @@ def report_command(ctx: click.Context, production: str, output_format: str) -> N
         f"({report.pages_ocr} OCR'd); {report.failed_documents} files could not be read",
         f"redactions: {report.redaction_boxes} boxes on {report.pages_with_redactions} pages "
         f"({share:.0%} of pages), covering {report.redacted_area_pages:.2f} pages' worth "
-        "of area",
+        "of area"
+        + (
+            f"; {report.uncertain_boxes} more found in page images are uncertain (no code "
+            "beside them or on their page)"
+            if report.uncertain_boxes
+            else ""
+        ),
         f"withheld in full: {report.pages_withheld_in_full} placeholder pages; "
         f"{report.pages_listed_withheld} pages listed on deleted page sheets"
         + (f" ({_counts(report.withheld_reasons)})" if report.withheld_reasons else ""),

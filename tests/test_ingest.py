@@ -503,6 +503,28 @@ def test_text_over_a_background_image_is_kept_as_delivered(tmp_path: Path) -> No
         assert "8f3e1c0b9a7d5e4f2a1b" in text, path
 
 
+def test_ocr_always_replaces_the_text_layer_and_keeps_it_out_of_the_page(tmp_path: Path) -> None:
+    """Asked to OCR every page, our OCR replaces the text layer: its words OCR did not read (an
+    invisible layer's misreads) were appended, doubling a page's text."""
+    import pikepdf
+
+    source = tmp_path / "release"
+    source.mkdir()
+    path = source / "layered.pdf"
+    words = "Reference hash 8f3e1c0b9a7d5e4f2a1b for the transfer of the detainee records"
+    _pdf_over_image(path, words, invisible=False, shade=235)
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        misread = b"BT 3 Tr /F1 12 Tf 72 600 Td (Secw-ity Cowitry FXCHANGF wlth tbe ageney) Tj ET"
+        pdf.pages[0].contents_add(pdf.make_stream(misread), prepend=False)
+        pdf.save(path)
+    for mode, misreads in (("auto", True), ("always", False)):
+        archive = Archive(tmp_path / mode)
+        options = IngestOptions(jobs=1, ocr=mode)  # type: ignore[arg-type]
+        assert ingest_production(archive, source, Production(id="p"), options).ok
+        (text,) = _page_texts(archive.path, "layered.pdf")
+        assert "transfer" in text and ("FXCHANGF" in text) is misreads, mode
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):

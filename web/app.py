@@ -34,10 +34,11 @@ from foiarchive.web.reader import Served
 
 HERE = Path(__file__).parent
 
-#: What a browser may load and run: only this server's own files, nothing inline.
+#: What a browser may load and run: only this server's own files, nothing inline; images may
+#: also be data: URIs, which the diff's before/after crops of changed regions are.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",

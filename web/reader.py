@@ -218,7 +218,10 @@ class Reader:
     def diff(self, old_id: str, new_id: str) -> Diff | None:
         if self.production(old_id) is None or self.production(new_id) is None:
             return None
-        return diff_productions(self.catalog, old_id, new_id)
+        from foiarchive.ingest.crops import page_comparison  # Tesseract: only diffs read crops
+
+        pixels = page_comparison(self.served.archive.layout, self.catalog)
+        return diff_productions(self.catalog, old_id, new_id, pixels)
 
     # -- search ---------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:

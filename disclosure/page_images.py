@@ -1,0 +1,147 @@
+"""Comparing matched scanned pages by their images (disclosure.pixels) inside the release diff.
+
+The diff works from the catalog; the page images come from the originals in the bags
+(preservation.rendition) through `layout_images`, and reading a changed region needs OCR, which
+lives in ingest: the caller hands in a `read` function (foiarchive.ingest.crops.read_crop).
+Without one, regions are found and named but their passages carry no words.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from PIL import Image
+
+from foiarchive.disclosure import pixels
+from foiarchive.index.catalog import Catalog
+from foiarchive.preservation.rendition import RenditionError, page_source, render_image
+from foiarchive.schemas import Document, Page
+from foiarchive.schemas.layout import Layout
+
+#: Page images at this width are compared (see pixels.WIDTH); 1100 is a cached rendition width.
+RENDER_WIDTH = 1100
+#: Crops are read at this many times their size: a 10-point line is 18 pixels tall at the
+#: comparison width, and Tesseract reads best at 30-60.
+READ_SCALE = 3
+#: Pixels around the changed ink of a crop that is read.
+READ_PAD = 6
+#: Crops shown side by side are at most this wide (pixels).
+SHOWN_WIDTH = 700
+
+PageImage = Callable[[Document, int], Image.Image | None]
+CropReader = Callable[[Image.Image], str]
+Direction = Literal["released", "withheld", ""]
+
+
+@dataclass
+class PixelCompare:
+    """What comparing by pixels needs: the page images, and optionally a reader of crops."""
+
+    images: PageImage
+    read: CropReader | None = None
+
+
+@dataclass
+class RegionChange:
+    """A place where two matched pages differ, as a reader sees them."""
+
+    kind: pixels.RegionKind
+    direction: Direction  # text newly released, newly withheld, or neither
+    box: tuple[float, float, float, float]  # fractions of the old page, straightened
+    old_side: str  # blank, text or box
+    new_side: str
+    text: str = ""  # the passage read from the side where it is visible
+    words: int = 0
+    old_crop: str = field(default="", repr=False)  # PNG data URIs for HTML; not in JSON
+    new_crop: str = field(default="", repr=False)
+
+
+@dataclass
+class PixelResult:
+    regions: list[RegionChange]
+    seconds: float
+    score: float  # how well the pages fitted (correlation of their ink)
+
+
+def layout_images(layout: Layout, catalog: Catalog) -> PageImage:
+    """Page images rendered from the archive's preserved files; None where there is no file."""
+
+    def image(document: Document, number: int) -> Image.Image | None:
+        container = catalog.document(document.parent) if document.parent else None
+        picture = ""
+        if document.fields and not document.size:  # a load-file record: pages are images
+            picture = catalog.page_image(document.id, number)
+        source = page_source(layout, document, number, container, picture)
+        if source is None:
+            return None
+        try:
+            return render_image(source, RENDER_WIDTH)
+        except RenditionError:
+            return None
+
+    return image
+
+
+def is_scan(page: Page) -> bool:
+    """A page read from its pixels (or with nothing to read): compared by image."""
+    return page.text_source in ("ocr", "none")
+
+
+def compare_images(
+    old: Image.Image, new: Image.Image, read: CropReader | None, *, crops: bool = True
+) -> PixelResult:
+    started = time.perf_counter()
+    aligned = pixels.align(old, new)
+    regions = [_change(region, aligned, read, crops) for region in pixels.changed_regions(aligned)]
+    return PixelResult(regions, round(time.perf_counter() - started, 3), aligned.score)
+
+
+def _change(
+    region: pixels.Region, aligned: pixels.Aligned, read: CropReader | None, crops: bool
+) -> RegionChange:
+    direction = _direction(region)
+    change = RegionChange(region.kind, direction, region.box, region.old, region.new)
+    old_crop = pixels.crop(aligned.old, region.box)
+    new_crop = pixels.crop(aligned.new, region.box)
+    if read is not None and direction:
+        # Read within the box's bounds (or the new ink's, if there was none): the region's reach
+        # into the lines above and below put their cut letters into the quote ("erit to the
+        # Chicago Polic ers Supervisor").
+        if direction == "released":
+            image, ink = aligned.new, region.old_ink if region.old == "box" else region.new_ink
+        else:
+            image, ink = aligned.old, region.new_ink if region.new == "box" else region.old_ink
+        shown = pixels.crop(image, ink or region.box, pad=READ_PAD)
+        change.text = " ".join(read(_enlarged(shown)).split())
+        change.words = len(change.text.split())
+    if crops:
+        change.old_crop, change.new_crop = _data_uri(old_crop), _data_uri(new_crop)
+    return change
+
+
+def _direction(region: pixels.Region) -> Direction:
+    """Released: text visible now that was covered or blank; withheld: the reverse."""
+    if region.new == "text" and region.old in ("box", "blank") and region.kind != "marking":
+        return "released"
+    if region.old == "text" and region.new in ("box", "blank") and region.kind != "marking":
+        return "withheld"
+    return ""
+
+
+def _enlarged(image: Image.Image) -> Image.Image:
+    size = (image.width * READ_SCALE, image.height * READ_SCALE)
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _data_uri(image: Image.Image) -> str:
+    if image.width > SHOWN_WIDTH:
+        height = max(1, round(image.height * SHOWN_WIDTH / image.width))
+        image = image.resize((SHOWN_WIDTH, height), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.convert("L").save(out, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")

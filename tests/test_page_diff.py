@@ -1,0 +1,141 @@
+"""Comparing two releases' scanned pages by their images (disclosure.pixels, page_images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from foiarchive import Archive
+from foiarchive.disclosure import pixels
+from foiarchive.disclosure.diff import diff_productions, summarize
+from foiarchive.disclosure.page_images import compare_images
+from foiarchive.ingest import IngestOptions, ingest_production
+from foiarchive.ingest.crops import crop_reader, page_comparison
+from foiarchive.ingest.sample import (
+    MEMO_PARAGRAPHS,
+    cover,
+    memo_lines,
+    render_scan,
+    rescan,
+    save_scanned_pdf,
+)
+from foiarchive.schemas import Production
+
+LINES = memo_lines(MEMO_PARAGRAPHS[:3])
+LIFTED = 4  # the line under the box the new release lifts
+
+
+def _line_box(
+    line: int, start: float = 0.0, end: float = 0.75
+) -> tuple[float, float, float, float]:
+    """A line of render_scan's memo as fractions of the page (72 pt margin, 18.6 pt leading)."""
+    top = (80 + 18.6 * line - 4) / 792
+    return (72 / 612 + start * 0.7, top, 72 / 612 + end * 0.7, top + 21 / 792)
+
+
+@pytest.fixture(scope="module")
+def page() -> Image.Image:
+    return render_scan(LINES, bates="FBI-000417", dpi=200, seed=5)
+
+
+def _noisy(image: Image.Image, seed: int, skew: float) -> Image.Image:
+    return rescan(
+        image, seed=seed, skew=skew, scale=1 + skew / 100, shift=(seed * 3, -seed * 2),
+        blur=0.7, jpeg=35, specks=2500,
+    )  # fmt: skip
+
+
+def test_two_rescans_of_the_same_page_do_not_differ(page: Image.Image) -> None:
+    aligned = pixels.align(_noisy(page, 1, 0.6), _noisy(page, 2, -0.5))
+    assert aligned.score > 0.5
+    assert pixels.changed_regions(aligned) == []
+
+
+def test_a_lifted_outlined_box_is_text_newly_released(page: Image.Image) -> None:
+    old = _noisy(cover(page, _line_box(LIFTED), outlined=True), 3, 0.4)
+    result = compare_images(old, _noisy(page, 4, -0.7), crop_reader())
+    (region,) = result.regions
+    assert (region.kind, region.direction, region.old_side) == ("box_lifted", "released", "box")
+    assert set(LINES[LIFTED].lower().split()[:3]) <= set(region.text.lower().split())
+    assert region.old_crop.startswith("data:image/png;base64,")
+
+
+def test_a_solid_box_added_is_text_newly_withheld(page: Image.Image) -> None:
+    new = _noisy(cover(page, _line_box(2, 0.2, 0.6), outlined=False), 6, -0.3)
+    (region,) = pixels.changed_regions(pixels.align(_noisy(page, 5, 0.5), new))
+    assert (region.kind, region.old, region.new) == ("box_added", "text", "box")
+
+
+def test_a_new_banner_is_a_marking_not_text(page: Image.Image) -> None:
+    stamped = page.copy()
+    ImageDraw.Draw(stamped).text((700, 30), "DECLASSIFIED BY 60324 UC", fill=0, font_size=34)
+    (region,) = pixels.changed_regions(pixels.align(_noisy(page, 7, 0.2), _noisy(stamped, 8, 0)))
+    assert region.kind == "marking" and region.box[3] < 0.1
+
+
+def test_the_diff_reads_a_lifted_redaction_as_newly_released(
+    tmp_path: Path, page: Image.Image
+) -> None:
+    """Two releases of one scanned memo: the later lifts a box. OCR reads the two scans
+    differently, but only the lifted line is a change, and the summary says it was released."""
+    archive = Archive(tmp_path / "archive")
+    for release, image in (
+        ("r2023", _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)),
+        ("r2025", _noisy(page, 10, -0.4)),
+    ):
+        source = tmp_path / release
+        source.mkdir()
+        save_scanned_pdf(source / "memo.pdf", [image], dpi=200)
+        options = IngestOptions(jobs=1)
+        assert ingest_production(archive, source, Production(id=release), options).ok
+    with archive.catalog() as catalog:
+        by_text = diff_productions(catalog, "r2023", "r2025")
+        by_pixels = diff_productions(
+            catalog, "r2023", "r2025", page_comparison(archive.layout, catalog)
+        )
+    (change,) = by_pixels.matched
+    (page_change,) = change.pages
+    assert page_change.compared_by == "pixels" and page_change.boxes_lifted == 1
+    assert page_change.removed == [] and len(page_change.added) == 1
+    summary = "\n".join(summarize(by_pixels))
+    assert "1 passage" in summary and "newly released in r2025" in summary
+    assert "withheld or missing in r2025" not in summary
+    assert "Newly released: memo.pdf p. 1 (FBI-000417)" in summary
+    assert by_pixels.to_dict()["matched"][0]["pages"][0]["regions"][0].get("old_crop") is None
+    # From the catalog alone, the text passages come from the two OCR reads.
+    assert all(p.compared_by == "text" for c in by_text.matched for p in c.pages)
+
+
+def test_counts_trust_only_boxes_something_backs() -> None:
+    """An image box with no exemption code beside it or on its page (a form's table border, a
+    bold word) is counted apart, not in the redacted share; vector boxes and boxes on pages
+    citing a code count."""
+    from foiarchive.disclosure.tally import Tally
+    from foiarchive.schemas import Page
+
+    border = {"box": [0.1, 0.1, 0.9, 0.2], "kind": "outlined", "source": "image"}
+    vector = {"box": [0.1, 0.5, 0.5, 0.6], "kind": "filled", "source": "pdf"}
+    tally = Tally()
+    tally.add(Page(number=1, text="Invoice", redactions=[border]))
+    tally.add(Page(number=2, text="Memo", redactions=[border], exemptions=["b6"]))
+    tally.add(Page(number=3, text="Letter", redactions=[vector]))
+    labelled = {**border, "label": "b7C"}
+    tally.add(Page(number=4, text="Form", redactions=[labelled, border]))
+    assert (tally.redaction_boxes, tally.pages_with_redactions) == (3, 3)
+    assert (tally.uncertain_boxes, tally.pages_with_uncertain_boxes) == (2, 2)
+    assert tally.redacted_area == pytest.approx(0.08 + 0.04 + 0.08)
+
+
+def test_codes_two_ocr_reads_disagree_on_are_no_change_on_an_unchanged_image() -> None:
+    """Compared by pixels with no region changed, a code one OCR read and the other missed is
+    not a code gained."""
+    from foiarchive.disclosure.diff import _compare_pages
+    from foiarchive.disclosure.page_images import PixelResult
+    from foiarchive.schemas import Page
+
+    old = Page(number=1, text="Memo b6", text_source="ocr", exemptions=["b6"])
+    new = Page(number=1, text="Memo b6 b7C", text_source="ocr", exemptions=["b6", "b7c"])
+    assert _compare_pages(old, new, None) is not None  # by text: b7C gained
+    assert _compare_pages(old, new, PixelResult([], 0.5, 0.9)) is None
