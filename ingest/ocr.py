@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field, fields, replace
@@ -33,7 +34,7 @@ from foiarchive.schemas import word_boxes_for_text
 #: left ink unread or read a doubtful scrap (ingest.labels); 8: those places gathered on a coarse
 #: grid, doubtful scraps only where they start as a code does; 9: condensed transcripts read
 #: panel by panel (ingest.reading_order).
-PIPELINE_VERSION = "10"
+PIPELINE_VERSION = "11"
 TARGET_DPI = 300
 #: Scans below this resolution are upscaled to TARGET_DPI before OCR.
 UPSCALE_BELOW_DPI = 200
@@ -308,6 +309,39 @@ def _to_original(words: list[OcrWord], rotation: int) -> list[OcrWord]:
     return mapped
 
 
+def _unskew(
+    words: list[OcrWord], skew: float, straightened: tuple[int, int], scanned: tuple[int, int]
+) -> list[OcrWord]:
+    """Map word boxes read from the straightened page back onto the page as scanned.
+
+    Straightening turned the page by `skew` degrees about its middle onto a larger canvas, so a
+    box read there lies up to a line's height (1.9 degrees, a letter page's corner: 55 pixels at
+    300 dpi) from its word on the page the viewer shows and the boxes are found on. Each box's
+    middle is turned back; its size is kept."""
+    if not skew:
+        return words
+    (straight_w, straight_h), (width, height) = straightened, scanned
+    cos, sin = math.cos(math.radians(skew)), math.sin(math.radians(skew))
+    mapped = []
+    for word in words:
+        x0, y0, x1, y1 = word.box
+        dx = (x0 + x1) / 2 * straight_w - straight_w / 2
+        dy = (y0 + y1) / 2 * straight_h - straight_h / 2
+        x = (dx * cos + dy * sin + width / 2) / width
+        y = (-dx * sin + dy * cos + height / 2) / height
+        half_w = (x1 - x0) * straight_w / width / 2
+        half_h = (y1 - y0) * straight_h / height / 2
+        box = (
+            max(0.0, x - half_w),
+            max(0.0, y - half_h),
+            min(1.0, x + half_w),
+            min(1.0, y + half_h),
+        )
+        left, top, right, bottom = (round(v, 5) for v in box)
+        mapped.append(OcrWord(word.text, word.confidence, (left, top, right, bottom)))
+    return mapped
+
+
 def ocr_image(
     image: Image.Image, settings: OcrSettings, *, dpi: int | None, limits: Limits
 ) -> OcrResult:
@@ -333,7 +367,8 @@ def ocr_image(
                 turned_text, turned_words, turned_conf = _assemble(data, size)
                 if _quality(turned_text, turned_conf) > _quality(text, confidence):
                     text, words, confidence, rotation = turned_text, turned_words, turned_conf, turn
-    words = _to_original(words, rotation)
+    scanned = (round(original_size[0] * scale), round(original_size[1] * scale))
+    words = _unskew(_to_original(words, rotation), skew, prepared.size, scanned)
     redactions = find_in_image(image, dpi)
     if rotation == 0:
         labels.label_boxes(

@@ -3,6 +3,7 @@ orientation is asked. Real Tesseract, real PDFs made by the tests."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from foiarchive.ingest import ocr, pdf, tasks
 from foiarchive.ingest.limits import Limits
+from foiarchive.ingest.programs import tesseract
 from foiarchive.ingest.sample import render_scan, save_scanned_pdf
 
 LINES = ["The detainer was lodged with the county jail on", "the morning of March 3, 2017."]
@@ -60,3 +62,39 @@ def test_a_page_of_one_letter_lines_is_not_asked_its_orientation(
     assert (result.confidence or 0) < ocr.WEAK_CONFIDENCE  # weak, as a turned page would be
     assert asked == []
     assert result.rotation == 0
+
+
+def test_word_boxes_of_a_straightened_page_lie_on_the_page_as_scanned() -> None:
+    """A page tilted 2.5 degrees is straightened for Tesseract; the boxes it reads there are
+    turned back, so each covers its word on the scan (where raw Tesseract, reading the tilted
+    scan as it is, puts it): a hit's highlight and a box's label use these boxes."""
+    lines = [
+        "Deportation officers should prioritize cases involving",
+        "individuals convicted of serious offenses in the district",
+        "and coordinate with the field office before any transfer.",
+    ] * 8
+    scan = render_scan(lines, dpi=300, skew=2.5, seed=4)
+    result = ocr.ocr_image(scan, ocr.OcrSettings(), dpi=300, limits=Limits())
+    assert abs(result.skew) >= 1.0
+    raw = tesseract.image_to_data(_saved(scan), languages="eng", psm=3, dpi=300, timeout=60)
+    width, height = scan.size
+    truth: dict[str, list[tuple[float, float]]] = {}
+    for i, text in enumerate(raw["text"]):
+        if len(text) >= 8 and float(raw["conf"][i]) > 80:
+            middle = (raw["left"][i] + raw["width"][i] / 2, raw["top"][i] + raw["height"][i] / 2)
+            truth.setdefault(text, []).append((middle[0] / width, middle[1] / height))
+    compared = 0
+    for word in result.words:
+        if word.text not in truth:
+            continue
+        x, y = (word.box[0] + word.box[2]) / 2, (word.box[1] + word.box[3]) / 2
+        # within a third of a line (12 px at 300 dpi) of the nearest same word on the scan
+        assert min(abs(x - tx) * width + abs(y - ty) * height for tx, ty in truth[word.text]) < 12
+        compared += 1
+    assert compared >= 20
+
+
+def _saved(image: Any) -> Path:
+    path = Path(tempfile.mkdtemp(prefix="foiarchive-test-")) / "scan.png"
+    image.save(path)
+    return path
