@@ -211,22 +211,29 @@ _WORTH_KEEPING = 0.95
 
 
 def scan_resolution(page: pdfium.PdfPage) -> float | None:
-    """Pixels per inch of the image that makes the page a scan (one image over SCAN_COVERAGE of
-    the page), or None when no image does or its pixels are not square."""
+    """Pixels per inch of the scan a page is: the finest image drawn on the page itself over
+    SCAN_COVERAGE of it (a compressed scan's fine text mask over a coarse background counts at
+    the mask's resolution), or None when no image covers it, its pixels are not square, or the
+    page cannot be read. Images inside forms are left out: their bounds are in the form's
+    space, not the page's."""
     width, height = page.get_size()
-    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
-        left, bottom, right, top = image.get_bounds()
-        if (right - left) * (top - bottom) < SCAN_COVERAGE * width * height:
-            continue
-        pixels = sorted(image.get_px_size())
-        inches = sorted(((right - left) / 72, (top - bottom) / 72))
-        if min(inches) <= 0:
-            return None
-        across, along = pixels[0] / inches[0], pixels[1] / inches[1]
-        if abs(across - along) > _SQUARE_PIXELS * max(across, along):
-            return None
-        return (across + along) / 2
-    return None
+    finest = None
+    try:
+        for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=1):
+            left, bottom, right, top = image.get_bounds()
+            if (right - left) * (top - bottom) < SCAN_COVERAGE * width * height:
+                continue
+            pixels = sorted(image.get_px_size())
+            inches = sorted(((right - left) / 72, (top - bottom) / 72))
+            if min(inches) <= 0:
+                continue
+            across, along = pixels[0] / inches[0], pixels[1] / inches[1]
+            if abs(across - along) > _SQUARE_PIXELS * max(across, along):
+                return None
+            finest = max(finest or 0.0, (across + along) / 2)
+    except pdfium.PdfiumError:
+        return None
+    return finest
 
 
 def render_page(

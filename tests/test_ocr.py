@@ -98,3 +98,24 @@ def _saved(image: Any) -> Path:
     path = Path(tempfile.mkdtemp(prefix="foiarchive-test-")) / "scan.png"
     image.save(path)
     return path
+
+
+def test_a_scan_of_two_layers_is_read_at_its_finer_resolution(tmp_path: Path) -> None:
+    """A compressed scan (a coarse background under a fine text mask) is rendered at the
+    mask's resolution, not the first image's."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    page = document.new_page(612, 792)
+    for dpi in (150, 240):
+        picture = render_scan(LINES, dpi=dpi).convert("RGB")
+        image = pdfium.PdfImage.new(document)
+        bitmap = pdfium.PdfBitmap.from_pil(picture)
+        image.set_bitmap(bitmap)
+        image.set_matrix(pdfium.PdfMatrix().scale(612, 792))
+        page.insert_obj(image)
+    page.gen_content()
+    path = tmp_path / "layers.pdf"
+    document.save(path)
+    with pdf.open_pdf(path) as opened:
+        assert round(pdf.scan_resolution(opened[0]) or 0) == 240
