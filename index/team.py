@@ -90,6 +90,9 @@ class Viewer:
     all_restricted: bool = False
     #: Sees every group's notes and tags: the command line, which can read the file anyway.
     all_marks: bool = False
+    #: Sees (and runs) the archive's own watches, those no account made: the holder of the
+    #: single credential, the command line, anyone on a server with neither (web.context).
+    archive_watches: bool = False
 
     def hidden(self, restricted: frozenset[str]) -> frozenset[str]:
         """The productions this viewer may not read, of the restricted ones."""
@@ -103,10 +106,20 @@ class Viewer:
     def may_annotate(self) -> bool:
         return self.user is not None and self.user.may_annotate
 
+    def sees_watch(self, owner_id: int | None) -> bool:
+        """An account sees the watches it made (archivists and admins every one); without an
+        account, the archive's own watches only, and only with `archive_watches`."""
+        if self.user is not None:
+            return owner_id == self.user.id or self.user.may_curate
+        return owner_id is None and self.archive_watches
+
 
 ANONYMOUS = Viewer()
-CREDENTIAL_HOLDER = Viewer(all_restricted=True)
-OWNER = Viewer(all_restricted=True, all_marks=True)
+#: Without accounts and without a credential: whoever reaches the server (127.0.0.1 unless
+#: told otherwise) keeps the archive's watches, restricted productions still hidden.
+OPEN_SERVER = Viewer(archive_watches=True)
+CREDENTIAL_HOLDER = Viewer(all_restricted=True, archive_watches=True)
+OWNER = Viewer(all_restricted=True, all_marks=True, archive_watches=True)
 
 
 @dataclass

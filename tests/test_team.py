@@ -550,5 +550,46 @@ def test_a_workspace_of_the_previous_version_keeps_its_watches(tmp_path: Path) -
     db.close()
     with Workspace(path) as workspace:
         assert [w.name for w in workspace.watches()] == ["dp"]
-        assert workspace.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert workspace.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert not Team(workspace).has_accounts()
+
+
+# -- watches belong to the account that made them ----------------------------------------------
+def test_watches_are_their_owners_and_a_restricted_filter_is_refused(
+    web_team: Path, tmp_path: Path
+) -> None:
+    assert run_cli("watch", "add", "cli wide", "detainer", archive=web_team).exit_code == 0
+    alice, bob, dora = (team_client(web_team, tmp_path) for _ in range(3))
+    for client, name in ((alice, "alice"), (bob, "bob"), (dora, "dora")):
+        assert sign_in(client, name).status_code == 303
+    secret = {"name": "sealed watch", "q": "zanzibarite", "filter": f"production:{RESTRICTED}"}
+    added = alice.post("/watches", data={**secret, "csrf": form_token(alice, "/watches")})
+    assert added.status_code == 200 and "Watching" in added.text
+
+    def last_run() -> str:
+        with Archive(web_team).workspace() as workspace:
+            return next(w.last_run for w in workspace.watches() if w.name == "sealed watch")
+
+    when_added = last_run()
+    time.sleep(1.1)  # last_run is kept to the second
+    token = form_token(bob, "/watches")
+    refused = bob.post("/watches", data={**secret, "name": "peek", "csrf": token})
+    assert refused.status_code == 400 and "production:" in refused.text
+    listed = bob.get("/watches").text
+    for hidden in ("sealed watch", "zanzibarite", RESTRICTED, "cli wide", "peek"):
+        assert hidden not in listed, hidden
+    for action in ("/watches/run", "/watches/remove"):  # another's watch is not there to touch
+        answer = bob.post(action, data={"csrf": token, "name": "sealed watch"})
+        assert answer.status_code == 400 and "no watch named" in answer.text
+    ran_all = bob.post("/watches/run", data={"csrf": token}).text
+    assert "sealed watch" not in ran_all and "cli wide" not in ran_all
+    assert last_run() == when_added  # bob's "run all" did not consume alice's new pages
+    assert "sealed watch" in alice.get("/watches").text
+    assert "cli wide" not in alice.get("/watches").text  # archive-wide: archivists only
+    curator = dora.get("/watches").text
+    assert "sealed watch" in curator and "cli wide" in curator
+    public = team_client(web_team, tmp_path, public=True).get("/watches")
+    assert public.status_code == 200 and "sealed watch" not in public.text
+    assert "cli wide" not in public.text
+    cli = json.loads(run_cli("watch", "list", "--format", "json", archive=web_team).stdout)
+    assert {w["name"] for w in cli} == {"cli wide", "sealed watch"}  # the owner sees them all

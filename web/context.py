@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from foiarchive.index.search import SearchRequest, parse_filter
-from foiarchive.index.team import ANONYMOUS, CREDENTIAL_HOLDER, Viewer
+from foiarchive.index.team import ANONYMOUS, CREDENTIAL_HOLDER, OPEN_SERVER, Viewer
 from foiarchive.schemas import Document
 from foiarchive.web.access import COOKIE, SESSION_COOKIE, SESSION_SECONDS, AccessPolicy
 from foiarchive.web.reader import Reader, Served
@@ -63,6 +63,8 @@ def viewer(request: Request) -> Viewer:
         found = team.viewer(user) if user is not None else ANONYMOUS
     elif access.accepts(bearer=bearer, cookie=cookie):
         found = CREDENTIAL_HOLDER
+    elif not access.configured:
+        found = OPEN_SERVER
     request.state.viewer = found
     request.state.signed_in = found.signed_in
     return found
