@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,9 @@ THROTTLE_SECONDS = 60
 #: A session's last-seen time is written at most this often (one write, not one a request).
 SEEN_EVERY = 30
 _HASHER = PasswordHasher()
+#: Argon2 verifications running at once in this process: each takes 64 MiB (argon2-cffi's
+#: default), and the sign-in form is open to anyone, so 100 requests at once would ask 6.4 GB.
+_VERIFYING = threading.BoundedSemaphore(2)
 #: Verified against when the account does not exist, so both answers take as long.
 _DUMMY = _HASHER.hash("no such account, same work")
 
@@ -287,28 +291,39 @@ class Team:
         """The account, if the password is its own; Throttled after too many wrong ones for
         the account or the address lately, TeamError (one message for every cause) else."""
         subjects = (f"user:{name}", f"address:{address}")
-        since = now - THROTTLE_SECONDS
-        for subject in subjects:
-            failures = self.db.execute(
-                "SELECT count(*) FROM login_failures WHERE subject = ? AND at > ?",
-                (subject, since),
-            ).fetchone()[0]
-            if failures >= THROTTLE_FAILURES:
-                raise Throttled("too many wrong passwords in the last minute: wait a minute")
+        attempt = self._count_attempt(subjects, now)
         row = self.db.execute(
             "SELECT password, disabled FROM users WHERE name = ?", (name,)
         ).fetchone()
         if row is not None and not row[1] and _verified(row[0], password[:MAX_PASSWORD]):
+            with self.workspace.transaction() as db:  # a right password is no failure
+                db.executemany("DELETE FROM login_failures WHERE rowid = ?", attempt)
             return self.existing_user(name)
         if row is None:
             _verified(_DUMMY, password[:MAX_PASSWORD])
-        with self.workspace.transaction() as db:
-            db.execute("DELETE FROM login_failures WHERE at < ?", (now - 3600,))
-            db.executemany(
-                "INSERT INTO login_failures (subject, at) VALUES (?, ?)",
-                [(subject, now) for subject in subjects],
-            )
         raise TeamError("wrong account name or password")
+
+    def _count_attempt(self, subjects: tuple[str, ...], now: float) -> list[tuple[int]]:
+        """Throttled, or the attempt recorded as a failure (its rows' ids) in the same write
+        transaction as the count, before any password is verified: counted after, as it was,
+        24 sign-ins at once all passed the count and all reached Argon2."""
+        since = now - THROTTLE_SECONDS
+        with self.workspace.transaction() as db:
+            for subject in subjects:
+                failures = db.execute(
+                    "SELECT count(*) FROM login_failures WHERE subject = ? AND at > ?",
+                    (subject, since),
+                ).fetchone()[0]
+                if failures >= THROTTLE_FAILURES:
+                    raise Throttled("too many wrong passwords in the last minute: wait a minute")
+            db.execute("DELETE FROM login_failures WHERE at < ?", (now - 3600,))
+            rows = []
+            for subject in subjects:
+                added = db.execute(
+                    "INSERT INTO login_failures (subject, at) VALUES (?, ?)", (subject, now)
+                )
+                rows.append((int(added.lastrowid or 0),))
+        return rows
 
     def start_session(self, user: User, lifetime: float, now: float) -> str:
         """A new session id (the cookie's value); only its digest is kept."""
@@ -386,10 +401,11 @@ class Team:
 
 
 def _verified(hashed: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _VERIFYING:
+        try:
+            return _HASHER.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def _check_name(name: str, what: str) -> None:

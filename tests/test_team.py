@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import sqlite3
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,35 @@ def test_the_tenth_wrong_password_in_a_minute_is_throttled_unheard(
         assert (
             team_.check_password("alice", password_of("alice"), "10.0.0.1", later).name == "alice"
         )
+
+
+def test_concurrent_wrong_passwords_are_never_verified_past_the_limit(
+    team_archive: Path, tmp_path: Path
+) -> None:
+    """Each attempt is counted in the write that checks the count, before Argon2 runs: 24
+    sign-ins at once (each on its own connection, as server threads are) get at most
+    THROTTLE_FAILURES verifications; the rest are refused unheard."""
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+    tries = 24
+    start = threading.Barrier(tries)
+
+    def attempt(number: int) -> str:
+        with Archive(archive).workspace() as workspace:
+            team_ = Team(workspace)
+            start.wait()
+            try:
+                team_.check_password("alice", f"wrong {number}", f"10.1.0.{number}", time.time())
+            except Throttled:
+                return "throttled"
+            except TeamError:
+                return "verified"
+        return "signed in"
+
+    with ThreadPoolExecutor(tries) as pool:
+        outcomes = list(pool.map(attempt, range(tries)))
+    assert outcomes.count("verified") == THROTTLE_FAILURES, outcomes
+    assert outcomes.count("throttled") == tries - THROTTLE_FAILURES
 
 
 def test_sessions_end_at_expiry_when_idle_and_when_the_password_changes(
