@@ -469,6 +469,13 @@ def test_a_reader_cannot_write_and_a_form_without_its_token_is_refused(
     assert no_token.status_code == 403 and "expired or did not come from this site" in no_token.text
     by_cookie = alice.post(f"/api/documents/{memo}/notes", json={"page": 1, "body": "forged"})
     assert by_cookie.status_code == 401  # the API writes with a token only, never a cookie
+    for empty in ("Bearer ", "Bearer", "bearer   ", "Bearer not-a-token"):  # nor with a blank
+        blank = alice.post(
+            f"/api/documents/{memo}/notes",
+            json={"page": 1, "body": "forged"},
+            headers={"Authorization": empty},
+        )
+        assert blank.status_code == 401, (empty, blank.status_code)
     by_token = alice.post(
         f"/api/documents/{memo}/notes",
         json={"page": 1, "body": "by token", "box": [0.1, 0.1, 0.4, 0.2], "groups": ["newsroom"]},

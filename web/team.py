@@ -204,9 +204,9 @@ def api_star(request: Request, document_id: str, star: Annotated[StarIn, Body()]
 
 
 def _api_writer(request: Request) -> None:
-    """API writes take a personal token only (never the browser's cookie: no CSRF there)."""
-    scheme = request.headers.get("authorization", "").partition(" ")[0]
-    if scheme.lower() != "bearer" or viewer(request).user is None:
+    """API writes take a personal token only (never the browser's cookie: no CSRF there);
+    a blank or unknown token is no token, whatever cookie comes with it."""
+    if viewer(request).user is None or not getattr(request.state, "by_token", False):
         raise HTTPException(401, "send a personal API token: Authorization: Bearer <token>")
     refusal = write_refusal(request)
     if refusal:
