@@ -631,3 +631,15 @@ def test_watches_are_their_owners_and_a_restricted_filter_is_refused(
     assert "cli wide" not in public.text
     cli = json.loads(run_cli("watch", "list", "--format", "json", archive=web_team).stdout)
     assert {w["name"] for w in cli} == {"cli wide", "sealed watch"}  # the owner sees them all
+
+
+def test_a_note_number_too_big_for_sqlite_is_refused_not_a_server_error(
+    web_team: Path, tmp_path: Path
+) -> None:
+    alice = team_client(web_team, tmp_path)
+    sign_in(alice, "alice")
+    token = form_token(alice, "/")
+    for action in ("edit", "remove"):
+        for number in (2**63, 0):
+            answer = alice.post(f"/notes/{number}/{action}", data={"csrf": token, "body": "x"})
+            assert answer.status_code == 400, (action, number, answer.status_code)

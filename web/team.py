@@ -28,6 +28,9 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "This account may not do that"},
 }
 
+#: A note's number as SQLite can hold it (a bigger one raised OverflowError, a 500).
+NoteId = Annotated[int, PathParameter(ge=1, le=2**62)]
+
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["workspace"])
 
@@ -47,7 +50,7 @@ async def note_add(request: Request, document_id: str) -> Response:
 
 
 @pages.post("/notes/{note_id}/edit")
-async def note_edit(request: Request, note_id: int) -> Response:
+async def note_edit(request: Request, note_id: NoteId) -> Response:
     form = await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
     note = await run_in_threadpool(_visible_note, request, note_id)
     marks = served_of(request).marks()
@@ -56,7 +59,7 @@ async def note_edit(request: Request, note_id: int) -> Response:
 
 
 @pages.post("/notes/{note_id}/remove")
-async def note_remove(request: Request, note_id: int) -> Response:
+async def note_remove(request: Request, note_id: NoteId) -> Response:
     await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
     note = await run_in_threadpool(_visible_note, request, note_id)
     await run_in_threadpool(served_of(request).marks().remove_note, viewer(request), note.id)
@@ -176,9 +179,7 @@ def api_note_add(request: Request, document_id: str, note: NoteIn) -> dict[str, 
 
 
 @api.delete("/notes/{note_id}", status_code=204, responses=WRITE_ERRORS)
-def api_note_remove(
-    request: Request, note_id: Annotated[int, PathParameter(ge=1, le=2**62)]
-) -> Response:
+def api_note_remove(request: Request, note_id: NoteId) -> Response:
     """Removes a note: its author's, or any with the archivist role."""
     _api_writer(request)
     note = _visible_note(request, note_id)
