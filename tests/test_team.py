@@ -121,6 +121,31 @@ def test_concurrent_wrong_passwords_are_never_verified_past_the_limit(
     assert outcomes.count("throttled") == tries - THROTTLE_FAILURES
 
 
+def test_a_disabled_account_is_refused_as_slowly_as_a_wrong_password(
+    team_archive: Path, tmp_path: Path
+) -> None:
+    """Both run one Argon2 verification (tens of ms), so the time does not tell a disabled
+    account from a live one; refused unverified, it answered in about a millisecond."""
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+
+    def fastest(name: str, password: str) -> float:
+        times = []
+        for attempt in range(3):
+            began = time.perf_counter()
+            with pytest.raises(TeamError):
+                team_.check_password(name, password, f"10.2.0.{attempt}", time.time())
+            times.append(time.perf_counter() - began)
+        return min(times)
+
+    with Archive(archive).workspace() as workspace:
+        team_ = Team(workspace)
+        team_.set_disabled("bob")
+        wrong = fastest("alice", "not alice's password")
+        disabled = fastest("bob", password_of("bob"))
+    assert disabled > wrong / 2, (disabled, wrong)
+
+
 def test_sessions_end_at_expiry_when_idle_and_when_the_password_changes(
     team_archive: Path, tmp_path: Path
 ) -> None:
