@@ -10,6 +10,7 @@ value every access decision is made from (web.reader applies it).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 import threading
@@ -291,7 +292,7 @@ class Team:
     def check_password(self, name: str, password: str, address: str, now: float) -> User:
         """The account, if the password is its own; Throttled after too many wrong ones for
         the account or the address lately, TeamError (one message for every cause) else."""
-        subjects = (f"user:{name}", f"address:{address}")
+        subjects = (f"user:{name}", f"address:{_address_block(address)}")
         attempt = self._count_attempt(subjects, now)
         row = self.db.execute(
             "SELECT password, disabled FROM users WHERE name = ?", (name,)
@@ -407,6 +408,20 @@ def _verified(hashed: str, password: str) -> bool:
             return _HASHER.verify(hashed, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+def _address_block(address: str) -> str:
+    """What sign-ins are throttled by: an IPv4 address, an IPv6 address's /64 (the least a
+    host is given, so one host counted address by address would have 2**64 tries)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _check_name(name: str, what: str) -> None:

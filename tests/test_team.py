@@ -121,6 +121,25 @@ def test_concurrent_wrong_passwords_are_never_verified_past_the_limit(
     assert outcomes.count("throttled") == tries - THROTTLE_FAILURES
 
 
+def test_an_ipv6_address_is_throttled_by_its_64_block(team_archive: Path, tmp_path: Path) -> None:
+    """A host given a /64 has 2**64 addresses to try from: counted one by one, it is never
+    throttled; counted by the block, the tenth try is, and the next block is heard."""
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+    with Archive(archive).workspace() as workspace:
+        team_ = Team(workspace)
+        now = time.time()
+        for attempt in range(THROTTLE_FAILURES):
+            with pytest.raises(TeamError) as wrong:
+                team_.check_password(
+                    f"guess{attempt}", "some password", f"2001:db8::{attempt}", now
+                )
+            assert not isinstance(wrong.value, Throttled)
+        with pytest.raises(Throttled):
+            team_.check_password("alice", password_of("alice"), "2001:db8::beef:1", now)
+        assert team_.check_password("alice", password_of("alice"), "2001:db8:0:1::1", now)
+
+
 def test_a_disabled_account_is_refused_as_slowly_as_a_wrong_password(
     team_archive: Path, tmp_path: Path
 ) -> None:
