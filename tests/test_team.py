@@ -687,3 +687,30 @@ def test_a_note_number_too_big_for_sqlite_is_refused_not_a_server_error(
         for number in (2**63, 0):
             answer = alice.post(f"/notes/{number}/{action}", data={"csrf": token, "body": "x"})
             assert answer.status_code == 400, (action, number, answer.status_code)
+
+
+def test_a_tag_waiting_on_the_workspace_lock_does_not_hold_up_other_requests(
+    web_team: Path, tmp_path: Path
+) -> None:
+    """The workspace waits up to 60 s for a lock: a tag or star written on the event loop
+    stopped every request of the process meanwhile (one loop, as uvicorn runs)."""
+    memo = document_id(web_team, MEMO)
+    with team_client(web_team, tmp_path) as alice:  # one event loop for every request
+        sign_in(alice, "alice")
+        token = form_token(alice, f"/documents/{memo}")
+        locker = sqlite3.connect(web_team / "workspace.sqlite", isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        tag = {"csrf": token, "page": "1", "tag": "waits", "group": "newsroom"}
+        with ThreadPoolExecutor(2) as pool:
+            waiting = [
+                pool.submit(alice.post, f"/documents/{memo}/tags", data=tag),
+                pool.submit(alice.post, f"/documents/{memo}/star", data={"csrf": token, "on": "1"}),
+            ]
+            time.sleep(0.5)
+            began = time.perf_counter()
+            assert alice.get("/api/me").json()["user"] == "alice"
+            answered = time.perf_counter() - began
+            locker.execute("COMMIT")
+            locker.close()
+            assert [f.result().status_code for f in waiting] == [200, 200]
+        assert answered < 1.0, answered

@@ -69,19 +69,29 @@ async def note_remove(request: Request, note_id: NoteId) -> Response:
 @pages.post("/documents/{document_id}/tags")
 async def tag_form(request: Request, document_id: str) -> Response:
     form = await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
-    visible_document(request, document_id)
     on = not form.get("remove")
     group, word = str(form.get("group") or ""), str(form.get("tag") or "")
-    served_of(request).marks().tag(viewer(request), document_id, group, word, on=on)
+    await run_in_threadpool(_tag, request, document_id, group, word, on)
     return _back(document_id, _number(form.get("page") or "1"))
 
 
 @pages.post("/documents/{document_id}/star")
 async def star_form(request: Request, document_id: str) -> Response:
     form = await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
-    visible_document(request, document_id)
-    served_of(request).marks().star(viewer(request), document_id, on=form.get("on") == "1")
+    await run_in_threadpool(_star, request, document_id, form.get("on") == "1")
     return _back(document_id, _number(form.get("page") or "1"))
+
+
+# The workspace waits up to 60 s for a lock, so its writes run in the thread pool: on the
+# event loop, a tag waiting on a lock held every other request of the process as long.
+def _tag(request: Request, document_id: str, group: str, word: str, on: bool) -> None:
+    read, document = visible_document(request, document_id)
+    served_of(request).marks().tag(read.viewer, document.id, group, word, on=on)
+
+
+def _star(request: Request, document_id: str, on: bool) -> None:
+    read, document = visible_document(request, document_id)
+    served_of(request).marks().star(read.viewer, document.id, on=on)
 
 
 def _add_note(
