@@ -10,8 +10,10 @@ value every access decision is made from (web.reader applies it).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +37,11 @@ THROTTLE_SECONDS = 60
 #: A session's last-seen time is written at most this often (one write, not one a request).
 SEEN_EVERY = 30
 _HASHER = PasswordHasher()
-#: Verified against when the account does not exist, so both answers take as long.
+#: Argon2 verifications running at once in this process: each takes 64 MiB (argon2-cffi's
+#: default), and the sign-in form is open to anyone, so 100 requests at once would ask 6.4 GB.
+_VERIFYING = threading.BoundedSemaphore(2)
+#: Verified against when the account does not exist or is disabled, so every refusal takes
+#: as long as a wrong password (a disabled account answered about 0.1 s sooner).
 _DUMMY = _HASHER.hash("no such account, same work")
 
 
@@ -90,6 +96,9 @@ class Viewer:
     all_restricted: bool = False
     #: Sees every group's notes and tags: the command line, which can read the file anyway.
     all_marks: bool = False
+    #: Sees (and runs) the archive's own watches, those no account made: the holder of the
+    #: single credential, the command line, anyone on a server with neither (web.context).
+    archive_watches: bool = False
 
     def hidden(self, restricted: frozenset[str]) -> frozenset[str]:
         """The productions this viewer may not read, of the restricted ones."""
@@ -103,10 +112,20 @@ class Viewer:
     def may_annotate(self) -> bool:
         return self.user is not None and self.user.may_annotate
 
+    def sees_watch(self, owner_id: int | None) -> bool:
+        """An account sees the watches it made (archivists and admins every one); without an
+        account, the archive's own watches only, and only with `archive_watches`."""
+        if self.user is not None:
+            return owner_id == self.user.id or self.user.may_curate
+        return owner_id is None and self.archive_watches
+
 
 ANONYMOUS = Viewer()
-CREDENTIAL_HOLDER = Viewer(all_restricted=True)
-OWNER = Viewer(all_restricted=True, all_marks=True)
+#: Without accounts and without a credential: whoever reaches the server (127.0.0.1 unless
+#: told otherwise) keeps the archive's watches, restricted productions still hidden.
+OPEN_SERVER = Viewer(archive_watches=True)
+CREDENTIAL_HOLDER = Viewer(all_restricted=True, archive_watches=True)
+OWNER = Viewer(all_restricted=True, all_marks=True, archive_watches=True)
 
 
 @dataclass
@@ -273,29 +292,40 @@ class Team:
     def check_password(self, name: str, password: str, address: str, now: float) -> User:
         """The account, if the password is its own; Throttled after too many wrong ones for
         the account or the address lately, TeamError (one message for every cause) else."""
-        subjects = (f"user:{name}", f"address:{address}")
-        since = now - THROTTLE_SECONDS
-        for subject in subjects:
-            failures = self.db.execute(
-                "SELECT count(*) FROM login_failures WHERE subject = ? AND at > ?",
-                (subject, since),
-            ).fetchone()[0]
-            if failures >= THROTTLE_FAILURES:
-                raise Throttled("too many wrong passwords in the last minute: wait a minute")
+        subjects = (f"user:{name}", f"address:{_address_block(address)}")
+        attempt = self._count_attempt(subjects, now)
         row = self.db.execute(
             "SELECT password, disabled FROM users WHERE name = ?", (name,)
         ).fetchone()
         if row is not None and not row[1] and _verified(row[0], password[:MAX_PASSWORD]):
+            with self.workspace.transaction() as db:  # a right password is no failure
+                db.executemany("DELETE FROM login_failures WHERE rowid = ?", attempt)
             return self.existing_user(name)
-        if row is None:
+        if row is None or row[1]:  # as long to refuse as a wrong password (one verify)
             _verified(_DUMMY, password[:MAX_PASSWORD])
-        with self.workspace.transaction() as db:
-            db.execute("DELETE FROM login_failures WHERE at < ?", (now - 3600,))
-            db.executemany(
-                "INSERT INTO login_failures (subject, at) VALUES (?, ?)",
-                [(subject, now) for subject in subjects],
-            )
         raise TeamError("wrong account name or password")
+
+    def _count_attempt(self, subjects: tuple[str, ...], now: float) -> list[tuple[int]]:
+        """Throttled, or the attempt recorded as a failure (its rows' ids) in the same write
+        transaction as the count, before any password is verified: counted after, as it was,
+        24 sign-ins at once all passed the count and all reached Argon2."""
+        since = now - THROTTLE_SECONDS
+        with self.workspace.transaction() as db:
+            for subject in subjects:
+                failures = db.execute(
+                    "SELECT count(*) FROM login_failures WHERE subject = ? AND at > ?",
+                    (subject, since),
+                ).fetchone()[0]
+                if failures >= THROTTLE_FAILURES:
+                    raise Throttled("too many wrong passwords in the last minute: wait a minute")
+            db.execute("DELETE FROM login_failures WHERE at < ?", (now - 3600,))
+            rows = []
+            for subject in subjects:
+                added = db.execute(
+                    "INSERT INTO login_failures (subject, at) VALUES (?, ?)", (subject, now)
+                )
+                rows.append((int(added.lastrowid or 0),))
+        return rows
 
     def start_session(self, user: User, lifetime: float, now: float) -> str:
         """A new session id (the cookie's value); only its digest is kept."""
@@ -373,10 +403,25 @@ class Team:
 
 
 def _verified(hashed: str, password: str) -> bool:
+    with _VERIFYING:
+        try:
+            return _HASHER.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def _address_block(address: str) -> str:
+    """What sign-ins are throttled by: an IPv4 address, an IPv6 address's /64 (the least a
+    host is given, so one host counted address by address would have 2**64 tries)."""
     try:
-        return _HASHER.verify(hashed, password)
-    except (VerificationError, InvalidHashError):
-        return False
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def _check_name(name: str, what: str) -> None:

@@ -78,10 +78,11 @@ def add_watch(
     name: str,
     query: str,
     filters: Iterable[str] = (),
+    owner_id: int | None = None,
 ) -> Watch:
-    """Save a search; the pages it matches now count as reported (raises QueryError first for a
-    query that is not one)."""
-    watch = Watch(name, query, [parse_filter(item) for item in filters])
+    """Save a search (an account's, or with `owner_id` None the archive's); the pages it
+    matches now count as reported (raises QueryError first for a query that is not one)."""
+    watch = Watch(name, query, [parse_filter(item) for item in filters], owner_id=owner_id)
     node, _ = prepare(catalog, backend, watch_request(watch))
     workspace.add_watch(watch)
     workspace.unseen(watch, backend.scan(node, EXPORT_BATCH), remember=True)

@@ -40,6 +40,8 @@ class Watch:
     created_at: str = ""
     last_run: str = ""
     id: int = 0
+    #: The account that made it on the web; None for the archive's own (the command line's).
+    owner_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,18 +101,25 @@ class Workspace:
         watch.created_at = now_iso()
         with self.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO watches (name, query, filters, created_at) VALUES (?, ?, ?, ?)",
-                (watch.name, watch.query, json.dumps(watch.filters), watch.created_at),
+                "INSERT INTO watches (name, query, filters, created_at, owner_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    watch.name,
+                    watch.query,
+                    json.dumps(watch.filters),
+                    watch.created_at,
+                    watch.owner_id,
+                ),
             )
         watch.id = int(cursor.lastrowid or 0)
         return watch
 
     def watches(self) -> list[Watch]:
-        rows = self._db.execute("SELECT * FROM watches ORDER BY name").fetchall()
+        rows = self._db.execute(_SELECT_WATCH + " ORDER BY name").fetchall()
         return [_watch(row) for row in rows]
 
     def watch(self, name: str) -> Watch | None:
-        row = self._db.execute("SELECT * FROM watches WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute(_SELECT_WATCH + " WHERE name = ?", (name,)).fetchone()
         return _watch(row) if row else None
 
     def remove_watch(self, name: str) -> None:
@@ -147,8 +156,11 @@ class Workspace:
         return new
 
 
+_SELECT_WATCH = "SELECT id, name, query, filters, created_at, last_run, owner_id FROM watches"
+
+
 def _watch(row: tuple[Any, ...]) -> Watch:
-    id_, name, query, filters, created_at, last_run = row
+    id_, name, query, filters, created_at, last_run, owner_id = row
     return Watch(
         name=name,
         query=query,
@@ -156,4 +168,5 @@ def _watch(row: tuple[Any, ...]) -> Watch:
         created_at=created_at,
         last_run=last_run,
         id=id_,
+        owner_id=owner_id,
     )

@@ -124,4 +124,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, document)
     ) WITHOUT ROWID;
     """,
+    # 4: a watch belongs to the account that made it on the web (NULL: made at the command
+    # line, or before there were accounts: the archive's own, for archivists and admins)
+    """
+    ALTER TABLE watches ADD COLUMN owner_id INTEGER REFERENCES users(id) ON DELETE CASCADE;
+    """,
 ]

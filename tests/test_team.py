@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import sqlite3
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,79 @@ def test_the_tenth_wrong_password_in_a_minute_is_throttled_unheard(
         assert (
             team_.check_password("alice", password_of("alice"), "10.0.0.1", later).name == "alice"
         )
+
+
+def test_concurrent_wrong_passwords_are_never_verified_past_the_limit(
+    team_archive: Path, tmp_path: Path
+) -> None:
+    """Each attempt is counted in the write that checks the count, before Argon2 runs: 24
+    sign-ins at once (each on its own connection, as server threads are) get at most
+    THROTTLE_FAILURES verifications; the rest are refused unheard."""
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+    tries = 24
+    start = threading.Barrier(tries)
+
+    def attempt(number: int) -> str:
+        with Archive(archive).workspace() as workspace:
+            team_ = Team(workspace)
+            start.wait()
+            try:
+                team_.check_password("alice", f"wrong {number}", f"10.1.0.{number}", time.time())
+            except Throttled:
+                return "throttled"
+            except TeamError:
+                return "verified"
+        return "signed in"
+
+    with ThreadPoolExecutor(tries) as pool:
+        outcomes = list(pool.map(attempt, range(tries)))
+    assert outcomes.count("verified") == THROTTLE_FAILURES, outcomes
+    assert outcomes.count("throttled") == tries - THROTTLE_FAILURES
+
+
+def test_an_ipv6_address_is_throttled_by_its_64_block(team_archive: Path, tmp_path: Path) -> None:
+    """A host given a /64 has 2**64 addresses to try from: counted one by one, it is never
+    throttled; counted by the block, the tenth try is, and the next block is heard."""
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+    with Archive(archive).workspace() as workspace:
+        team_ = Team(workspace)
+        now = time.time()
+        for attempt in range(THROTTLE_FAILURES):
+            with pytest.raises(TeamError) as wrong:
+                team_.check_password(
+                    f"guess{attempt}", "some password", f"2001:db8::{attempt}", now
+                )
+            assert not isinstance(wrong.value, Throttled)
+        with pytest.raises(Throttled):
+            team_.check_password("alice", password_of("alice"), "2001:db8::beef:1", now)
+        assert team_.check_password("alice", password_of("alice"), "2001:db8:0:1::1", now)
+
+
+def test_a_disabled_account_is_refused_as_slowly_as_a_wrong_password(
+    team_archive: Path, tmp_path: Path
+) -> None:
+    """Both run one Argon2 verification (tens of ms), so the time does not tell a disabled
+    account from a live one; refused unverified, it answered in about a millisecond."""
+    archive = tmp_path / "archive"
+    shutil.copytree(team_archive, archive)
+
+    def fastest(name: str, password: str) -> float:
+        times = []
+        for attempt in range(3):
+            began = time.perf_counter()
+            with pytest.raises(TeamError):
+                team_.check_password(name, password, f"10.2.0.{attempt}", time.time())
+            times.append(time.perf_counter() - began)
+        return min(times)
+
+    with Archive(archive).workspace() as workspace:
+        team_ = Team(workspace)
+        team_.set_disabled("bob")
+        wrong = fastest("alice", "not alice's password")
+        disabled = fastest("bob", password_of("bob"))
+    assert disabled > wrong / 2, (disabled, wrong)
 
 
 def test_sessions_end_at_expiry_when_idle_and_when_the_password_changes(
@@ -438,6 +513,13 @@ def test_a_reader_cannot_write_and_a_form_without_its_token_is_refused(
     assert no_token.status_code == 403 and "expired or did not come from this site" in no_token.text
     by_cookie = alice.post(f"/api/documents/{memo}/notes", json={"page": 1, "body": "forged"})
     assert by_cookie.status_code == 401  # the API writes with a token only, never a cookie
+    for empty in ("Bearer ", "Bearer", "bearer   ", "Bearer not-a-token"):  # nor with a blank
+        blank = alice.post(
+            f"/api/documents/{memo}/notes",
+            json={"page": 1, "body": "forged"},
+            headers={"Authorization": empty},
+        )
+        assert blank.status_code == 401, (empty, blank.status_code)
     by_token = alice.post(
         f"/api/documents/{memo}/notes",
         json={"page": 1, "body": "by token", "box": [0.1, 0.1, 0.4, 0.2], "groups": ["newsroom"]},
@@ -550,5 +632,85 @@ def test_a_workspace_of_the_previous_version_keeps_its_watches(tmp_path: Path) -
     db.close()
     with Workspace(path) as workspace:
         assert [w.name for w in workspace.watches()] == ["dp"]
-        assert workspace.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert workspace.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert not Team(workspace).has_accounts()
+
+
+# -- watches belong to the account that made them ----------------------------------------------
+def test_watches_are_their_owners_and_a_restricted_filter_is_refused(
+    web_team: Path, tmp_path: Path
+) -> None:
+    assert run_cli("watch", "add", "cli wide", "detainer", archive=web_team).exit_code == 0
+    alice, bob, dora = (team_client(web_team, tmp_path) for _ in range(3))
+    for client, name in ((alice, "alice"), (bob, "bob"), (dora, "dora")):
+        assert sign_in(client, name).status_code == 303
+    secret = {"name": "sealed watch", "q": "zanzibarite", "filter": f"production:{RESTRICTED}"}
+    added = alice.post("/watches", data={**secret, "csrf": form_token(alice, "/watches")})
+    assert added.status_code == 200 and "Watching" in added.text
+
+    def last_run() -> str:
+        with Archive(web_team).workspace() as workspace:
+            return next(w.last_run for w in workspace.watches() if w.name == "sealed watch")
+
+    when_added = last_run()
+    time.sleep(1.1)  # last_run is kept to the second
+    token = form_token(bob, "/watches")
+    refused = bob.post("/watches", data={**secret, "name": "peek", "csrf": token})
+    assert refused.status_code == 400 and "production:" in refused.text
+    listed = bob.get("/watches").text
+    for hidden in ("sealed watch", "zanzibarite", RESTRICTED, "cli wide", "peek"):
+        assert hidden not in listed, hidden
+    for action in ("/watches/run", "/watches/remove"):  # another's watch is not there to touch
+        answer = bob.post(action, data={"csrf": token, "name": "sealed watch"})
+        assert answer.status_code == 400 and "no watch named" in answer.text
+    ran_all = bob.post("/watches/run", data={"csrf": token}).text
+    assert "sealed watch" not in ran_all and "cli wide" not in ran_all
+    assert last_run() == when_added  # bob's "run all" did not consume alice's new pages
+    assert "sealed watch" in alice.get("/watches").text
+    assert "cli wide" not in alice.get("/watches").text  # archive-wide: archivists only
+    curator = dora.get("/watches").text
+    assert "sealed watch" in curator and "cli wide" in curator
+    public = team_client(web_team, tmp_path, public=True).get("/watches")
+    assert public.status_code == 200 and "sealed watch" not in public.text
+    assert "cli wide" not in public.text
+    cli = json.loads(run_cli("watch", "list", "--format", "json", archive=web_team).stdout)
+    assert {w["name"] for w in cli} == {"cli wide", "sealed watch"}  # the owner sees them all
+
+
+def test_a_note_number_too_big_for_sqlite_is_refused_not_a_server_error(
+    web_team: Path, tmp_path: Path
+) -> None:
+    alice = team_client(web_team, tmp_path)
+    sign_in(alice, "alice")
+    token = form_token(alice, "/")
+    for action in ("edit", "remove"):
+        for number in (2**63, 0):
+            answer = alice.post(f"/notes/{number}/{action}", data={"csrf": token, "body": "x"})
+            assert answer.status_code == 400, (action, number, answer.status_code)
+
+
+def test_a_tag_waiting_on_the_workspace_lock_does_not_hold_up_other_requests(
+    web_team: Path, tmp_path: Path
+) -> None:
+    """The workspace waits up to 60 s for a lock: a tag or star written on the event loop
+    stopped every request of the process meanwhile (one loop, as uvicorn runs)."""
+    memo = document_id(web_team, MEMO)
+    with team_client(web_team, tmp_path) as alice:  # one event loop for every request
+        sign_in(alice, "alice")
+        token = form_token(alice, f"/documents/{memo}")
+        locker = sqlite3.connect(web_team / "workspace.sqlite", isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        tag = {"csrf": token, "page": "1", "tag": "waits", "group": "newsroom"}
+        with ThreadPoolExecutor(2) as pool:
+            waiting = [
+                pool.submit(alice.post, f"/documents/{memo}/tags", data=tag),
+                pool.submit(alice.post, f"/documents/{memo}/star", data={"csrf": token, "on": "1"}),
+            ]
+            time.sleep(0.5)
+            began = time.perf_counter()
+            assert alice.get("/api/me").json()["user"] == "alice"
+            answered = time.perf_counter() - began
+            locker.execute("COMMIT")
+            locker.close()
+            assert [f.result().status_code for f in waiting] == [200, 200]
+        assert answered < 1.0, answered

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from foiarchive.index.search import SearchRequest, parse_filter
-from foiarchive.index.team import ANONYMOUS, CREDENTIAL_HOLDER, Viewer
+from foiarchive.index.team import ANONYMOUS, CREDENTIAL_HOLDER, OPEN_SERVER, Viewer
 from foiarchive.schemas import Document
 from foiarchive.web.access import COOKIE, SESSION_COOKIE, SESSION_SECONDS, AccessPolicy
 from foiarchive.web.reader import Reader, Served
@@ -46,7 +46,8 @@ def access_of(request: Request) -> AccessPolicy:
 def viewer(request: Request) -> Viewer:
     """Who this request acts as (the one place that is decided), from an `Authorization:
     Bearer` header or the sign-in cookie: with accounts, a personal API token or a live
-    session; without, the server's single credential."""
+    session; without, the server's single credential. `request.state.by_token` says whether
+    an account's personal token decided it (the API writes only then)."""
     known = getattr(request.state, "viewer", None)
     if known is not None:
         return known
@@ -55,14 +56,18 @@ def viewer(request: Request) -> Viewer:
     cookie = request.cookies.get(COOKIE)
     served, access = served_of(request), access_of(request)
     found = ANONYMOUS
+    request.state.by_token = False
     if served.accounts:
         team = served.team()
         user = team.token_user(bearer) if bearer else None
-        if user is None and cookie and not bearer:
+        request.state.by_token = user is not None
+        if user is None and cookie and bearer is None:  # a blank or wrong token is nobody
             user = team.session_user(cookie, access.idle_seconds, time.time())
         found = team.viewer(user) if user is not None else ANONYMOUS
     elif access.accepts(bearer=bearer, cookie=cookie):
         found = CREDENTIAL_HOLDER
+    elif not access.configured:
+        found = OPEN_SERVER
     request.state.viewer = found
     request.state.signed_in = found.signed_in
     return found

@@ -27,15 +27,22 @@ from foiarchive.disclosure.diff import Diff, diff_productions
 from foiarchive.disclosure.report import Report, disclosure_report
 from foiarchive.index import batch
 from foiarchive.index import watches as saved_searches
+from foiarchive.index.analysis import normalize_keyword
 from foiarchive.index.backend import SearchBackend
 from foiarchive.index.catalog import Catalog, ProductionSummary
 from foiarchive.index.export import export_rows
 from foiarchive.index.highlight import marked_text, match_spans, word_boxes_at
 from foiarchive.index.marks import DocumentMarks, Marks
 from foiarchive.index.query import QueryError, highlight_terms, parse
-from foiarchive.index.search import SearchRequest, SearchResults, matching_pages, search
+from foiarchive.index.search import (
+    SearchRequest,
+    SearchResults,
+    matching_pages,
+    parse_filter,
+    search,
+)
 from foiarchive.index.team import Team, Viewer
-from foiarchive.index.workspace import Watch, Workspace
+from foiarchive.index.workspace import Watch, Workspace, WorkspaceError
 from foiarchive.preservation.rendition import (
     PageImages,
     PageSource,
@@ -270,22 +277,42 @@ class Reader:
         return list(found)
 
     def watches(self) -> list[Watch]:
-        return self.served.workspace().watches()
+        """The watches this viewer keeps: an account's own (an archivist's or admin's, all)."""
+        return [w for w in self.served.workspace().watches() if self.viewer.sees_watch(w.owner_id)]
+
+    def watch(self, name: str) -> Watch:
+        """The watch of that name, if this viewer keeps it: another's is "no watch" alike."""
+        watch = self.served.workspace().watch(name)
+        if watch is None or not self.viewer.sees_watch(watch.owner_id):
+            raise WorkspaceError(f"no watch named {name!r}")
+        return watch
 
     def add_watch(self, name: str, query: str, filters: list[str]) -> Watch:
+        """A watch of this viewer's (the archive's without an account); a filter naming a
+        production this viewer may not read is refused as if there were none."""
+        for facet, value in map(parse_filter, filters):
+            wanted = normalize_keyword(value)
+            if facet == "production" and any(normalize_keyword(p) == wanted for p in self.hidden):
+                raise QueryError(f"filter production:{value}: no such production")
         workspace, backend = self.served.workspace(), self.served.backend()
-        return saved_searches.add_watch(workspace, self.catalog, backend, name, query, filters)
+        owner = self.viewer.user.id if self.viewer.user is not None else None
+        return saved_searches.add_watch(
+            workspace, self.catalog, backend, name, query, filters, owner_id=owner
+        )
 
     def remove_watch(self, name: str) -> None:
-        self.served.workspace().remove_watch(name)
+        self.served.workspace().remove_watch(self.watch(name).name)
 
     def run_watches(self, name: str = "") -> list[saved_searches.WatchRun]:
-        """New pages since each watch's last run, remembered as reported: restricted ones are
-        neither shown nor remembered for a request that may not see them."""
+        """New pages since each of this viewer's watches last ran (one, or all it keeps),
+        remembered as reported: restricted ones are neither shown nor remembered for a request
+        that may not see them."""
         workspace, backend = self.served.workspace(), self.served.backend()
-        return saved_searches.run_watches(
-            workspace, self.catalog, backend, name, hidden=self.hidden
-        )
+        watches = [self.watch(name)] if name else self.watches()
+        return [
+            saved_searches.run_watch(workspace, self.catalog, backend, w, hidden=self.hidden)
+            for w in watches
+        ]
 
     # -- documents, pages, files -----------------------------------------------------------
     def document(self, document_id: str) -> Document | None:

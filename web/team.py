@@ -28,6 +28,9 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "This account may not do that"},
 }
 
+#: A note's number as SQLite can hold it (a bigger one raised OverflowError, a 500).
+NoteId = Annotated[int, PathParameter(ge=1, le=2**62)]
+
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api", tags=["workspace"])
 
@@ -47,7 +50,7 @@ async def note_add(request: Request, document_id: str) -> Response:
 
 
 @pages.post("/notes/{note_id}/edit")
-async def note_edit(request: Request, note_id: int) -> Response:
+async def note_edit(request: Request, note_id: NoteId) -> Response:
     form = await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
     note = await run_in_threadpool(_visible_note, request, note_id)
     marks = served_of(request).marks()
@@ -56,7 +59,7 @@ async def note_edit(request: Request, note_id: int) -> Response:
 
 
 @pages.post("/notes/{note_id}/remove")
-async def note_remove(request: Request, note_id: int) -> Response:
+async def note_remove(request: Request, note_id: NoteId) -> Response:
     await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
     note = await run_in_threadpool(_visible_note, request, note_id)
     await run_in_threadpool(served_of(request).marks().remove_note, viewer(request), note.id)
@@ -66,19 +69,29 @@ async def note_remove(request: Request, note_id: int) -> Response:
 @pages.post("/documents/{document_id}/tags")
 async def tag_form(request: Request, document_id: str) -> Response:
     form = await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
-    visible_document(request, document_id)
     on = not form.get("remove")
     group, word = str(form.get("group") or ""), str(form.get("tag") or "")
-    served_of(request).marks().tag(viewer(request), document_id, group, word, on=on)
+    await run_in_threadpool(_tag, request, document_id, group, word, on)
     return _back(document_id, _number(form.get("page") or "1"))
 
 
 @pages.post("/documents/{document_id}/star")
 async def star_form(request: Request, document_id: str) -> Response:
     form = await posted_form(request, max_bytes=MAX_MARK_FORM, writes=True)
-    visible_document(request, document_id)
-    served_of(request).marks().star(viewer(request), document_id, on=form.get("on") == "1")
+    await run_in_threadpool(_star, request, document_id, form.get("on") == "1")
     return _back(document_id, _number(form.get("page") or "1"))
+
+
+# The workspace waits up to 60 s for a lock, so its writes run in the thread pool: on the
+# event loop, a tag waiting on a lock held every other request of the process as long.
+def _tag(request: Request, document_id: str, group: str, word: str, on: bool) -> None:
+    read, document = visible_document(request, document_id)
+    served_of(request).marks().tag(read.viewer, document.id, group, word, on=on)
+
+
+def _star(request: Request, document_id: str, on: bool) -> None:
+    read, document = visible_document(request, document_id)
+    served_of(request).marks().star(read.viewer, document.id, on=on)
 
 
 def _add_note(
@@ -176,9 +189,7 @@ def api_note_add(request: Request, document_id: str, note: NoteIn) -> dict[str, 
 
 
 @api.delete("/notes/{note_id}", status_code=204, responses=WRITE_ERRORS)
-def api_note_remove(
-    request: Request, note_id: Annotated[int, PathParameter(ge=1, le=2**62)]
-) -> Response:
+def api_note_remove(request: Request, note_id: NoteId) -> Response:
     """Removes a note: its author's, or any with the archivist role."""
     _api_writer(request)
     note = _visible_note(request, note_id)
@@ -204,9 +215,9 @@ def api_star(request: Request, document_id: str, star: Annotated[StarIn, Body()]
 
 
 def _api_writer(request: Request) -> None:
-    """API writes take a personal token only (never the browser's cookie: no CSRF there)."""
-    scheme = request.headers.get("authorization", "").partition(" ")[0]
-    if scheme.lower() != "bearer" or viewer(request).user is None:
+    """API writes take a personal token only (never the browser's cookie: no CSRF there);
+    a blank or unknown token is no token, whatever cookie comes with it."""
+    if viewer(request).user is None or not getattr(request.state, "by_token", False):
         raise HTTPException(401, "send a personal API token: Authorization: Bearer <token>")
     refusal = write_refusal(request)
     if refusal:
