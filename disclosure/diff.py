@@ -24,8 +24,9 @@ from foiarchive.disclosure.page_images import (
     PixelCompare,
     PixelResult,
     RegionChange,
-    compare_images,
+    compare_pages,
     is_scan,
+    within_bounds,
 )
 from foiarchive.disclosure.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from foiarchive.disclosure.tables import TableChange, compare_tables
@@ -365,11 +366,14 @@ def _by_pixels(pixels: PixelCompare | None, old: Document, new: Document) -> _Pa
     def compare(old_page: Page, new_page: Page) -> PixelResult | None:
         if pixels is None or not (is_scan(old_page) or is_scan(new_page)):
             return None
+        # Known sizes out of bounds are not even rendered.
+        if not all(within_bounds(p.width, p.height) for p in (old_page, new_page)):
+            return None
         old_image = pixels.images(old, old_page.number)
         new_image = pixels.images(new, new_page.number)
         if old_image is None or new_image is None:
             return None
-        return compare_images(old_image, new_image, pixels.read)
+        return compare_pages(old_image, new_image, pixels.read)
 
     return compare
 

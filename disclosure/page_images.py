@@ -32,6 +32,11 @@ READ_SCALE = 3
 READ_PAD = 6
 #: Crops shown side by side are at most this wide (pixels).
 SHOWN_WIDTH = 700
+#: Pages taller than this many times their width are compared by text, not by image: at the
+#: comparison width align and changed_regions hold about 30 bytes a pixel (blur, labels, complex
+#: FFT), 110 MB for a 1100 x 3300 page; renditions allow 120 Mpx, and a 1100 x 109,000 strip
+#: would have taken several GB for one page of a request to /diff.
+MAX_ASPECT = 3.0
 
 PageImage = Callable[[Document, int], Image.Image | None]
 CropReader = Callable[[Image.Image], str]
@@ -92,11 +97,31 @@ def is_scan(page: Page) -> bool:
     return page.text_source in ("ocr", "none")
 
 
+def within_bounds(width: float | None, height: float | None) -> bool:
+    """A page of this size (any unit; unknown passes) may be compared by image (MAX_ASPECT)."""
+    return not width or not height or height <= width * MAX_ASPECT
+
+
+def compare_pages(
+    old: Image.Image, new: Image.Image, read: CropReader | None
+) -> PixelResult | None:
+    """compare_images where the two pages can be compared by image; None: compare their text."""
+    if not (within_bounds(*old.size) and within_bounds(*new.size)):
+        return None
+    return compare_images(old, new, read)
+
+
 def compare_images(
     old: Image.Image, new: Image.Image, read: CropReader | None, *, crops: bool = True
 ) -> PixelResult:
     started = time.perf_counter()
     aligned = pixels.align(old, new)
+    return _result(aligned, read, crops, started)
+
+
+def _result(
+    aligned: pixels.Aligned, read: CropReader | None, crops: bool, started: float
+) -> PixelResult:
     regions = [_change(region, aligned, read, crops) for region in pixels.changed_regions(aligned)]
     return PixelResult(regions, round(time.perf_counter() - started, 3), aligned.score)
 

@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw
 
 from foiarchive import Archive
 from foiarchive.disclosure import pixels
-from foiarchive.disclosure.diff import diff_productions, summarize
-from foiarchive.disclosure.page_images import compare_images
+from foiarchive.disclosure.diff import Diff, diff_productions, summarize
+from foiarchive.disclosure.page_images import MAX_ASPECT, compare_images
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.crops import crop_reader, page_comparison
 from foiarchive.ingest.sample import (
@@ -75,21 +75,45 @@ def test_a_new_banner_is_a_marking_not_text(page: Image.Image) -> None:
     assert region.kind == "marking" and region.box[3] < 0.1
 
 
-def test_the_diff_reads_a_lifted_redaction_as_newly_released(
-    tmp_path: Path, page: Image.Image
-) -> None:
-    """Two releases of one scanned memo: the later lifts a box. OCR reads the two scans
-    differently, but only the lifted line is a change, and the summary says it was released."""
+def _releases(tmp_path: Path, old: Image.Image, new: Image.Image) -> Archive:
+    """An archive holding releases r2023 and r2025 of memo.pdf, one scanned page each."""
     archive = Archive(tmp_path / "archive")
-    for release, image in (
-        ("r2023", _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)),
-        ("r2025", _noisy(page, 10, -0.4)),
-    ):
+    for release, image in (("r2023", old), ("r2025", new)):
         source = tmp_path / release
         source.mkdir()
         save_scanned_pdf(source / "memo.pdf", [image], dpi=200)
         options = IngestOptions(jobs=1)
         assert ingest_production(archive, source, Production(id=release), options).ok
+    return archive
+
+
+def _pixel_diff(archive: Archive) -> Diff:
+    with archive.catalog() as catalog:
+        return diff_productions(catalog, "r2023", "r2025", page_comparison(archive.layout, catalog))
+
+
+def test_a_page_far_taller_than_wide_is_compared_by_text(tmp_path: Path, page: Image.Image) -> None:
+    """A strip more than MAX_ASPECT times as tall as wide is not compared by image: renditions
+    allow 120 Mpx, and its arrays at the comparison width would take gigabytes."""
+    tall = Image.new("L", (page.width, round(page.width * 3.5)), 255)
+    tall.paste(page, (0, 0))
+    lifted = tall.copy()
+    lifted.paste(cover(page, _line_box(LIFTED), outlined=True), (0, 0))
+    assert tall.height > tall.width * MAX_ASPECT
+    (change,) = _pixel_diff(_releases(tmp_path, lifted, tall)).matched
+    assert [p.compared_by for p in change.pages] == ["text"]
+
+
+def test_the_diff_reads_a_lifted_redaction_as_newly_released(
+    tmp_path: Path, page: Image.Image
+) -> None:
+    """Two releases of one scanned memo: the later lifts a box. OCR reads the two scans
+    differently, but only the lifted line is a change, and the summary says it was released."""
+    archive = _releases(
+        tmp_path,
+        _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5),
+        _noisy(page, 10, -0.4),
+    )
     with archive.catalog() as catalog:
         by_text = diff_productions(catalog, "r2023", "r2025")
         by_pixels = diff_productions(
