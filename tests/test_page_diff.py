@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from foiarchive import Archive
 from foiarchive.disclosure import pixels
 from foiarchive.disclosure.diff import Diff, diff_productions, summarize
-from foiarchive.disclosure.page_images import MAX_ASPECT, compare_images
+from foiarchive.disclosure.page_images import MAX_ASPECT, compare_images, compare_pages
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.crops import crop_reader, page_comparison
 from foiarchive.ingest.sample import (
@@ -102,6 +102,27 @@ def test_a_page_far_taller_than_wide_is_compared_by_text(tmp_path: Path, page: I
     assert tall.height > tall.width * MAX_ASPECT
     (change,) = _pixel_diff(_releases(tmp_path, lifted, tall)).matched
     assert [p.compared_by for p in change.pages] == ["text"]
+
+
+def test_a_page_that_does_not_fit_on_the_other_is_not_compared_by_image(
+    page: Image.Image,
+) -> None:
+    """Turned 180 degrees the page keeps its shape but fits at 0.58 (MIN_FIT 0.65): its
+    text diff is kept, not replaced by one 'marking'."""
+    assert compare_pages(_noisy(page, 1, 0.6), _noisy(page, 2, -0.5), None) is not None
+    assert compare_pages(_noisy(page, 1, 0.6), _noisy(page.rotate(180), 2, -0.5), None) is None
+
+
+def test_a_page_turned_against_itself_keeps_its_text_diff(
+    tmp_path: Path, page: Image.Image
+) -> None:
+    """The new release turned the page 90 degrees and lifted a box: the pages are of another
+    shape, so the page is compared by text and the lifted line is still a passage added."""
+    old = _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)
+    turned = _noisy(page, 10, -0.4).rotate(90, expand=True, fillcolor=255)
+    (change,) = _pixel_diff(_releases(tmp_path, old, turned)).matched
+    (page_change,) = change.pages
+    assert page_change.compared_by == "text" and page_change.regions == []
 
 
 def test_the_diff_reads_a_lifted_redaction_as_newly_released(
