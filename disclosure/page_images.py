@@ -47,7 +47,14 @@ ASPECT_SLACK = 0.15
 MIN_FIT = 0.65
 
 PageImage = Callable[[Document, int], Image.Image | None]
+#: Reads a crop's words; raises CropUnread when it cannot (its OCR missing, failed, timed out).
 CropReader = Callable[[Image.Image], str]
+
+
+class CropUnread(Exception):
+    """A changed region's passage could not be read: one line saying why."""
+
+
 Direction = Literal["released", "withheld", ""]
 
 
@@ -70,6 +77,7 @@ class RegionChange:
     new_side: str
     text: str = ""  # the passage read from the side where it is visible
     words: int = 0
+    unread: str = ""  # why the passage has no text although it was to be read
     old_crop: str = field(default="", repr=False)  # PNG data URIs for HTML; not in JSON
     new_crop: str = field(default="", repr=False)
 
@@ -157,7 +165,10 @@ def _change(
         else:
             image, ink = aligned.old, region.new_ink if region.new == "box" else region.old_ink
         shown = pixels.crop(image, ink or region.box, pad=READ_PAD)
-        change.text = " ".join(read(_enlarged(shown)).split())
+        try:
+            change.text = " ".join(read(_enlarged(shown)).split())
+        except CropUnread as exc:  # the region stands without its words, saying why
+            change.unread = f"its text could not be read: {exc}"
         change.words = len(change.text.split())
     if crops:
         change.old_crop, change.new_crop = _data_uri(old_crop), _data_uri(new_crop)

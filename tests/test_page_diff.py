@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from foiarchive import Archive
@@ -22,6 +23,9 @@ from foiarchive.ingest.sample import (
     save_scanned_pdf,
 )
 from foiarchive.schemas import Production
+from foiarchive.web import AccessPolicy, Served, create_app
+
+from .conftest import CREDENTIAL
 
 LINES = memo_lines(MEMO_PARAGRAPHS[:3])
 LIFTED = 4  # the line under the box the new release lifts
@@ -151,6 +155,34 @@ def test_the_diff_reads_a_lifted_redaction_as_newly_released(
     assert by_pixels.to_dict()["matched"][0]["pages"][0]["regions"][0].get("old_crop") is None
     # From the catalog alone, the text passages come from the two OCR reads.
     assert all(p.compared_by == "text" for c in by_text.matched for p in c.pages)
+
+
+def test_a_failing_tesseract_leaves_the_web_diff_regions_unread_not_a_500(
+    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tesseract without its language data fails on every crop (ProgramFailed): the region is
+    still shown, saying its text could not be read."""
+    archive = _releases(
+        tmp_path,
+        _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5),
+        _noisy(page, 10, -0.4),
+    )
+    client = TestClient(
+        create_app(
+            Served(archive, backend="tantivy", image_cache=tmp_path / "images"),
+            AccessPolicy(CREDENTIAL),
+        )
+    )
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "no-tessdata"))
+    params = {"old": "r2023", "new": "r2025"}
+    api = client.get("/api/diff", params=params)
+    assert api.status_code == 200
+    (region,) = api.json()["matched"][0]["pages"][0]["regions"]
+    assert region["direction"] == "released" and region["text"] == ""
+    assert region["unread"].startswith("its text could not be read: Tesseract failed")
+    html = client.get("/diff", params=params)
+    assert html.status_code == 200 and "its text could not be read" in html.text
+    assert "no-tessdata" not in api.text + html.text  # Tesseract's stderr names paths
 
 
 def test_counts_trust_only_boxes_something_backs() -> None:
