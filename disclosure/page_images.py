@@ -13,7 +13,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
 
@@ -22,6 +22,9 @@ from foiarchive.index.catalog import Catalog
 from foiarchive.preservation.rendition import RenditionError, page_source, render_image
 from foiarchive.schemas import Document, Page
 from foiarchive.schemas.layout import Layout
+
+if TYPE_CHECKING:
+    from foiarchive.disclosure.pixel_cache import PixelCache
 
 #: Page images at this width are compared (see pixels.WIDTH); 1100 is a cached rendition width.
 RENDER_WIDTH = 1100
@@ -64,6 +67,7 @@ class PixelCompare:
 
     images: PageImage
     read: CropReader | None = None
+    cache: PixelCache | None = None  # comparisons kept from earlier diffs of the pair
 
 
 @dataclass

@@ -12,6 +12,7 @@ import tempfile
 from PIL import Image
 
 from foiarchive.disclosure.page_images import CropReader, CropUnread, PixelCompare, layout_images
+from foiarchive.disclosure.pixel_cache import PixelCache
 from foiarchive.index.catalog import Catalog
 from foiarchive.ingest.programs import ProgramError, ProgramFailed, tesseract
 from foiarchive.schemas.layout import Layout
@@ -53,6 +54,8 @@ def crop_reader(languages: str = "eng") -> CropReader:
     return read
 
 
-def page_comparison(layout: Layout, catalog: Catalog, languages: str = "eng") -> PixelCompare:
+def page_comparison(
+    layout: Layout, catalog: Catalog, languages: str = "eng", cache: PixelCache | None = None
+) -> PixelCompare:
     """What diff_productions needs to compare an archive's scanned pages by their images."""
-    return PixelCompare(layout_images(layout, catalog), crop_reader(languages))
+    return PixelCompare(layout_images(layout, catalog), crop_reader(languages), cache)

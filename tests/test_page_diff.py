@@ -157,22 +157,22 @@ def test_the_diff_reads_a_lifted_redaction_as_newly_released(
     assert all(p.compared_by == "text" for c in by_text.matched for p in c.pages)
 
 
-def test_a_failing_tesseract_leaves_the_web_diff_regions_unread_not_a_500(
-    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Tesseract without its language data fails on every crop (ProgramFailed): the region is
-    still shown, saying its text could not be read."""
+def _lifted_web(tmp_path: Path, page: Image.Image) -> tuple[Archive, TestClient]:
     archive = _releases(
         tmp_path,
         _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5),
         _noisy(page, 10, -0.4),
     )
-    client = TestClient(
-        create_app(
-            Served(archive, backend="tantivy", image_cache=tmp_path / "images"),
-            AccessPolicy(CREDENTIAL),
-        )
-    )
+    served = Served(archive, backend="tantivy", image_cache=tmp_path / "images")
+    return archive, TestClient(create_app(served, AccessPolicy(CREDENTIAL)))
+
+
+def test_a_failing_tesseract_leaves_the_web_diff_regions_unread_not_a_500(
+    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tesseract without its language data fails on every crop (ProgramFailed): the region is
+    still shown, saying its text could not be read."""
+    _, client = _lifted_web(tmp_path, page)
     monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "no-tessdata"))
     params = {"old": "r2023", "new": "r2025"}
     api = client.get("/api/diff", params=params)
@@ -183,6 +183,23 @@ def test_a_failing_tesseract_leaves_the_web_diff_regions_unread_not_a_500(
     html = client.get("/diff", params=params)
     assert html.status_code == 200 and "its text could not be read" in html.text
     assert "no-tessdata" not in api.text + html.text  # Tesseract's stderr names paths
+
+
+def test_the_web_diff_serves_a_pairs_page_comparisons_from_the_cache(
+    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request compares the scanned pages and reads the lifted line; the second is
+    answered from ARCHIVE/cache/diff: with Tesseract broken since, the line still reads."""
+    archive, client = _lifted_web(tmp_path, page)
+    params = {"old": "r2023", "new": "r2025"}
+    first = client.get("/api/diff", params=params).json()
+    (region,) = first["matched"][0]["pages"][0]["regions"]
+    assert region["text"] and not region["unread"]
+    assert len(list(archive.layout.diff_cache_dir.glob("*.json"))) == 1
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "no-tessdata"))
+    assert client.get("/api/diff", params=params).json() == first
+    html = client.get("/diff", params=params)
+    assert region["text"] in html.text and "could not be read" not in html.text
 
 
 def test_counts_trust_only_boxes_something_backs() -> None:
