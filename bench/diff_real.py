@@ -140,7 +140,10 @@ def _region_bench(
         ocr_image(new, OcrSettings(), dpi=DPI, limits=Limits())
         ocr_seconds = time.perf_counter() - started
         found = ", ".join(f"{r.kind}/{r.direction or '-'}" for r in result.regions) or "none"
-        rows.append([pair["name"], found, f"{result.seconds:.2f}", f"{ocr_seconds:.2f}"])
+        rows.append(
+            [pair["name"], found, f"{result.score:.3f}", f"{result.seconds:.2f}",
+             f"{ocr_seconds:.2f}"]
+        )  # fmt: skip
         if images is not None:
             _picture(old, new, result.regions, images / f"{pair['name']}.png")
     return scores, rows
@@ -262,7 +265,8 @@ def main() -> None:
     labels = json.loads(LABELS.read_text())
     pairs = _pairs(labels)
     scores, rows = _region_bench(pairs, args.images)
-    print_table(["pair", "regions found", "compare s", "page OCR s"], rows)
+    print_table(["pair", "regions found", "fit", "compare s", "page OCR s"], rows)
+    print(f"lowest fit score: {min(float(row[2]) for row in rows):.3f}")
     print()
     table = [
         [group, facet, s.true, s.false, s.missed, s.ratio(s.true, s.false),

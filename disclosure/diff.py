@@ -24,8 +24,9 @@ from foiarchive.disclosure.page_images import (
     PixelCompare,
     PixelResult,
     RegionChange,
-    compare_images,
+    compare_pages,
     is_scan,
+    within_bounds,
 )
 from foiarchive.disclosure.similarity import ShingledPage, best_pairs, candidate_pairs, similarity
 from foiarchive.disclosure.tables import TableChange, compare_tables
@@ -365,13 +366,29 @@ def _by_pixels(pixels: PixelCompare | None, old: Document, new: Document) -> _Pa
     def compare(old_page: Page, new_page: Page) -> PixelResult | None:
         if pixels is None or not (is_scan(old_page) or is_scan(new_page)):
             return None
-        old_image = pixels.images(old, old_page.number)
-        new_image = pixels.images(new, new_page.number)
-        if old_image is None or new_image is None:
-            return None
-        return compare_images(old_image, new_image, pixels.read)
+        if pixels.cache is None:
+            return _fresh(pixels, (old, old_page), (new, new_page))
+        key = pixels.cache.key(old, old_page, new, new_page)
+        if key in pixels.cache:
+            return pixels.cache.get(key)
+        result = _fresh(pixels, (old, old_page), (new, new_page))
+        pixels.cache.put(key, result)
+        return result
 
     return compare
+
+
+def _fresh(
+    pixels: PixelCompare, old: tuple[Document, Page], new: tuple[Document, Page]
+) -> PixelResult | None:
+    # Known sizes out of bounds are not even rendered.
+    if not all(within_bounds(page.width, page.height) for _, page in (old, new)):
+        return None
+    old_image = pixels.images(old[0], old[1].number)
+    new_image = pixels.images(new[0], new[1].number)
+    if old_image is None or new_image is None:
+        return None
+    return compare_pages(old_image, new_image, pixels.read)
 
 
 def _compare(

@@ -13,7 +13,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
 
@@ -22,6 +22,9 @@ from foiarchive.index.catalog import Catalog
 from foiarchive.preservation.rendition import RenditionError, page_source, render_image
 from foiarchive.schemas import Document, Page
 from foiarchive.schemas.layout import Layout
+
+if TYPE_CHECKING:
+    from foiarchive.disclosure.pixel_cache import PixelCache
 
 #: Page images at this width are compared (see pixels.WIDTH); 1100 is a cached rendition width.
 RENDER_WIDTH = 1100
@@ -32,9 +35,29 @@ READ_SCALE = 3
 READ_PAD = 6
 #: Crops shown side by side are at most this wide (pixels).
 SHOWN_WIDTH = 700
+#: Pages taller than this many times their width are compared by text, not by image: at the
+#: comparison width align and changed_regions hold about 30 bytes a pixel (blur, labels, complex
+#: FFT), 110 MB for a 1100 x 3300 page; renditions allow 120 Mpx, and a 1100 x 109,000 strip
+#: would have taken several GB for one page of a request to /diff.
+MAX_ASPECT = 3.0
+#: Pages whose shapes (height over width) differ by more than this share are not one page
+#: rescanned but turned or replaced: a letter page scanned on A4 differs by 9%, turned by 68%.
+ASPECT_SLACK = 0.15
+#: Below this fit score (disclosure.pixels.Aligned.score) the new page does not lie on the old:
+#: its regions would be one 'marking' and the text diff of the page lost. The 24 labelled pairs
+#: of bench/diff_real.py fit at 0.704 and above; a different memo page of the same layout fits
+#: at 0.54, the page turned 180 degrees at 0.43-0.58 (by its rescans), turned 90 at 0.12.
+MIN_FIT = 0.65
 
 PageImage = Callable[[Document, int], Image.Image | None]
+#: Reads a crop's words; raises CropUnread when it cannot (its OCR missing, failed, timed out).
 CropReader = Callable[[Image.Image], str]
+
+
+class CropUnread(Exception):
+    """A changed region's passage could not be read: one line saying why."""
+
+
 Direction = Literal["released", "withheld", ""]
 
 
@@ -44,6 +67,7 @@ class PixelCompare:
 
     images: PageImage
     read: CropReader | None = None
+    cache: PixelCache | None = None  # comparisons kept from earlier diffs of the pair
 
 
 @dataclass
@@ -57,6 +81,7 @@ class RegionChange:
     new_side: str
     text: str = ""  # the passage read from the side where it is visible
     words: int = 0
+    unread: str = ""  # why the passage has no text although it was to be read
     old_crop: str = field(default="", repr=False)  # PNG data URIs for HTML; not in JSON
     new_crop: str = field(default="", repr=False)
 
@@ -92,11 +117,38 @@ def is_scan(page: Page) -> bool:
     return page.text_source in ("ocr", "none")
 
 
+def within_bounds(width: float | None, height: float | None) -> bool:
+    """A page of this size (any unit; unknown passes) may be compared by image (MAX_ASPECT)."""
+    return not width or not height or height <= width * MAX_ASPECT
+
+
+def compare_pages(
+    old: Image.Image, new: Image.Image, read: CropReader | None
+) -> PixelResult | None:
+    """compare_images where the two pages can be compared by image; None: compare their text
+    (a page out of bounds, of another shape, or one the other does not fit on)."""
+    if not (within_bounds(*old.size) and within_bounds(*new.size)):
+        return None
+    if abs((old.height / old.width) / (new.height / new.width) - 1) > ASPECT_SLACK:
+        return None
+    started = time.perf_counter()
+    aligned = pixels.align(old, new)
+    if aligned.score < MIN_FIT:
+        return None
+    return _result(aligned, read, True, started)
+
+
 def compare_images(
     old: Image.Image, new: Image.Image, read: CropReader | None, *, crops: bool = True
 ) -> PixelResult:
     started = time.perf_counter()
     aligned = pixels.align(old, new)
+    return _result(aligned, read, crops, started)
+
+
+def _result(
+    aligned: pixels.Aligned, read: CropReader | None, crops: bool, started: float
+) -> PixelResult:
     regions = [_change(region, aligned, read, crops) for region in pixels.changed_regions(aligned)]
     return PixelResult(regions, round(time.perf_counter() - started, 3), aligned.score)
 
@@ -117,7 +169,10 @@ def _change(
         else:
             image, ink = aligned.old, region.new_ink if region.new == "box" else region.old_ink
         shown = pixels.crop(image, ink or region.box, pad=READ_PAD)
-        change.text = " ".join(read(_enlarged(shown)).split())
+        try:
+            change.text = " ".join(read(_enlarged(shown)).split())
+        except CropUnread as exc:  # the region stands without its words, saying why
+            change.unread = f"its text could not be read: {exc}"
         change.words = len(change.text.split())
     if crops:
         change.old_crop, change.new_crop = _data_uri(old_crop), _data_uri(new_crop)

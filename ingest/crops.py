@@ -11,9 +11,10 @@ import tempfile
 
 from PIL import Image
 
-from foiarchive.disclosure.page_images import CropReader, PixelCompare, layout_images
+from foiarchive.disclosure.page_images import CropReader, CropUnread, PixelCompare, layout_images
+from foiarchive.disclosure.pixel_cache import PixelCache
 from foiarchive.index.catalog import Catalog
-from foiarchive.ingest.programs import tesseract
+from foiarchive.ingest.programs import ProgramError, ProgramFailed, tesseract
 from foiarchive.schemas.layout import Layout
 
 #: A crop is one to a few lines: seconds, not the minute a page may take.
@@ -25,7 +26,8 @@ CROP_DPI = 390
 
 
 def crop_reader(languages: str = "eng") -> CropReader:
-    """A function reading one crop with Tesseract (raises ProgramError if it is missing)."""
+    """A function reading one crop with Tesseract; CropUnread when Tesseract is missing, fails
+    or times out (the diff shows the region without its words, not an error)."""
 
     def read(image: Image.Image) -> str:
         with tempfile.TemporaryDirectory(
@@ -33,9 +35,14 @@ def crop_reader(languages: str = "eng") -> CropReader:
         ) as scratch:
             path = os.path.join(scratch, "crop.pgm")
             image.convert("L").save(path)
-            data = tesseract.image_to_data(
-                path, languages=languages, psm=6, dpi=CROP_DPI, timeout=CROP_TIMEOUT
-            )
+            try:
+                data = tesseract.image_to_data(
+                    path, languages=languages, psm=6, dpi=CROP_DPI, timeout=CROP_TIMEOUT
+                )
+            except ProgramFailed as exc:  # its stderr names server paths: not for the page
+                raise CropUnread(f"{exc.program} failed (exit code {exc.returncode})") from None
+            except ProgramError as exc:  # missing or timed out
+                raise CropUnread(str(exc)) from None
         # The cut halves of the lines above and below a box read as low-confidence scraps
         # ("Giynerviacor"): only the words Tesseract is fairly sure of are the passage.
         return " ".join(
@@ -47,6 +54,8 @@ def crop_reader(languages: str = "eng") -> CropReader:
     return read
 
 
-def page_comparison(layout: Layout, catalog: Catalog, languages: str = "eng") -> PixelCompare:
+def page_comparison(
+    layout: Layout, catalog: Catalog, languages: str = "eng", cache: PixelCache | None = None
+) -> PixelCompare:
     """What diff_productions needs to compare an archive's scanned pages by their images."""
-    return PixelCompare(layout_images(layout, catalog), crop_reader(languages))
+    return PixelCompare(layout_images(layout, catalog), crop_reader(languages), cache)

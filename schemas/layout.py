@@ -54,6 +54,11 @@ class Layout:
         return self.root / "cache" / "pages"
 
     @property
+    def diff_cache_dir(self) -> Path:
+        """Page-image comparisons of the release diffs the web served (disclosure.pixel_cache)."""
+        return self.root / "cache" / "diff"
+
+    @property
     def derivatives_dir(self) -> Path:
         """Copies made to read a file (repaired PDFs, Office files as PDF), named by the sha256
         of the original; the originals stay as delivered."""

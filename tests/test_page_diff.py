@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from foiarchive import Archive
 from foiarchive.disclosure import pixels
-from foiarchive.disclosure.diff import diff_productions, summarize
-from foiarchive.disclosure.page_images import compare_images
+from foiarchive.disclosure.diff import Diff, diff_productions, summarize
+from foiarchive.disclosure.page_images import MAX_ASPECT, compare_images, compare_pages
 from foiarchive.ingest import IngestOptions, ingest_production
 from foiarchive.ingest.crops import crop_reader, page_comparison
 from foiarchive.ingest.sample import (
@@ -22,6 +23,9 @@ from foiarchive.ingest.sample import (
     save_scanned_pdf,
 )
 from foiarchive.schemas import Production
+from foiarchive.web import AccessPolicy, Served, create_app
+
+from .conftest import CREDENTIAL
 
 LINES = memo_lines(MEMO_PARAGRAPHS[:3])
 LIFTED = 4  # the line under the box the new release lifts
@@ -75,21 +79,66 @@ def test_a_new_banner_is_a_marking_not_text(page: Image.Image) -> None:
     assert region.kind == "marking" and region.box[3] < 0.1
 
 
-def test_the_diff_reads_a_lifted_redaction_as_newly_released(
-    tmp_path: Path, page: Image.Image
-) -> None:
-    """Two releases of one scanned memo: the later lifts a box. OCR reads the two scans
-    differently, but only the lifted line is a change, and the summary says it was released."""
+def _releases(tmp_path: Path, old: Image.Image, new: Image.Image) -> Archive:
+    """An archive holding releases r2023 and r2025 of memo.pdf, one scanned page each."""
     archive = Archive(tmp_path / "archive")
-    for release, image in (
-        ("r2023", _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)),
-        ("r2025", _noisy(page, 10, -0.4)),
-    ):
+    for release, image in (("r2023", old), ("r2025", new)):
         source = tmp_path / release
         source.mkdir()
         save_scanned_pdf(source / "memo.pdf", [image], dpi=200)
         options = IngestOptions(jobs=1)
         assert ingest_production(archive, source, Production(id=release), options).ok
+    return archive
+
+
+def _pixel_diff(archive: Archive) -> Diff:
+    with archive.catalog() as catalog:
+        return diff_productions(catalog, "r2023", "r2025", page_comparison(archive.layout, catalog))
+
+
+def test_a_page_far_taller_than_wide_is_compared_by_text(tmp_path: Path, page: Image.Image) -> None:
+    """A strip more than MAX_ASPECT times as tall as wide is not compared by image: renditions
+    allow 120 Mpx, and its arrays at the comparison width would take gigabytes."""
+    tall = Image.new("L", (page.width, round(page.width * 3.5)), 255)
+    tall.paste(page, (0, 0))
+    lifted = tall.copy()
+    lifted.paste(cover(page, _line_box(LIFTED), outlined=True), (0, 0))
+    assert tall.height > tall.width * MAX_ASPECT
+    (change,) = _pixel_diff(_releases(tmp_path, lifted, tall)).matched
+    assert [p.compared_by for p in change.pages] == ["text"]
+
+
+def test_a_page_that_does_not_fit_on_the_other_is_not_compared_by_image(
+    page: Image.Image,
+) -> None:
+    """Turned 180 degrees the page keeps its shape but fits at 0.58 (MIN_FIT 0.65): its
+    text diff is kept, not replaced by one 'marking'."""
+    assert compare_pages(_noisy(page, 1, 0.6), _noisy(page, 2, -0.5), None) is not None
+    assert compare_pages(_noisy(page, 1, 0.6), _noisy(page.rotate(180), 2, -0.5), None) is None
+
+
+def test_a_page_turned_against_itself_keeps_its_text_diff(
+    tmp_path: Path, page: Image.Image
+) -> None:
+    """The new release turned the page 90 degrees and lifted a box: the pages are of another
+    shape, so the page is compared by text and the lifted line is still a passage added."""
+    old = _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5)
+    turned = _noisy(page, 10, -0.4).rotate(90, expand=True, fillcolor=255)
+    (change,) = _pixel_diff(_releases(tmp_path, old, turned)).matched
+    (page_change,) = change.pages
+    assert page_change.compared_by == "text" and page_change.regions == []
+
+
+def test_the_diff_reads_a_lifted_redaction_as_newly_released(
+    tmp_path: Path, page: Image.Image
+) -> None:
+    """Two releases of one scanned memo: the later lifts a box. OCR reads the two scans
+    differently, but only the lifted line is a change, and the summary says it was released."""
+    archive = _releases(
+        tmp_path,
+        _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5),
+        _noisy(page, 10, -0.4),
+    )
     with archive.catalog() as catalog:
         by_text = diff_productions(catalog, "r2023", "r2025")
         by_pixels = diff_productions(
@@ -106,6 +155,51 @@ def test_the_diff_reads_a_lifted_redaction_as_newly_released(
     assert by_pixels.to_dict()["matched"][0]["pages"][0]["regions"][0].get("old_crop") is None
     # From the catalog alone, the text passages come from the two OCR reads.
     assert all(p.compared_by == "text" for c in by_text.matched for p in c.pages)
+
+
+def _lifted_web(tmp_path: Path, page: Image.Image) -> tuple[Archive, TestClient]:
+    archive = _releases(
+        tmp_path,
+        _noisy(cover(page, _line_box(LIFTED), outlined=True), 9, 0.5),
+        _noisy(page, 10, -0.4),
+    )
+    served = Served(archive, backend="tantivy", image_cache=tmp_path / "images")
+    return archive, TestClient(create_app(served, AccessPolicy(CREDENTIAL)))
+
+
+def test_a_failing_tesseract_leaves_the_web_diff_regions_unread_not_a_500(
+    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tesseract without its language data fails on every crop (ProgramFailed): the region is
+    still shown, saying its text could not be read."""
+    _, client = _lifted_web(tmp_path, page)
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "no-tessdata"))
+    params = {"old": "r2023", "new": "r2025"}
+    api = client.get("/api/diff", params=params)
+    assert api.status_code == 200
+    (region,) = api.json()["matched"][0]["pages"][0]["regions"]
+    assert region["direction"] == "released" and region["text"] == ""
+    assert region["unread"].startswith("its text could not be read: Tesseract failed")
+    html = client.get("/diff", params=params)
+    assert html.status_code == 200 and "its text could not be read" in html.text
+    assert "no-tessdata" not in api.text + html.text  # Tesseract's stderr names paths
+
+
+def test_the_web_diff_serves_a_pairs_page_comparisons_from_the_cache(
+    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request compares the scanned pages and reads the lifted line; the second is
+    answered from ARCHIVE/cache/diff: with Tesseract broken since, the line still reads."""
+    archive, client = _lifted_web(tmp_path, page)
+    params = {"old": "r2023", "new": "r2025"}
+    first = client.get("/api/diff", params=params).json()
+    (region,) = first["matched"][0]["pages"][0]["regions"]
+    assert region["text"] and not region["unread"]
+    assert len(list(archive.layout.diff_cache_dir.glob("*.json"))) == 1
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "no-tessdata"))
+    assert client.get("/api/diff", params=params).json() == first
+    html = client.get("/diff", params=params)
+    assert region["text"] in html.text and "could not be read" not in html.text
 
 
 def test_counts_trust_only_boxes_something_backs() -> None:

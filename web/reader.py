@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from foiarchive.archive import Archive
 from foiarchive.disclosure import tabular
 from foiarchive.disclosure.diff import Diff, diff_productions
+from foiarchive.disclosure.pixel_cache import PixelCache
 from foiarchive.disclosure.report import Report, disclosure_report
 from foiarchive.index import batch
 from foiarchive.index import watches as saved_searches
@@ -227,8 +228,15 @@ class Reader:
             return None
         from foiarchive.ingest.crops import page_comparison  # Tesseract: only diffs read crops
 
-        pixels = page_comparison(self.served.archive.layout, self.catalog)
-        return diff_productions(self.catalog, old_id, new_id, pixels)
+        # Rendering and reading every scanned page pair takes 1-2 s a pair: kept between
+        # requests, keyed by the pages' files (disclosure.pixel_cache).
+        layout = self.served.archive.layout
+        cache = PixelCache(layout.diff_cache_dir, old_id, new_id)
+        diff = diff_productions(
+            self.catalog, old_id, new_id, page_comparison(layout, self.catalog, cache=cache)
+        )
+        cache.save()
+        return diff
 
     # -- search ---------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResults:
