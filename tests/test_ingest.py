@@ -569,21 +569,32 @@ def test_sigkill_of_ingest_leaves_no_process_behind(sample_source: Path, tmp_pat
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    seen: set[int] = set()
+    # Each process's command line as last seen alive: read after the kill, a process that has
+    # already ended (the resource tracker goes as soon as its pipe closes) has none.
+    commands: dict[int, str] = {}
+
+    def look() -> None:
+        for pid in _descendants(ingest.pid):
+            commands[pid] = _command(pid) or commands.get(pid, "")
+
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:  # until a worker's Tesseract reads a page
-            seen |= _descendants(ingest.pid)
-            ocr = [p for p in seen if "tesseract" in _command(p) and "--list" not in _command(p)]
-            if ocr and len(seen) >= 4:
+            look()
+            ocr = [p for p, c in commands.items() if "tesseract" in c and "--list" not in c]
+            if (
+                ocr
+                and len(commands) >= 4
+                and any("resource_tracker" in c for c in commands.values())
+            ):
                 break
             time.sleep(0.02)
         assert ocr, "the ingest never reached OCR"
-        seen |= _descendants(ingest.pid)
+        look()
     finally:
         ingest.send_signal(signal.SIGKILL)
         ingest.wait()
-    commands = {pid: _command(pid) for pid in seen}
+    seen = set(commands)
     assert any("forkserver" in c for c in commands.values())
     assert any("resource_tracker" in c for c in commands.values())
     deadline = time.monotonic() + 10
