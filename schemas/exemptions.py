@@ -42,7 +42,9 @@ _SIX = regex.compile(r"(?<![\w)])\(6\)\s*\(([1-9])\)" + _SUB + "?")
 # b6 is read as é where an FBI subcategory ("bé -1") or "Per" follows.
 _COMPACT = regex.compile(
     r"(?<![\w/.])b([1-9]|[Il](?=\(?[A-F])|é(?=\s*-?\s*\d|\s+Per\b))"
-    r"(?:\s?\(?([a-fA-F¢€])(?i:\2)?\)?)?(?![A-Za-z0-9])"
+    # The letter is not the b of a "(b)(7)" that follows: "b6\n(b)(7)(E)" (two box labels on
+    # lines of their own) is a b6 and a b7e, not one "b6(b)" whose span hid the b7e's.
+    r"(?:\s?\(?(?![bB]\s*\)\s*\(\s*[1-9])([a-fA-F¢€])(?i:\2)?\)?)?(?![A-Za-z0-9])"
 )
 # Exemption 5, Ex. 5, Exemptions 6 and 7(C), FOIA Exemption 4, exemption (b)(5)
 _NAMED = regex.compile(

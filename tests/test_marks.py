@@ -51,6 +51,10 @@ from .conftest import run_cli, run_json
         ("café 12 and abbé -2 minutes", []),
         ("I was late b/c the bus broke down; b/d and b|a too", []),  # "because", not b7c
         ("Exemption 7 protects law enforcement records", ["b7"]),
+        # two boxes' labels, each on its line: the (b) that opens the second is no letter of b6
+        ("(b)(7)(C), (b)(7)(E), b6\n(b)(7)(E)", ["b6", "b7c", "b7e"]),
+        ("b6 (b)(5)", ["b5", "b6"]),
+        ("b7(C) (1)", ["b7c"]),
     ],
 )
 def test_federal_exemption_citations_are_normalized(text: str, codes: list[str]) -> None:
