@@ -207,18 +207,7 @@ def write_text_pdf(
             )
         )
     stamp = created.strftime("%Y%m%d%H%M%S")
-    xmp = (
-        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">'
-        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>'
-        f"<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>"
-        f"<xmp:CreateDate>{created.strftime('%Y-%m-%dT%H:%M:%SZ')}</xmp:CreateDate>"
-        "<pdf:Producer>foiarchive sample writer</pdf:Producer>"
-        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-    ).encode()
+    xmp = _xmp_packet(title, author, created)
     metadata = add(
         b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(xmp)
         + xmp
@@ -236,6 +225,26 @@ def write_text_pdf(
         + stamp.encode()
         + b"Z) >>"
     )
+    path.write_bytes(_serialized(objects, catalog, info))
+
+
+def _xmp_packet(title: str, author: str, created: datetime) -> bytes:
+    return (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>'
+        f"<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>"
+        f"<xmp:CreateDate>{created.strftime('%Y-%m-%dT%H:%M:%SZ')}</xmp:CreateDate>"
+        "<pdf:Producer>foiarchive sample writer</pdf:Producer>"
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
+
+
+def _serialized(objects: list[bytes], catalog: int, info: int) -> bytes:
+    """The file: header, numbered objects, cross-reference table and trailer."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -250,7 +259,7 @@ def write_text_pdf(
         info,
         xref,
     )
-    path.write_bytes(bytes(out))
+    return bytes(out)
 
 
 def dense_page_lines(rng: random.Random, lines: int = 60, width: int = 95) -> list[str]:
@@ -310,6 +319,35 @@ def build_sample_production(folder: Path, *, production_id: str = "ice-2017-r1")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scans").mkdir(exist_ok=True)
     prefix = "ICE-2017-"
+    _write_memo_scans(folder / "scans" / "ERO memos 2017 (scanned).pdf", prefix)
+    _write_response_letter(folder / "final-response-letter.pdf")
+    _write_detainer_form(folder / "detainer-form.jpg", prefix)
+    _write_removals(folder / "removals-by-county.csv")
+    (folder / "README-from-agency.txt").write_text(
+        "Production 1 of records responsive to 2017-ICFO-12345.\n"
+        "Bates range ICE-2017-000001 through ICE-2017-000004.\n",
+        encoding="utf-8",
+    )
+    manifest = {
+        "id": production_id,
+        "title": "Secure Communities records, interim release 1",
+        "agency": "ICE",
+        "component": "Enforcement and Removal Operations",
+        "request_number": "2017-ICFO-12345",
+        "release_date": "2017-06-08",
+        "release_label": "Interim release 1",
+        "requester": "Sample Requester",
+        "exemptions_cited": ["b6", "b7c"],
+        "access": "public",
+        "source": "foiarchive sample generator",
+    }
+    manifest_path = folder / "production.json"
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest_path
+
+
+def _write_memo_scans(path: Path, prefix: str) -> None:
+    """Three scanned memos with boxes over a name and a phone number, the second tilted."""
     scans = []
     for number in range(3):
         paragraphs = [MEMO_PARAGRAPHS[(number * 2 + k) % len(MEMO_PARAGRAPHS)] for k in range(2)]
@@ -333,9 +371,13 @@ def build_sample_production(folder: Path, *, production_id: str = "ice-2017-r1")
                 seed=number,
             )
         )
-    save_scanned_pdf(folder / "scans" / "ERO memos 2017 (scanned).pdf", scans)
+    save_scanned_pdf(path, scans)
+
+
+def _write_response_letter(path: Path) -> None:
+    """The agency's born-digital final response letter, one vector box over a name."""
     write_text_pdf(
-        folder / "final-response-letter.pdf",
+        path,
         [
             [
                 "U.S. Department of Homeland Security",
@@ -360,6 +402,10 @@ def build_sample_production(folder: Path, *, production_id: str = "ice-2017-r1")
         author="ICE FOIA Office",
         boxes={0: [(300, 560, 140, 12)]},
     )
+
+
+def _write_detainer_form(path: Path, prefix: str) -> None:
+    """A form scanned to JPEG at 200 dpi, its name box redacted."""
     form = render_scan(
         [
             "Subject name: [withheld]",
@@ -373,8 +419,12 @@ def build_sample_production(folder: Path, *, production_id: str = "ice-2017-r1")
         redactions=[Redaction(0, 0.4, 1.0, "(b)(6)")],
         seed=9,
     ).convert("RGB")
-    form.save(folder / "detainer-form.jpg", quality=88, dpi=(200, 200))
-    with (folder / "removals-by-county.csv").open("w", newline="", encoding="utf-8") as handle:
+    form.save(path, quality=88, dpi=(200, 200))
+
+
+def _write_removals(path: Path) -> None:
+    """A spreadsheet export of 120 cases, the officer column withheld in every row."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["case_id", "county", "arrest_date", "charge", "officer", "removed"])
         rng = random.Random(7)
@@ -391,27 +441,6 @@ def build_sample_production(folder: Path, *, production_id: str = "ice-2017-r1")
                     rng.choice(["yes", "no"]),
                 ]
             )
-    (folder / "README-from-agency.txt").write_text(
-        "Production 1 of records responsive to 2017-ICFO-12345.\n"
-        "Bates range ICE-2017-000001 through ICE-2017-000004.\n",
-        encoding="utf-8",
-    )
-    manifest = {
-        "id": production_id,
-        "title": "Secure Communities records, interim release 1",
-        "agency": "ICE",
-        "component": "Enforcement and Removal Operations",
-        "request_number": "2017-ICFO-12345",
-        "release_date": "2017-06-08",
-        "release_label": "Interim release 1",
-        "requester": "Sample Requester",
-        "exemptions_cited": ["b6", "b7c"],
-        "access": "public",
-        "source": "foiarchive sample generator",
-    }
-    manifest_path = folder / "production.json"
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return manifest_path
 
 
 # -- the same page released twice --------------------------------------------------------------
