@@ -16,7 +16,7 @@ from foiarchive.index.catalog import Catalog
 from foiarchive.index.query import QueryError
 from foiarchive.index.settings import watch_webhook
 from foiarchive.index.watches import run_watches
-from foiarchive.index.workspace import Workspace, WorkspaceError
+from foiarchive.index.workspace import WorkspaceError
 from foiarchive.ingest.report import IngestReport
 
 #: How long the notify command and the webhook may take: a chat bot's call, not a job.
@@ -31,7 +31,7 @@ def after_ingest(
     if not archive.layout.workspace_file.exists():
         return
     try:
-        with Workspace(archive.layout.workspace_file) as workspace:
+        with archive.workspace() as workspace:
             if not workspace.watches():
                 return
             with archive.backend() as backend:

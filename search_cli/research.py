@@ -17,7 +17,6 @@ from foiarchive import index
 from foiarchive.disclosure import tabular
 from foiarchive.index import batch, export, watches
 from foiarchive.index.search import prepare
-from foiarchive.index.workspace import Workspace
 from foiarchive.search_cli.options import (
     _archive,
     _backend_option,
@@ -227,7 +226,7 @@ def watch_add(
     with (
         archive.catalog() as catalog,
         archive.backend(backend) as engine,
-        Workspace(archive.layout.workspace_file) as workspace,
+        archive.workspace() as workspace,
     ):
         watches.add_watch(workspace, catalog, engine, name, query, filters)
     click.echo(f"watching {name!r}: {query}")
@@ -239,7 +238,7 @@ def watch_add(
 @_friendly_errors
 def watch_list(ctx: click.Context, output_format: str) -> None:
     """The saved watches."""
-    with Workspace(_archive(ctx).layout.workspace_file) as workspace:
+    with _archive(ctx).workspace() as workspace:
         found = workspace.watches()
     if output_format == "json":
         emit_json([w.to_dict() for w in found])
@@ -258,7 +257,7 @@ def watch_list(ctx: click.Context, output_format: str) -> None:
 @_friendly_errors
 def watch_remove(ctx: click.Context, name: str) -> None:
     """Forget watch NAME and what it has seen."""
-    with Workspace(_archive(ctx).layout.workspace_file) as workspace:
+    with _archive(ctx).workspace() as workspace:
         workspace.remove_watch(name)
     click.echo(f"removed watch {name!r}")
 
@@ -285,7 +284,7 @@ def watch_run(
     with (
         archive.catalog() as catalog,
         archive.backend(backend) as engine,
-        Workspace(archive.layout.workspace_file) as workspace,
+        archive.workspace() as workspace,
     ):
         runs = watches.run_watches(
             workspace,

@@ -102,7 +102,7 @@ class Served:
         """This thread's connection to workspace.sqlite (kept open, like the catalog's)."""
         workspace = getattr(self._local, "workspace", None)
         if workspace is None:
-            workspace = self._local.workspace = Workspace(self.archive.layout.workspace_file)
+            workspace = self._local.workspace = self.archive.workspace()
         return workspace
 
     def team(self) -> Team:

@@ -64,6 +64,25 @@ def _save(pdf: Any, path: Path) -> None:
     pdf.close()
 
 
+def _draw_gray_image(pdf: Any, pixels: bytes, size: tuple[int, int], content: str) -> None:
+    """Give the first page an 8-bit gray image /Im1 of `size` and the content stream `content`
+    (which draws it with `/Im1 Do`)."""
+    import pikepdf
+
+    image = pdf.make_stream(
+        pixels,
+        Type=pikepdf.Name.XObject,
+        Subtype=pikepdf.Name.Image,
+        Width=size[0],
+        Height=size[1],
+        ColorSpace=pikepdf.Name.DeviceGray,
+        BitsPerComponent=8,
+    )
+    page = pdf.pages[0]
+    page.Resources.XObject = pikepdf.Dictionary(Im1=image)
+    page.Contents = pdf.make_stream(content.encode())
+
+
 # -- PDFs with a leak --------------------------------------------------------------------
 def under_shape(path: Path) -> tuple[str, str]:
     content = _body(_line(SECRET, 72, 650)) + "0 0 0 rg 68 645 100 16 re f\n"
@@ -72,23 +91,11 @@ def under_shape(path: Path) -> tuple[str, str]:
 
 
 def under_image(path: Path) -> tuple[str, str]:
-    import pikepdf
 
     image_bytes = bytes([20]) * (40 * 8)
     pdf = _pdf(path, "")
-    image = pdf.make_stream(
-        image_bytes,
-        Type=pikepdf.Name.XObject,
-        Subtype=pikepdf.Name.Image,
-        Width=40,
-        Height=8,
-        ColorSpace=pikepdf.Name.DeviceGray,
-        BitsPerComponent=8,
-    )
-    page = pdf.pages[0]
-    page.Resources.XObject = pikepdf.Dictionary(Im1=image)
     content = _body(_line(SECRET, 72, 650)) + "q 100 0 0 16 68 645 cm /Im1 Do Q\n"
-    page.Contents = pdf.make_stream(content.encode())
+    _draw_gray_image(pdf, image_bytes, (40, 8), content)
     _save(pdf, path)
     return "under_image", SECRET
 
@@ -220,7 +227,6 @@ def _scan_pdf(path: Path, covered: bool, label: str = "") -> None:
     """A scan with an invisible OCR layer; when `covered`, the agency boxed a name on the
     image after OCR, so the layer still has it. With a `label`, the box carries it in white and
     the agency OCR'd after boxing: the layer reads the label, which a person sees too."""
-    import pikepdf
 
     lines = [(VISIBLE[:40], 150, 200), (SECRET, 150, 300), ("End of memorandum.", 150, 400)]
     pixels = _scan_image(lines, [(140, 290, 420, 335)] if covered else [], label)
@@ -231,19 +237,8 @@ def _scan_pdf(path: Path, covered: bool, label: str = "") -> None:
         for text, x, y in lines
     )
     pdf = _pdf(path, "")
-    image = pdf.make_stream(
-        pixels,
-        Type=pikepdf.Name.XObject,
-        Subtype=pikepdf.Name.Image,
-        Width=1275,
-        Height=1650,
-        ColorSpace=pikepdf.Name.DeviceGray,
-        BitsPerComponent=8,
-    )
-    page = pdf.pages[0]
-    page.Resources.XObject = pikepdf.Dictionary(Im1=image)
     content = "q 612 0 0 792 0 0 cm /Im1 Do Q\n" + layer
-    page.Contents = pdf.make_stream(content.encode())
+    _draw_gray_image(pdf, pixels, (1275, 1650), content)
     _save(pdf, path)
 
 
@@ -411,22 +406,10 @@ def metadata(path: Path) -> tuple[str, str]:
 
 
 def cropped_image(path: Path) -> tuple[str, str]:
-    import pikepdf
 
     pdf = _pdf(path, "", crop=(0, 100, 612, 792))
-    image = pdf.make_stream(
-        bytes(range(256)) * 64,
-        Type=pikepdf.Name.XObject,
-        Subtype=pikepdf.Name.Image,
-        Width=128,
-        Height=128,
-        ColorSpace=pikepdf.Name.DeviceGray,
-        BitsPerComponent=8,
-    )
-    page = pdf.pages[0]
-    page.Resources.XObject = pikepdf.Dictionary(Im1=image)
     content = _body() + "q 200 0 0 200 72 0 cm /Im1 Do Q\n"
-    page.Contents = pdf.make_stream(content.encode())
+    _draw_gray_image(pdf, bytes(range(256)) * 64, (128, 128), content)
     _save(pdf, path)
     return "cropped_image", "128x128"
 
