@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from foiarchive.index.analysis import terms
 from foiarchive.index.catalog import now_iso
 from foiarchive.index.query import DocumentKeys, Mark, Node, PageKeys, normalize_tag
+from foiarchive.index.search import SearchRequest
 from foiarchive.index.team import Forbidden, Team, TeamError, Viewer
 from foiarchive.index.workspace import Workspace
 
@@ -240,6 +242,18 @@ class Marks:
                 ):
                     setattr(found.setdefault(document, DocumentMarks()), name, True)
         return found
+
+    def narrowed(
+        self, request: SearchRequest, viewer: Viewer, restricted: frozenset[str]
+    ) -> SearchRequest:
+        """`request` as `viewer` may run it: the `restricted` productions it may not read
+        hidden, and its tag:, note:, starred:, read: terms standing for what this viewer sees.
+        The one place the command line and the web narrow a search to a viewer."""
+        return replace(
+            request,
+            hidden_productions=request.hidden_productions | viewer.hidden(restricted),
+            marks=partial(self.keys, viewer),
+        )
 
     def keys(self, viewer: Viewer, mark: Mark) -> Node:
         """The documents (tag:, starred:, read:) or pages (note:) a mark stands for."""

@@ -369,7 +369,7 @@ def search_command(
     with (
         archive.catalog() as catalog,
         archive.backend(backend) as engine,
-        team.seen_as(archive, catalog, request, as_account),
+        team.seen_as(archive, catalog, request, as_account) as (request, _, _),
     ):
         results = index.search(catalog, engine, request)
         behind = index.pending(catalog, engine)

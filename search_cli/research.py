@@ -117,7 +117,7 @@ def export_hits_command(
     with (
         archive.catalog() as catalog,
         archive.backend(backend) as engine,
-        seen_as(archive, catalog, request, as_account) as (viewer, kept),
+        seen_as(archive, catalog, request, as_account) as (request, viewer, kept),
     ):
         prepare(catalog, engine, request)  # a bad query fails here, before a file is written
         columns, rows = export.export_rows(

@@ -8,7 +8,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -43,22 +43,19 @@ AS_OPTION = click.option(
 @contextlib.contextmanager
 def seen_as(
     archive: Archive, catalog: Catalog, request: SearchRequest, account: str
-) -> Iterator[tuple[Viewer, Marks | None]]:
-    """Who a command-line search runs as (the archive's owner unless --as): the request given
-    that viewer's marks and narrowed to what the viewer may read. An archive without a
-    workspace file is searched without creating one (its folder may be read-only): marks then
-    stand for nothing."""
+) -> Iterator[tuple[SearchRequest, Viewer, Marks | None]]:
+    """Who a command-line search runs as (the archive's owner unless --as), and the request
+    narrowed to that viewer (index.marks.Marks.narrowed). An archive without a workspace file
+    is searched without creating one (its folder may be read-only): marks then stand for
+    nothing."""
     if not account and not archive.layout.workspace_file.exists():
-        request.marks = _nothing
-        yield OWNER, None
+        yield replace(request, marks=_nothing), OWNER, None
         return
     with archive.workspace() as workspace:
         team = Team(workspace)
         viewer = team.viewer(team.existing_user(account)) if account else OWNER
         marks = Marks(workspace)
-        request.marks = partial(marks.keys, viewer)
-        request.hidden_productions |= viewer.hidden(catalog.restricted_productions())
-        yield viewer, marks
+        yield marks.narrowed(request, viewer, catalog.restricted_productions()), viewer, marks
 
 
 def _nothing(mark: Mark) -> Node:

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import IO, Literal
@@ -199,12 +199,7 @@ class Reader:
     def _request(self, request: SearchRequest) -> SearchRequest:
         """The request narrowed to what this viewer may read, its marks as this viewer sees
         them."""
-        marks = self.served.marks()
-        return replace(
-            request,
-            hidden_productions=request.hidden_productions | self.hidden,
-            marks=lambda mark: marks.keys(self.viewer, mark),
-        )
+        return self.served.marks().narrowed(request, self.viewer, self.restricted)
 
     # -- productions ----------------------------------------------------------------------
     def productions(self) -> list[ProductionSummary]:
