@@ -105,17 +105,23 @@ class Archive:
     def catalog(self, *, create: bool = False, read_only: bool = False) -> Catalog:
         """The catalog (a context manager); `create` makes a new archive if there is none,
         `read_only` opens it so that nothing can be written (see Catalog)."""
-        if not create and not self.exists():
-            raise ArchiveNotFound(
-                f"{self.path}: no foiarchive archive here (no {self.layout.catalog_file.name}); "
-                "ingest a production first or pass --archive"
-            )
+        if not create:
+            self._require()
         return Catalog(self.layout.catalog_file, read_only=read_only)
 
     def workspace(self) -> Workspace:
         """workspace.sqlite (a context manager): watches, the team's accounts and groups
-        (index.team.Team), notes, tags, stars and reads (index.marks.Marks)."""
+        (index.team.Team), notes, tags, stars and reads (index.marks.Marks). Only beside a
+        catalog: a mistyped --archive must not leave a workspace of its own."""
+        self._require()
         return Workspace(self.layout.workspace_file)
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise ArchiveNotFound(
+                f"{self.path}: no foiarchive archive here (no {self.layout.catalog_file.name}); "
+                "ingest a production first or pass --archive"
+            )
 
     def backend_name(self, name: str = "auto") -> str:
         """Which backend `name` means here: `auto` is Elasticsearch when one is configured."""

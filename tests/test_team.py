@@ -714,3 +714,12 @@ def test_a_tag_waiting_on_the_workspace_lock_does_not_hold_up_other_requests(
             locker.close()
             assert [f.result().status_code for f in waiting] == [200, 200]
         assert answered < 1.0, answered
+
+
+def test_a_mistyped_archive_gets_an_error_not_a_workspace_of_its_own(tmp_path: Path) -> None:
+    nowhere = tmp_path / "no-such-archive"
+    for command in (["users", "list"], ["groups", "list"], ["workspace", "export"]):
+        result = run_cli(*command, archive=nowhere)
+        assert result.exit_code != 0
+        assert "no foiarchive archive here" in result.output
+    assert not nowhere.exists()
